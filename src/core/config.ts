@@ -1,0 +1,82 @@
+// Run configuration: defaults, and the check that turns user settings into an immutable snapshot.
+import { z } from 'zod';
+import { ROLES, type RunConfig } from '../shared/model';
+
+const modelSpecSchema = z.discriminatedUnion('provider', [
+  z.object({ id: z.string().min(1), provider: z.literal('scripted'), transcript: z.string().min(1) }).strict(),
+  z
+    .object({
+      id: z.string().min(1),
+      provider: z.literal('openai-compatible'),
+      model: z.string().min(1),
+      baseURL: z.string().url(),
+      apiKeyName: z.string().min(1).optional(),
+      contextWindow: z.number().int().positive().optional(),
+    })
+    .strict(),
+]);
+
+export const runConfigSchema = z
+  .object({
+    models: z.array(modelSpecSchema),
+    roles: z.partialRecord(z.enum(ROLES), z.array(z.string().min(1)).min(1)),
+    concurrency: z.number().int().min(1).max(32),
+    maxFixAttempts: z.number().int().min(0).max(20),
+    maxAgentSteps: z.number().int().min(1).max(200),
+    autoApprove: z.boolean(),
+    requirePlanApproval: z.boolean(),
+    testCommand: z.string().min(1).optional(),
+    testTimeoutMs: z.number().int().min(1000),
+    reviewGate: z.boolean(),
+  })
+  .strict();
+
+export const DEFAULT_RUN_CONFIG: RunConfig = {
+  models: [],
+  roles: {},
+  concurrency: 3,
+  maxFixAttempts: 2,
+  maxAgentSteps: 25,
+  autoApprove: false,
+  requirePlanApproval: false,
+  testTimeoutMs: 10 * 60_000,
+  reviewGate: true,
+};
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Merges user settings over the defaults and validates the result. Every role must resolve to a
+ * configured model, so a typo in a model id fails here, before the run starts.
+ */
+export function resolveRunConfig(partial: Partial<RunConfig>, defaultModelId?: string): RunConfig {
+  const merged = { ...DEFAULT_RUN_CONFIG, ...stripUndefined(partial) };
+  const parsed = runConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'config'}: ${issue.message}`);
+    throw new ConfigError(`Invalid Software Maker configuration: ${issues.join('; ')}`);
+  }
+  const config = parsed.data as RunConfig;
+  const known = new Set(config.models.map((model) => model.id));
+  if (config.models.length === 0) throw new ConfigError('No models are configured. Add one (softwareMaker.models, or --model in the CLI).');
+  const fallback = defaultModelId ?? config.models[0]!.id;
+  for (const role of ROLES) {
+    const chain = config.roles[role] ?? [fallback];
+    for (const id of chain) {
+      if (!known.has(id)) {
+        throw new ConfigError(`Role "${role}" uses model "${id}", which is not configured. Known models: ${[...known].join(', ')}.`);
+      }
+    }
+    config.roles[role] = chain;
+  }
+  return Object.freeze(config);
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,33 @@
+// The engine's public surface, as the hosts use it. Implemented by Engine in engine.ts.
+import type { EngineEvent } from '../shared/events';
+import type { RunConfig } from '../shared/model';
+import type { RunState, RunSummary } from '../shared/runState';
+
+export type EventListener = (runId: string, event: EngineEvent) => void;
+
+export interface RunHandle {
+  runId: string;
+  /** Settles with the final state when the run reaches a terminal status or pauses. Never rejects. */
+  finished: Promise<RunState>;
+}
+
+export interface EngineApi {
+  /** Every event of every run this engine drives, after it is in the log. Returns an unsubscribe function. */
+  onEvent(listener: EventListener): () => void;
+  /** Summaries of all runs in the runs folder, newest first (rebuilt from the logs). */
+  listRuns(): Promise<RunSummary[]>;
+  /** Current state of a run (folded from its log). Undefined for an unknown id. */
+  getRun(runId: string): Promise<RunState | undefined>;
+  /** The whole log of a run. */
+  readEvents(runId: string): Promise<EngineEvent[]>;
+  /** Creates a run for a goal with a config snapshot and starts it. */
+  startRun(goal: string, config: RunConfig): Promise<RunHandle>;
+  /** Continues a run that was interrupted (window closed, crash) or paused. */
+  resumeRun(runId: string): Promise<RunHandle>;
+  cancelRun(runId: string, reason?: string): Promise<boolean>;
+  approvePlan(runId: string): Promise<boolean>;
+  /** Runs this engine is driving right now. */
+  activeRunIds(): string[];
+  /** Cancels nothing; stops driving runs (they resume later from their logs) and releases locks. */
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,96 @@
+// The engine reaches the editor (or the terminal) only through these ports. src/host implements them
+// with the VS Code API, src/cli with Node; tests use the Node implementations or fakes.
+
+/** Read access to the workspace. Paths are workspace-relative with forward slashes. */
+export interface Workspace {
+  /** Absolute path of the workspace folder (symlinks resolved). */
+  readonly root: string;
+  /**
+   * Current text of a file as the user sees it: in VS Code an open document's unsaved text wins over
+   * the disk. Undefined when the file does not exist. Throws WorkspaceError for binary or oversized files.
+   */
+  readText(relPath: string): Promise<string | undefined>;
+  /** Files under a folder (recursively), skipping .git, node_modules and .software-maker; at most `limit`. */
+  listFiles(relDir: string, limit: number): Promise<string[]>;
+  /** Lines containing `query` (plain text, case-sensitive), at most `limit`. */
+  searchText(query: string, limit: number): Promise<SearchHit[]>;
+}
+
+export interface SearchHit {
+  path: string;
+  line: number;
+  text: string;
+}
+
+/** One file of an accepted edit set, ready to write. */
+export interface FileWrite {
+  path: string;
+  kind: 'create' | 'modify';
+  /** Hash of the text the proposal was made against; the writer refuses if the file moved on. */
+  baseHash: string;
+  newText: string;
+  newHash: string;
+}
+
+export type WriteOutcome =
+  | { path: string; status: 'written' }
+  /** The file already holds newText (e.g. applied before a crash, not yet logged). */
+  | { path: string; status: 'already-applied' }
+  /** The user changed the file since the proposal; nothing was written. */
+  | { path: string; status: 'conflict'; detail: string };
+
+/** Writes accepted edits. VS Code: one WorkspaceEdit per set, then save; CLI: fs writes. */
+export interface EditApplier {
+  apply(files: FileWrite[]): Promise<WriteOutcome[]>;
+}
+
+/** A proposed edit set as the human reviewer sees it. */
+export interface ReviewRequest {
+  runId: string;
+  taskId: string;
+  taskTitle: string;
+  proposalId: string;
+  files: { path: string; kind: 'create' | 'modify'; before: string; after: string }[];
+}
+
+export interface ReviewDecision {
+  /** Paths the user accepted; every other path of the request is rejected. */
+  accepted: string[];
+  /** Why the user rejected, for the agent's next attempt. */
+  reason?: string;
+}
+
+/** Asks the human to accept or reject proposed edits (diff editor in VS Code, y/n in the CLI). */
+export interface EditReviewer {
+  review(request: ReviewRequest, signal: AbortSignal): Promise<ReviewDecision>;
+}
+
+export interface ProcessResult {
+  exitCode: number | null;
+  output: string;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+/** Runs a test command. VS Code: a task with a pseudoterminal; CLI: child_process. */
+export interface TestRunner {
+  run(request: { command: string; cwd: string; timeoutMs: number; label: string }, signal: AbortSignal): Promise<ProcessResult>;
+}
+
+/** Wall clock, replaceable in tests. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** Everything a host provides to the engine. */
+export interface HostPorts {
+  workspace: Workspace;
+  applier: EditApplier;
+  reviewer: EditReviewer;
+  testRunner: TestRunner;
+  clock: Clock;
+  /** Looks up a secret (API key) by name: SecretStorage in VS Code, environment in the CLI. */
+  secret(name: string): Promise<string | undefined>;
+}

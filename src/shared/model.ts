@@ -1,0 +1,158 @@
+// Domain types shared by the engine, both hosts and the webview.
+// Pure data: no Node, no DOM, no vscode.
+
+/** The agent roles a plan may assign. */
+export const ROLES = ['planner', 'architect', 'implementer', 'tester', 'reviewer', 'fixer', 'docs', 'security'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Roles that may own a plan task (the planner plans, the reviewer gates, the fixer repairs). */
+export const TASK_ROLES = ['architect', 'implementer', 'tester', 'docs', 'security'] as const;
+export type TaskRole = (typeof TASK_ROLES)[number];
+
+export const RUN_STATUSES = [
+  'queued',
+  'planning',
+  'awaiting-approval',
+  'running',
+  'paused',
+  'completed',
+  'failed',
+  'cancelled',
+  'stopped_budget',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const TASK_STATUSES = [
+  'pending',
+  'ready',
+  'running',
+  'awaiting-review',
+  'testing',
+  'reviewing',
+  'done',
+  'failed',
+  'dead_letter',
+  'skipped',
+] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+/** One task of a plan, as the planner wrote it (validated by core/plan). */
+export interface PlanTask {
+  /** Short stable id, unique in the plan, e.g. "t1". */
+  id: string;
+  title: string;
+  /** What to do, for the agent that does it. */
+  description: string;
+  role: TaskRole;
+  /** Ids of the tasks that must be done first. */
+  dependsOn: string[];
+  /** Checkable statements that say when the task is done. */
+  acceptance: string[];
+  /** Workspace-relative paths or globs the task may touch; overlapping scopes never run at once. */
+  files: string[];
+}
+
+export interface Plan {
+  summary: string;
+  tasks: PlanTask[];
+}
+
+/** Model assignment of one role: an ordered chain of model ids (the first is used; the router falls over). */
+export type RoleModels = Partial<Record<Role, string[]>>;
+
+/** How one model id is reached. */
+export type ModelSpec =
+  | {
+      id: string;
+      provider: 'scripted';
+      /** Path of the transcript file, absolute or relative to the workspace. */
+      transcript: string;
+    }
+  | {
+      id: string;
+      provider: 'openai-compatible';
+      /** Model name sent to the endpoint, e.g. "qwen2.5-coder:7b". */
+      model: string;
+      baseURL: string;
+      /** Name of the environment variable (CLI) or secret (VS Code) that holds the key; none for local servers. */
+      apiKeyName?: string;
+      contextWindow?: number;
+    };
+
+/** Immutable snapshot of everything a run was started with. */
+export interface RunConfig {
+  models: ModelSpec[];
+  roles: RoleModels;
+  /** How many tasks may run at once. */
+  concurrency: number;
+  /** Fix attempts after the first try before a task is dead-lettered. */
+  maxFixAttempts: number;
+  /** Tool-loop steps one agent turn may take. */
+  maxAgentSteps: number;
+  /** Apply edits without asking. */
+  autoApprove: boolean;
+  /** Stop after planning until the user approves the plan. */
+  requirePlanApproval: boolean;
+  /** Shell command that runs the workspace's tests; undefined means detect. */
+  testCommand?: string;
+  testTimeoutMs: number;
+  /** Run the reviewer role as a gate after tests pass. */
+  reviewGate: boolean;
+}
+
+/** One file of an edit set as the reviewer sees it. */
+export interface FileChange {
+  /** Workspace-relative, forward slashes. */
+  path: string;
+  kind: 'create' | 'modify';
+  /** sha256 of the text the change was computed against ("" hash for a new file). */
+  baseHash: string;
+  /** sha256 of the proposed text. */
+  newHash: string;
+  /** Lines added and removed, for summaries. */
+  added: number;
+  removed: number;
+}
+
+/** Structured result of one test run (parsers in core/testing). */
+export interface TestReport {
+  command: string;
+  exitCode: number | null;
+  /** True when the process ran past its time limit and was killed. */
+  timedOut: boolean;
+  passed: number;
+  failed: number;
+  skipped: number;
+  /** Full names of failing tests with their messages and locations where the output gives them. */
+  failures: TestFailure[];
+  durationMs: number;
+  /** The exit code has the last word: true only for exit 0 with at least one test run and none failed. */
+  ok: boolean;
+  /** Why ok is false when no single failure explains it (no tests ran, crash, timeout). */
+  problem?: string;
+  /** Last part of the output, ANSI stripped, for humans and the fixer. */
+  outputTail: string;
+}
+
+export interface TestFailure {
+  name: string;
+  message: string;
+  location?: string;
+}
+
+export interface Usage {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  usd: number;
+}
+
+export const EMPTY_USAGE: Usage = { calls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, usd: 0 };
+
+/** The reviewer's verdict on a task. */
+export interface ReviewVerdict {
+  approved: boolean;
+  summary: string;
+  issues: string[];
+}

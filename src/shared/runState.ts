@@ -1,0 +1,246 @@
+// Run state is a fold over the run's events. The engine, both hosts and the webview all derive what
+// they show from this one function, so there is no second copy of the truth to drift.
+import type { EngineEvent } from './events';
+import { canTransitionRun, canTransitionTask, IllegalTransitionError } from './lifecycle';
+import {
+  EMPTY_USAGE,
+  type FileChange,
+  type Plan,
+  type PlanTask,
+  type ReviewVerdict,
+  type Role,
+  type RunConfig,
+  type RunStatus,
+  type TaskStatus,
+  type TestReport,
+  type Usage,
+} from './model';
+
+export interface TaskState extends PlanTask {
+  status: TaskStatus;
+  /** Why the task is in its status, when there is more to say than the status (failure, skip reason). */
+  statusReason?: string;
+  /** Agent turns started for this task (first try plus fix attempts). */
+  attempts: number;
+  lastTest?: TestReport;
+  review?: ReviewVerdict;
+  usage: Usage;
+}
+
+export interface ProposalState {
+  id: string;
+  taskId: string;
+  files: FileChange[];
+  status: 'pending' | 'decided' | 'applied';
+  accepted: string[];
+  rejected: string[];
+  reason?: string;
+}
+
+export interface StepState {
+  stepId: string;
+  taskId?: string;
+  role: Role;
+  attempt: number;
+  model: string;
+}
+
+export interface RunState {
+  id: string;
+  goal: string;
+  workspace: string;
+  config: RunConfig;
+  status: RunStatus;
+  statusReason?: string;
+  createdAt: string;
+  updatedAt: string;
+  plan?: Plan;
+  /** Tasks by id; `taskOrder` keeps the plan's order. */
+  tasks: Record<string, TaskState>;
+  taskOrder: string[];
+  proposals: Record<string, ProposalState>;
+  /** Steps started and not yet finished: what was in flight if the process died. */
+  openSteps: Record<string, StepState>;
+  usage: Usage;
+  /** The last whole-suite test run of the run (the final gate). */
+  lastRunTest?: TestReport;
+  /** seq of the last event folded in. */
+  lastSeq: number;
+}
+
+/** Thrown when a log does not describe a possible run (a bug or a hand-edited log). */
+export class InvalidLogError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidLogError';
+  }
+}
+
+function addUsage(into: Usage, add: Omit<Usage, 'calls'>): void {
+  into.calls += 1;
+  into.inputTokens += add.inputTokens;
+  into.outputTokens += add.outputTokens;
+  into.cachedInputTokens += add.cachedInputTokens;
+  into.usd += add.usd;
+}
+
+function taskOf(state: RunState, taskId: string, event: EngineEvent): TaskState {
+  const task = state.tasks[taskId];
+  if (!task) throw new InvalidLogError(`Event ${event.seq} (${event.type}) names task "${taskId}", which is not in the plan.`);
+  return task;
+}
+
+/**
+ * Folds one event into the state. Mutates and returns `state` (the first event creates it), so
+ * callers that need a new reference for rendering copy first. Throws IllegalTransitionError for a
+ * transition the lifecycle tables forbid and InvalidLogError for events that cannot follow.
+ */
+export function applyEvent(state: RunState | undefined, event: EngineEvent): RunState {
+  if (event.type === 'run.created') {
+    if (state) throw new InvalidLogError(`Event ${event.seq}: a second run.created in one log.`);
+    return {
+      id: event.runId,
+      goal: event.goal,
+      workspace: event.workspace,
+      config: event.config,
+      status: 'queued',
+      createdAt: event.at,
+      updatedAt: event.at,
+      tasks: {},
+      taskOrder: [],
+      proposals: {},
+      openSteps: {},
+      usage: { ...EMPTY_USAGE },
+      lastSeq: event.seq,
+    };
+  }
+  if (!state) throw new InvalidLogError(`Event ${event.seq} (${event.type}) comes before run.created.`);
+  if (event.seq !== state.lastSeq + 1) {
+    throw new InvalidLogError(`Event numbering jumps from ${state.lastSeq} to ${event.seq}.`);
+  }
+  switch (event.type) {
+    case 'run.status':
+      if (!canTransitionRun(state.status, event.status)) {
+        throw new IllegalTransitionError('run', state.status, event.status, `run ${state.id}`);
+      }
+      state.status = event.status;
+      state.statusReason = event.reason;
+      break;
+    case 'plan.accepted':
+      state.plan = event.plan;
+      state.tasks = {};
+      state.taskOrder = event.plan.tasks.map((task) => task.id);
+      for (const task of event.plan.tasks) {
+        state.tasks[task.id] = { ...task, status: 'pending', attempts: 0, usage: { ...EMPTY_USAGE } };
+      }
+      break;
+    case 'task.status': {
+      const task = taskOf(state, event.taskId, event);
+      if (!canTransitionTask(task.status, event.status)) {
+        throw new IllegalTransitionError('task', task.status, event.status, `task ${task.id}`);
+      }
+      task.status = event.status;
+      task.statusReason = event.reason;
+      break;
+    }
+    case 'step.started':
+      state.openSteps[event.stepId] = {
+        stepId: event.stepId,
+        taskId: event.taskId,
+        role: event.role,
+        attempt: event.attempt,
+        model: event.model,
+      };
+      if (event.taskId) taskOf(state, event.taskId, event).attempts = event.attempt;
+      break;
+    case 'step.finished':
+      delete state.openSteps[event.stepId];
+      break;
+    case 'llm.call':
+      addUsage(state.usage, event);
+      if (event.taskId) addUsage(taskOf(state, event.taskId, event).usage, event);
+      break;
+    case 'edit.proposed':
+      taskOf(state, event.taskId, event);
+      state.proposals[event.proposalId] = {
+        id: event.proposalId,
+        taskId: event.taskId,
+        files: event.files,
+        status: 'pending',
+        accepted: [],
+        rejected: [],
+      };
+      break;
+    case 'edit.decided': {
+      const proposal = state.proposals[event.proposalId];
+      if (!proposal) throw new InvalidLogError(`Event ${event.seq} decides unknown proposal ${event.proposalId}.`);
+      proposal.status = 'decided';
+      proposal.accepted = event.accepted;
+      proposal.rejected = event.rejected;
+      proposal.reason = event.reason;
+      break;
+    }
+    case 'edit.applied': {
+      const proposal = state.proposals[event.proposalId];
+      if (!proposal) throw new InvalidLogError(`Event ${event.seq} applies unknown proposal ${event.proposalId}.`);
+      proposal.status = 'applied';
+      break;
+    }
+    case 'test.finished':
+      if (event.taskId) taskOf(state, event.taskId, event).lastTest = event.report;
+      else state.lastRunTest = event.report;
+      break;
+    case 'review.finished':
+      taskOf(state, event.taskId, event).review = event.verdict;
+      break;
+    case 'plan.rejected':
+    case 'tool.call':
+    case 'tool.result':
+    case 'test.started':
+    case 'artifact.written':
+    case 'log':
+      break;
+    default: {
+      const unknown: never = event;
+      throw new InvalidLogError(`Unknown event type in ${JSON.stringify(unknown).slice(0, 80)}`);
+    }
+  }
+  state.lastSeq = event.seq;
+  state.updatedAt = event.at;
+  return state;
+}
+
+/** Folds a whole log. */
+export function foldEvents(events: readonly EngineEvent[]): RunState | undefined {
+  let state: RunState | undefined;
+  for (const event of events) state = applyEvent(state, event);
+  return state;
+}
+
+/** A small summary for lists (tree, status bar, CLI status). */
+export interface RunSummary {
+  id: string;
+  goal: string;
+  status: RunStatus;
+  statusReason?: string;
+  createdAt: string;
+  updatedAt: string;
+  tasksDone: number;
+  tasksTotal: number;
+  usage: Usage;
+}
+
+export function summarizeRun(state: RunState): RunSummary {
+  const tasks = Object.values(state.tasks);
+  return {
+    id: state.id,
+    goal: state.goal,
+    status: state.status,
+    statusReason: state.statusReason,
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
+    tasksDone: tasks.filter((task) => task.status === 'done').length,
+    tasksTotal: tasks.length,
+    usage: state.usage,
+  };
+}
