@@ -11,6 +11,8 @@ import type {
   TestReport,
 } from './model';
 
+export type TestPhase = 'baseline' | 'task' | 'final';
+
 /** Fields every event has once it is in the log. */
 export interface EventEnvelope {
   /** 1-based, gap-free position in the run's log. */
@@ -62,8 +64,12 @@ export interface EventPayloads {
   };
   /** Accepted files are on disk (and saved in the editor). */
   'edit.applied': { proposalId: string; taskId: string; files: { path: string; hash: string }[]; alreadyApplied: string[] };
-  'test.started': { taskId?: string; command: string };
-  'test.finished': { taskId?: string; report: TestReport };
+  /**
+   * Test runs: `baseline` before any task (failures already there are not blamed on agents),
+   * `task` gates one task, `final` is the whole suite before the run may complete.
+   */
+  'test.started': { phase: TestPhase; taskId?: string; command: string };
+  'test.finished': { phase: TestPhase; taskId?: string; report: TestReport };
   'review.finished': { taskId: string; verdict: ReviewVerdict };
   /** A markdown or JSON artifact was written beside the log. */
   'artifact.written': { name: string; taskId?: string };

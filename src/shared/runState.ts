@@ -62,8 +62,10 @@ export interface RunState {
   /** Steps started and not yet finished: what was in flight if the process died. */
   openSteps: Record<string, StepState>;
   usage: Usage;
-  /** The last whole-suite test run of the run (the final gate). */
-  lastRunTest?: TestReport;
+  /** The suite as it was before any task ran. */
+  baselineTest?: TestReport;
+  /** The whole-suite run that decided whether the run completed. */
+  finalTest?: TestReport;
   /** seq of the last event folded in. */
   lastSeq: number;
 }
@@ -187,8 +189,9 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
       break;
     }
     case 'test.finished':
-      if (event.taskId) taskOf(state, event.taskId, event).lastTest = event.report;
-      else state.lastRunTest = event.report;
+      if (event.phase === 'task' && event.taskId) taskOf(state, event.taskId, event).lastTest = event.report;
+      else if (event.phase === 'baseline') state.baselineTest = event.report;
+      else if (event.phase === 'final') state.finalTest = event.report;
       break;
     case 'review.finished':
       taskOf(state, event.taskId, event).review = event.verdict;

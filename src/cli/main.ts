@@ -1,0 +1,153 @@
+// software-maker: the engine headless, for terminals and CI.
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../core/config';
+import { Engine, UnknownRunError } from '../core/engine';
+import { defaultRunsDir } from '../core/runsDir';
+import { formatEvent, formatRunDetail, formatRunList } from './format';
+import { buildCliConfig, UsageError } from './options';
+import { createCliPorts } from './ports';
+
+const HELP = `software-maker — an agent team for your workspace, headless.
+
+Usage:
+  software-maker run "<goal>" --workspace DIR [--model SPEC] [--yes] [options]
+  software-maker resume <run-id> --workspace DIR [--yes]
+  software-maker status [<run-id>] [--workspace DIR] [--json]
+  software-maker logs <run-id> [--workspace DIR] [--json]
+
+Models (--model, repeatable per role with ROLE=SPEC):
+  scripted:PATH                 replay a recorded transcript (tests, demos)
+  ollama:MODEL                  local Ollama (http://127.0.0.1:11434/v1)
+  lmstudio:MODEL                local LM Studio (http://127.0.0.1:1234/v1)
+  openai-compatible:MODEL@URL   any OpenAI-compatible endpoint; key from --api-key-env
+  ID                            a model id from the config file
+
+Options:
+  --workspace DIR       the folder to work in (default: current folder)
+  --config FILE         JSON with models, roles and run settings (default: DIR/.software-maker/config.json)
+  --yes                 apply every proposed edit without asking
+  --concurrency N       tasks at once (default 3)
+  --max-fix-attempts N  fix attempts per task before dead-letter (default 2)
+  --test-command CMD    how to run the tests (default: detected; "none" runs without a test gate)
+  --no-review-gate      skip the reviewer after tests pass
+  --api-key-env NAME    environment variable with the API key of an openai-compatible model
+  --runs-dir DIR        where runs are stored (default: DIR/.software-maker/runs)
+  --json                machine-readable output (status, logs)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      workspace: { type: 'string', short: 'w' },
+      model: { type: 'string', short: 'm', multiple: true },
+      config: { type: 'string' },
+      yes: { type: 'boolean', short: 'y' },
+      concurrency: { type: 'string' },
+      'max-fix-attempts': { type: 'string' },
+      'test-command': { type: 'string' },
+      'no-review-gate': { type: 'boolean' },
+      'api-key-env': { type: 'string' },
+      'runs-dir': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(HELP);
+    return command || values.help ? 0 : 2;
+  }
+  const workspace = resolve(values.workspace ?? process.cwd());
+  const info = await stat(workspace).catch(() => undefined);
+  if (!info?.isDirectory()) throw new UsageError(`The workspace ${workspace} does not exist or is not a folder. Pass an existing folder with --workspace.`);
+  const runsDir = values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir(workspace);
+  const interactive = process.stdin.isTTY === true && !values.yes;
+  const ports = await createCliPorts(workspace, { interactive });
+  const engine = new Engine({ ports, runsDir, warn: (message) => process.stderr.write(`warning: ${message}\n`) });
+
+  switch (command) {
+    case 'run':
+    case 'resume': {
+      const target = rest.join(' ').trim();
+      if (!target) throw new UsageError(command === 'run' ? 'Say what to do: software-maker run "<goal>".' : 'Which run? software-maker resume <run-id>.');
+      if (!values.yes && !interactive) {
+        throw new UsageError('Proposed edits need approval, but there is no terminal to ask in. Pass --yes to apply them without asking.');
+      }
+      engine.onEvent((_runId, event) => {
+        const line = formatEvent(event);
+        if (line) process.stdout.write(line + '\n');
+      });
+      let handle;
+      if (command === 'run') {
+        const config = await buildCliConfig(workspace, {
+          models: values.model ?? [],
+          configFile: values.config,
+          yes: values.yes ?? false,
+          concurrency: values.concurrency,
+          maxFixAttempts: values['max-fix-attempts'],
+          testCommand: values['test-command'],
+          noReviewGate: values['no-review-gate'] ?? false,
+          apiKeyEnv: values['api-key-env'],
+        });
+        handle = await engine.startRun(target, config);
+      } else {
+        handle = await engine.resumeRun(target);
+      }
+      let interrupted = false;
+      const onSigint = (): void => {
+        if (interrupted) process.exit(130);
+        interrupted = true;
+        process.stderr.write('\nCancelling the run (Ctrl-C again to quit at once)…\n');
+        void engine.cancelRun(handle.runId, 'cancelled from the terminal');
+      };
+      process.on('SIGINT', onSigint);
+      const final = await handle.finished;
+      process.off('SIGINT', onSigint);
+      process.stdout.write(`\nRun ${final.id}: ${final.status}${final.statusReason ? ` — ${final.statusReason}` : ''}\n`);
+      process.stdout.write(`Report: ${resolve(runsDir, final.id, 'report.md')}\n`);
+      return final.status === 'completed' ? 0 : 1;
+    }
+    case 'status': {
+      const runId = rest[0];
+      if (runId) {
+        const state = await engine.getRun(runId);
+        if (!state) throw new UnknownRunError(runId);
+        process.stdout.write(values.json ? JSON.stringify(state, null, 2) + '\n' : formatRunDetail(state));
+      } else {
+        const runs = await engine.listRuns();
+        process.stdout.write(values.json ? JSON.stringify(runs, null, 2) + '\n' : formatRunList(runs));
+      }
+      return 0;
+    }
+    case 'logs': {
+      const runId = rest[0];
+      if (!runId) throw new UsageError('Which run? software-maker logs <run-id> (see software-maker status).');
+      const events = await engine.readEvents(runId);
+      if (events.length === 0) throw new UnknownRunError(runId);
+      for (const event of events) {
+        const line = values.json ? JSON.stringify(event) : formatEvent(event, { verbose: true });
+        if (line) process.stdout.write(line + '\n');
+      }
+      return 0;
+    }
+    default:
+      throw new UsageError(`Unknown command "${command}". Commands: run, resume, status, logs (software-maker --help).`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const known = error instanceof UsageError || error instanceof ConfigError || error instanceof UnknownRunError;
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`software-maker: ${message}\n`);
+    if (!known && error instanceof Error && process.env.SOFTWARE_MAKER_DEBUG) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+  },
+);

@@ -1,0 +1,116 @@
+// Turns CLI flags and the optional config file into a run configuration.
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { resolveRunConfig } from '../core/config';
+import { STATE_DIR } from '../core/runsDir';
+import { ROLES, type ModelSpec, type Role, type RunConfig } from '../shared/model';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface CliRunOptions {
+  models: string[];
+  configFile?: string;
+  yes: boolean;
+  concurrency?: string;
+  maxFixAttempts?: string;
+  testCommand?: string;
+  noReviewGate: boolean;
+  apiKeyEnv?: string;
+}
+
+const PRESETS: Record<string, string> = {
+  ollama: 'http://127.0.0.1:11434/v1',
+  lmstudio: 'http://127.0.0.1:1234/v1',
+  vllm: 'http://127.0.0.1:8000/v1',
+  llamacpp: 'http://127.0.0.1:8080/v1',
+};
+
+/** Parses one --model value into a spec, or a reference to a configured id. */
+export function parseModelFlag(value: string, cwd: string, apiKeyEnv: string | undefined): ModelSpec | { ref: string } {
+  const colon = value.indexOf(':');
+  if (colon === -1) return { ref: value };
+  const kind = value.slice(0, colon);
+  const rest = value.slice(colon + 1);
+  if (!rest) throw new UsageError(`--model ${value}: nothing after "${kind}:".`);
+  if (kind === 'scripted') return { id: 'scripted', provider: 'scripted', transcript: isAbsolute(rest) ? rest : resolve(cwd, rest) };
+  if (kind in PRESETS) return { id: `${kind}:${rest}`, provider: 'openai-compatible', model: rest, baseURL: PRESETS[kind]! };
+  if (kind === 'openai-compatible') {
+    const at = rest.lastIndexOf('@');
+    if (at <= 0) throw new UsageError(`--model ${value}: write openai-compatible:MODEL@BASE_URL, e.g. openai-compatible:qwen2.5-coder@http://127.0.0.1:11434/v1.`);
+    return { id: rest.slice(0, at), provider: 'openai-compatible', model: rest.slice(0, at), baseURL: rest.slice(at + 1), apiKeyName: apiKeyEnv };
+  }
+  throw new UsageError(`Unknown model "${value}". Use scripted:PATH, ollama:MODEL, lmstudio:MODEL, vllm:MODEL, llamacpp:MODEL, openai-compatible:MODEL@URL, or an id from the config file.`);
+}
+
+async function readConfigFile(path: string, required: boolean): Promise<Partial<RunConfig>> {
+  let raw: string;
+  try {
+    raw = await readFile(path, 'utf8');
+  } catch (error) {
+    if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new UsageError(`Cannot read the config file ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(raw) as Partial<RunConfig>;
+  } catch (error) {
+    throw new UsageError(`The config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function parseCount(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0) throw new UsageError(`${flag} needs a whole number, not "${value}".`);
+  return number;
+}
+
+export async function buildCliConfig(workspace: string, options: CliRunOptions): Promise<RunConfig> {
+  const file = options.configFile
+    ? await readConfigFile(resolve(options.configFile), true)
+    : await readConfigFile(join(workspace, STATE_DIR, 'config.json'), false);
+  const models: ModelSpec[] = [...(file.models ?? [])];
+  const roles: Partial<Record<Role, string[]>> = { ...(file.roles ?? {}) };
+  let defaultModel: string | undefined;
+  for (const flag of options.models) {
+    // ROLE=SPEC assigns one role; a bare SPEC is the default for every role.
+    const eq = flag.indexOf('=');
+    const role = eq > 0 ? flag.slice(0, eq) : undefined;
+    if (role && !(ROLES as readonly string[]).includes(role)) {
+      throw new UsageError(`--model ${flag}: unknown role "${role}". Roles: ${ROLES.join(', ')}.`);
+    }
+    const parsed = parseModelFlag(role ? flag.slice(eq + 1) : flag, process.cwd(), options.apiKeyEnv);
+    let id: string;
+    if ('ref' in parsed) {
+      if (!models.some((model) => model.id === parsed.ref)) {
+        throw new UsageError(`Unknown model "${parsed.ref}": it is not in the config file. Known: ${models.map((m) => m.id).join(', ') || 'none'}.`);
+      }
+      id = parsed.ref;
+    } else {
+      if (!models.some((model) => model.id === parsed.id)) models.push(parsed);
+      id = parsed.id;
+    }
+    if (role) roles[role as Role] = [id];
+    else defaultModel = id;
+  }
+  if (defaultModel) {
+    for (const role of ROLES) if (!options.models.some((flag) => flag.startsWith(`${role}=`))) roles[role] = [defaultModel];
+  }
+  return resolveRunConfig(
+    {
+      ...file,
+      models,
+      roles,
+      autoApprove: options.yes || file.autoApprove,
+      concurrency: parseCount('--concurrency', options.concurrency) ?? file.concurrency,
+      maxFixAttempts: parseCount('--max-fix-attempts', options.maxFixAttempts) ?? file.maxFixAttempts,
+      testCommand: options.testCommand ?? file.testCommand,
+      reviewGate: options.noReviewGate ? false : file.reviewGate,
+    },
+    defaultModel,
+  );
+}

@@ -1,0 +1,109 @@
+// The tools agents call. Each is a thin adapter over a port; every call and result is logged.
+import { tool, type ToolSet } from 'ai';
+import { z } from 'zod';
+import type { TestReport } from '../../shared/model';
+import type { EditSet } from '../edits/editSet';
+import type { Workspace } from '../ports';
+
+/** Tool output the model gets back is capped so one big file cannot flood its context. */
+export const MAX_TOOL_OUTPUT_CHARS = 60_000;
+
+export function truncateForModel(text: string, max = MAX_TOOL_OUTPUT_CHARS): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}\n[truncated: ${text.length - max} more characters not shown]`;
+}
+
+export interface ToolContext {
+  workspace: Workspace;
+  /** Present for roles that may propose edits. */
+  edits?: EditSet;
+  /** Present for roles that may run the tests. */
+  runTests?: () => Promise<TestReport>;
+}
+
+const hunkSchema = z.object({
+  search: z.string().min(1).describe('Exact text currently in the file, unique in it.'),
+  replace: z.string().describe('Text to put in its place.'),
+});
+
+export function summarizeReport(report: TestReport): string {
+  const head = report.ok
+    ? `Tests passed: ${report.passed} passed, ${report.skipped} skipped.`
+    : `Tests did not pass: ${report.failed} failed, ${report.passed} passed${report.problem ? ` (${report.problem})` : ''}.`;
+  const failures = report.failures
+    .slice(0, 20)
+    .map((failure) => `- ${failure.name}${failure.location ? ` (${failure.location})` : ''}: ${failure.message}`)
+    .join('\n');
+  return [head, failures, report.ok ? '' : `Output (tail):\n${report.outputTail.slice(-3000)}`].filter(Boolean).join('\n');
+}
+
+/** Tools for exploring the workspace, proposing edits and running tests, plus `finish` with the role's output schema. */
+export function buildTools<O extends z.ZodType>(context: ToolContext, outputSchema: O, validateOutput?: (output: z.infer<O>) => string[]): ToolSet {
+  const tools: ToolSet = {
+    read_file: tool({
+      description: 'Read a text file of the workspace (path relative to the workspace root).',
+      inputSchema: z.object({ path: z.string().min(1) }),
+      execute: async ({ path }) => {
+        const text = await context.workspace.readText(path);
+        if (text === undefined) throw new Error(`${path} does not exist. Use list_files to see what is there.`);
+        return truncateForModel(text);
+      },
+    }),
+    list_files: tool({
+      description: 'List files under a folder of the workspace, recursively ("" or "." for the root).',
+      inputSchema: z.object({ dir: z.string().default('') }),
+      execute: async ({ dir }) => {
+        const files = await context.workspace.listFiles(dir === '.' ? '' : dir, 500);
+        return files.length ? files.join('\n') : '(no files)';
+      },
+    }),
+    search_text: tool({
+      description: 'Find lines containing a text (case-sensitive) across the workspace.',
+      inputSchema: z.object({ query: z.string().min(1) }),
+      execute: async ({ query }) => {
+        const hits = await context.workspace.searchText(query, 100);
+        return hits.length ? hits.map((hit) => `${hit.path}:${hit.line}: ${hit.text}`).join('\n') : 'No matches.';
+      },
+    }),
+    finish: tool({
+      description: 'Finish your turn with your result. Call it exactly once, last.',
+      inputSchema: outputSchema,
+      execute: async (output: z.infer<O>) => {
+        const problems = validateOutput?.(output) ?? [];
+        if (problems.length) throw new Error(`Your result was not accepted:\n- ${problems.join('\n- ')}\nCorrect it and call finish again.`);
+        return 'Accepted.';
+      },
+    }),
+  };
+  const edits = context.edits;
+  if (edits) {
+    tools.propose_edit = tool({
+      description:
+        'Propose a change to one file. Existing file: give hunks (search/replace, each search unique in the file). New file: give its whole content. The user reviews it as a diff before it is applied.',
+      inputSchema: z
+        .object({
+          path: z.string().min(1),
+          hunks: z.array(hunkSchema).min(1).optional(),
+          content: z.string().optional(),
+        })
+        .refine((input) => (input.hunks === undefined) !== (input.content === undefined), {
+          message: 'Give either hunks (existing file) or content (new file), not both and not neither.',
+        }),
+      execute: async (input) => {
+        const request = input.hunks ? { path: input.path, hunks: input.hunks } : { path: input.path, content: input.content ?? '' };
+        const { file, notes } = await edits.stage(request);
+        const note = notes.length ? ` Notes: ${notes.join(' ')}` : '';
+        return `Staged ${file.kind === 'create' ? 'new file' : 'change to'} ${file.path} for review.${note}`;
+      },
+    });
+  }
+  const runTests = context.runTests;
+  if (runTests) {
+    tools.run_tests = tool({
+      description: 'Run the workspace tests as the files are on disk now (your proposed edits are not applied until reviewed).',
+      inputSchema: z.object({}),
+      execute: async () => summarizeReport(await runTests()),
+    });
+  }
+  return tools;
+}

@@ -1,0 +1,117 @@
+// Writes accepted edits to disk (CLI host and tests). A write happens only when the file still holds
+// the text the proposal was made against; anything else is reported, never overwritten.
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { EditApplier, FileWrite, WriteOutcome } from '../ports';
+import { errorMessage, isMissing, MAX_FILE_BYTES, resolveInWorkspace } from '../workspace/paths';
+import { sha256 } from './hunks';
+
+const EMPTY_HASH = sha256('');
+
+/** The edit set itself is malformed (an engine bug, not a user change); nothing of the set was written. */
+export class EditApplyError extends Error {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super(message);
+    this.name = 'EditApplyError';
+  }
+}
+
+type Current = { exists: false } | { exists: true; text: string; mode: number; target: string } | { exists: 'unreadable'; detail: string };
+
+export class NodeEditApplier implements EditApplier {
+  constructor(private readonly root: string) {}
+
+  /**
+   * Checks every path and hash first (throwing WorkspaceError or EditApplyError before anything is
+   * written), then writes each file atomically. Files are independent: a conflict on one does not stop the others.
+   */
+  async apply(files: FileWrite[]): Promise<WriteOutcome[]> {
+    const resolved: { file: FileWrite; abs: string; rel: string }[] = [];
+    for (const file of files) {
+      const { abs, rel } = await resolveInWorkspace(this.root, file.path);
+      if (sha256(file.newText) !== file.newHash) {
+        throw new EditApplyError(`The edit for ${rel} is inconsistent: newHash is not the sha256 of newText. This is an engine bug; nothing was written.`, rel);
+      }
+      if (file.kind === 'create' && file.baseHash !== EMPTY_HASH) {
+        throw new EditApplyError(`The edit creating ${rel} has a baseHash other than the hash of the empty text. This is an engine bug; nothing was written.`, rel);
+      }
+      resolved.push({ file, abs, rel });
+    }
+
+    const outcomes: WriteOutcome[] = [];
+    for (const { file, abs } of resolved) {
+      outcomes.push(await this.applyOne(file, abs));
+    }
+    return outcomes;
+  }
+
+  private async applyOne(file: FileWrite, abs: string): Promise<WriteOutcome> {
+    const current = await readCurrent(abs);
+    if (current.exists === 'unreadable') return { path: file.path, status: 'conflict', detail: current.detail };
+    const currentText = current.exists ? current.text : '';
+    const currentHash = sha256(currentText);
+    // A missing file "holds" '' too, but an empty new file must still be created.
+    if (currentHash === file.newHash && current.exists) return { path: file.path, status: 'already-applied' };
+    if (currentHash !== file.baseHash) {
+      return { path: file.path, status: 'conflict', detail: conflictDetail(file, current.exists, currentHash) };
+    }
+
+    const target = current.exists ? current.target : abs;
+    const dir = path.dirname(target);
+    await mkdir(dir, { recursive: true });
+    const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.sm-tmp`);
+    try {
+      await writeFile(temp, file.newText, { encoding: 'utf8', flag: 'wx' });
+      // Keep an executable script executable.
+      if (current.exists) await chmod(temp, current.mode);
+      // Last look before the rename: the user may have saved the file while we wrote the temp file.
+      if (stateKey(await readCurrent(abs)) !== stateKey(current)) {
+        await unlink(temp);
+        return { path: file.path, status: 'conflict', detail: `${file.path} changed while the edit was being written; nothing was written. Re-read the file and propose the edit again.` };
+      }
+      await rename(temp, target);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw new Error(`Writing ${file.path} failed (${errorMessage(error)}); the file was left as it was.`, { cause: error });
+    }
+    return { path: file.path, status: 'written' };
+  }
+}
+
+async function readCurrent(abs: string): Promise<Current> {
+  try {
+    // Write through a link inside the workspace rather than replacing the link with a file.
+    const target = await realpath(abs);
+    const info = await stat(target);
+    if (info.isDirectory()) return { exists: 'unreadable', detail: `A folder now exists at this path; nothing was written.` };
+    if (info.size > MAX_FILE_BYTES) {
+      return { exists: 'unreadable', detail: `The file is now ${info.size} bytes, over the ${MAX_FILE_BYTES}-byte limit, so it changed since the proposal; nothing was written.` };
+    }
+    const text = (await readFile(target)).toString('utf8');
+    return { exists: true, text, mode: info.mode & 0o7777, target };
+  } catch (error) {
+    if (isMissing(error)) return { exists: false };
+    throw error;
+  }
+}
+
+function stateKey(current: Current): string {
+  if (current.exists === true) return `file:${sha256(current.text)}`;
+  return current.exists === false ? 'missing' : 'unreadable';
+}
+
+function conflictDetail(file: FileWrite, exists: boolean, currentHash: string): string {
+  const found = currentHash.slice(0, 12);
+  const expected = file.baseHash.slice(0, 12);
+  if (file.kind === 'create') {
+    return `${file.path} was created by someone else since the proposal (it now has content with sha256 ${found}…); nothing was written. Read the file and propose a modification instead.`;
+  }
+  if (!exists) {
+    return `${file.path} was deleted since the proposal; nothing was written. Propose creating it if it is still needed.`;
+  }
+  return `${file.path} changed since the proposal (expected sha256 ${expected}…, found ${found}…); nothing was written. Re-read the file and propose the edit again.`;
+}

@@ -1,0 +1,170 @@
+// The engine: creates, resumes and lists runs; each run is driven by a RunDriver over its own log.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EngineEvent } from '../shared/events';
+import { isTerminalRun } from '../shared/lifecycle';
+import type { RunConfig } from '../shared/model';
+import { applyEvent, foldEvents, summarizeRun, type RunState, type RunSummary } from '../shared/runState';
+import { runConfigSchema } from './config';
+import type { EngineApi, EventListener, RunHandle } from './engineApi';
+import { EventLog, readLog, RunLock } from './log/eventLog';
+import type { HostPorts } from './ports';
+import { RunDriver } from './run/runDriver';
+import { ensureRunsDir, listRunIds, newRunId } from './runsDir';
+
+export interface EngineOptions {
+  ports: HostPorts;
+  runsDir: string;
+  /** Simulated latency of scripted models (the benchmark). */
+  scriptedLatencyMs?: number;
+  /** Where problems with individual run folders are reported (a corrupt log must not hide the others). */
+  warn?: (message: string) => void;
+}
+
+export class UnknownRunError extends Error {
+  constructor(runId: string) {
+    super(`There is no run "${runId}". List runs with "software-maker status" or in the Software Maker view.`);
+    this.name = 'UnknownRunError';
+  }
+}
+
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$/;
+
+export class Engine implements EngineApi {
+  private readonly listeners = new Set<EventListener>();
+  private readonly drivers = new Map<string, RunDriver>();
+
+  constructor(private readonly options: EngineOptions) {}
+
+  onEvent(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async listRuns(): Promise<RunSummary[]> {
+    const summaries: RunSummary[] = [];
+    for (const runId of await listRunIds(this.options.runsDir)) {
+      try {
+        const state = await this.getRun(runId);
+        if (state) summaries.push(summarizeRun(state));
+      } catch (error) {
+        this.options.warn?.(`Run ${runId} could not be read: ${(error as Error).message}`);
+      }
+    }
+    return summaries.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  async getRun(runId: string): Promise<RunState | undefined> {
+    const driver = this.drivers.get(runId);
+    if (driver) return driver.state;
+    if (!RUN_ID.test(runId)) return undefined;
+    const { events } = await readLog(this.runDir(runId));
+    return foldEvents(events);
+  }
+
+  async readEvents(runId: string): Promise<EngineEvent[]> {
+    if (!RUN_ID.test(runId)) throw new UnknownRunError(runId);
+    return (await readLog(this.runDir(runId))).events;
+  }
+
+  async startRun(goal: string, config: RunConfig): Promise<RunHandle> {
+    const trimmed = goal.trim();
+    if (!trimmed) throw new Error('The goal is empty. Say what you want built or changed.');
+    const checked = runConfigSchema.safeParse(config);
+    if (!checked.success) throw new Error(`Invalid run configuration: ${checked.error.issues[0]?.message}`);
+    await ensureRunsDir(this.options.runsDir);
+    const runId = newRunId(this.options.ports.clock.now());
+    const runDir = this.runDir(runId);
+    await mkdir(runDir, { recursive: true });
+    const lock = await RunLock.acquire(runDir);
+    const log = EventLog.openForAppend(runDir, runId, { events: [] }, this.options.ports.clock);
+    const first = log.append({ type: 'run.created', goal: trimmed, workspace: this.options.ports.workspace.root, config });
+    log.sync();
+    const state = foldEvents([first])!;
+    const driver = this.track(runDir, log, lock, state);
+    this.publish(runId, first);
+    return { runId, finished: driver.start() };
+  }
+
+  async resumeRun(runId: string): Promise<RunHandle> {
+    const existing = this.drivers.get(runId);
+    if (existing) return { runId, finished: existing.start() };
+    if (!RUN_ID.test(runId)) throw new UnknownRunError(runId);
+    const runDir = this.runDir(runId);
+    const lock = await RunLock.acquire(runDir);
+    try {
+      const loaded = await readLog(runDir);
+      const state = foldEvents(loaded.events);
+      if (!state) throw new UnknownRunError(runId);
+      if (isTerminalRun(state.status)) throw new Error(`Run ${runId} has already ended (${state.status}); start a new goal instead.`);
+      const log = EventLog.openForAppend(runDir, runId, loaded, this.options.ports.clock);
+      const notes: string[] = [];
+      if (loaded.tornLine) {
+        notes.push(`Dropped a torn last line (line ${loaded.tornLine.lineNumber}, ${loaded.tornLine.bytes} bytes) from the log: the process stopped mid-write. The step it belonged to runs again.`);
+      }
+      notes.push(`Resuming the run from event ${state.lastSeq} (${state.status}).`);
+      const resumeEvents = notes.map((message, index) =>
+        log.append({ type: 'log', level: index === 0 && loaded.tornLine ? 'warn' : 'info', message }),
+      );
+      for (const event of resumeEvents) applyEvent(state, event);
+      const driver = this.track(runDir, log, lock, state);
+      for (const event of resumeEvents) this.publish(runId, event);
+      return { runId, finished: driver.start() };
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  async cancelRun(runId: string, reason = 'cancelled by the user'): Promise<boolean> {
+    const driver = this.drivers.get(runId);
+    if (!driver) return false;
+    const cancelled = driver.cancel(reason);
+    await driver.start();
+    return cancelled;
+  }
+
+  async approvePlan(runId: string): Promise<boolean> {
+    return this.drivers.get(runId)?.approvePlan() ?? false;
+  }
+
+  activeRunIds(): string[] {
+    return [...this.drivers.keys()];
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([...this.drivers.values()].map((driver) => driver.dispose()));
+    this.drivers.clear();
+  }
+
+  private runDir(runId: string): string {
+    return join(this.options.runsDir, runId);
+  }
+
+  private track(runDir: string, log: EventLog, lock: RunLock, state: RunState): RunDriver {
+    const driver = new RunDriver({
+      ports: this.options.ports,
+      runDir,
+      log,
+      lock,
+      state,
+      notify: (event) => this.publish(state.id, event),
+      scriptedLatencyMs: this.options.scriptedLatencyMs,
+    });
+    this.drivers.set(state.id, driver);
+    void driver.start().finally(() => {
+      if (this.drivers.get(state.id) === driver) this.drivers.delete(state.id);
+    });
+    return driver;
+  }
+
+  private publish(runId: string, event: EngineEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(runId, event);
+      } catch (error) {
+        this.options.warn?.(`An event listener failed: ${(error as Error).message}`);
+      }
+    }
+  }
+}

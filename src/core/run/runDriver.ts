@@ -1,0 +1,618 @@
+// Drives one run from its current state to the next resting point: planning, the task DAG, the test
+// gates and the final report. Every decision is an event appended to the log first; the driver's
+// state is only the fold of those events, so a driver built from a log continues where it stopped.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { z } from 'zod';
+import type { EngineEvent, NewEvent, TestPhase } from '../../shared/events';
+import { canTransitionRun, canTransitionTask, IllegalTransitionError, isTerminalRun } from '../../shared/lifecycle';
+import type { Role, RunStatus, TaskStatus, TestReport } from '../../shared/model';
+import { applyEvent, type RunState, type TaskState } from '../../shared/runState';
+import { plannerPrompt, reviewPrompt, taskPrompt } from '../agents/prompts';
+import { planSchema, reviewOutputSchema, systemPrompt, workOutputSchema } from '../agents/roles';
+import { runAgentTurn, type AgentTurnResult } from '../agents/runAgent';
+import { buildTools, type ToolContext } from '../agents/tools';
+import { describeChange, EditSet, toWrite, type StagedFile } from '../edits/editSet';
+import { unifiedDiff } from '../edits/hunks';
+import type { EventLog, RunLock } from '../log/eventLog';
+import { RunModels } from '../models/registry';
+import { checkPlan, validatePlanGraph } from '../plan/plan';
+import type { HostPorts } from '../ports';
+import { blockedForever, newlyReady, pickRunnable } from '../scheduler';
+import { detectTestCommand } from '../testing/detect';
+import { describeFailure, judgeTaskGate } from '../testing/gate';
+import { parseTestOutput } from '../testing/parse';
+import { renderPlan, renderReport } from './report';
+
+/** Aborts a run because the user cancelled it. */
+export class RunCancelledError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'RunCancelledError';
+  }
+}
+
+/** Aborts driving without changing the run (window closing); the run resumes later from its log. */
+export class DriverDisposedError extends Error {
+  constructor() {
+    super('The engine stopped driving this run; it can be resumed.');
+    this.name = 'DriverDisposedError';
+  }
+}
+
+export class PlanRejectedError extends Error {
+  constructor(errors: string[]) {
+    super(`The planner's plan is still invalid after one repair attempt:\n- ${errors.join('\n- ')}`);
+    this.name = 'PlanRejectedError';
+  }
+}
+
+/** Task statuses a driver continues on resume (the work was under way when the process stopped). */
+const IN_FLIGHT: ReadonlySet<TaskStatus> = new Set(['running', 'awaiting-review', 'testing', 'reviewing', 'failed']);
+
+const STAGE_BY_ROLE: Record<Role, string> = {
+  planner: 'plan',
+  architect: 'design',
+  implementer: 'implement',
+  tester: 'test',
+  reviewer: 'review',
+  fixer: 'fix',
+  docs: 'docs',
+  security: 'security',
+};
+
+interface ProposalArtifact {
+  proposalId: string;
+  taskId: string;
+  files: StagedFile[];
+}
+
+export interface RunDriverOptions {
+  ports: HostPorts;
+  runDir: string;
+  log: EventLog;
+  lock: RunLock;
+  state: RunState;
+  notify: (event: EngineEvent) => void;
+  scriptedLatencyMs?: number;
+}
+
+export class RunDriver {
+  readonly state: RunState;
+  private readonly ports: HostPorts;
+  private readonly log: EventLog;
+  private readonly abort = new AbortController();
+  private readonly models: RunModels;
+  private readonly active = new Set<string>();
+  private wakeUp: (() => void) | undefined;
+  private fatal: unknown;
+  private approval: { resolve: () => void } | undefined;
+  private testCommand: string | undefined;
+  private testQueue: Promise<unknown> = Promise.resolve();
+  private finishedPromise: Promise<RunState> | undefined;
+
+  constructor(private readonly options: RunDriverOptions) {
+    this.state = options.state;
+    this.ports = options.ports;
+    this.log = options.log;
+    this.models = new RunModels(this.state.config, {
+      workspaceRoot: this.ports.workspace.root,
+      secret: (name) => this.ports.secret(name),
+      scriptedLatencyMs: options.scriptedLatencyMs,
+    });
+    this.abort.signal.addEventListener('abort', () => this.wake());
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** Starts driving (once); the promise settles when the run rests: terminal, paused or disposed. */
+  start(): Promise<RunState> {
+    this.finishedPromise ??= this.drive();
+    return this.finishedPromise;
+  }
+
+  cancel(reason: string): boolean {
+    if (isTerminalRun(this.state.status)) return false;
+    this.emit({ type: 'run.status', status: 'cancelled', reason });
+    this.abort.abort(new RunCancelledError(reason));
+    return true;
+  }
+
+  approvePlan(): boolean {
+    if (this.state.status !== 'awaiting-approval' || !this.approval) return false;
+    this.approval.resolve();
+    return true;
+  }
+
+  async dispose(): Promise<void> {
+    if (!this.abort.signal.aborted) this.abort.abort(new DriverDisposedError());
+    await this.finishedPromise?.catch(() => undefined);
+  }
+
+  // ---- events ------------------------------------------------------------------------------
+
+  /** Checks, appends, folds and publishes one event. Illegal transitions never reach the log. */
+  private emit(event: NewEvent): void {
+    if (isTerminalRun(this.state.status) && event.type !== 'log' && event.type !== 'artifact.written') {
+      if (this.abort.signal.aborted) throw this.abort.signal.reason;
+      throw new IllegalTransitionError('run', this.state.status, event.type, `run ${this.state.id}`);
+    }
+    if (event.type === 'run.status' && !canTransitionRun(this.state.status, event.status)) {
+      throw new IllegalTransitionError('run', this.state.status, event.status, `run ${this.state.id}`);
+    }
+    if (event.type === 'task.status') {
+      const task = this.state.tasks[event.taskId];
+      if (!task || !canTransitionTask(task.status, event.status)) {
+        throw new IllegalTransitionError('task', task?.status ?? 'missing', event.status, `task ${event.taskId}`);
+      }
+    }
+    const logged = this.log.append(event);
+    applyEvent(this.state, logged);
+    this.options.notify(logged);
+  }
+
+  private setRun(status: RunStatus, reason?: string): void {
+    this.emit({ type: 'run.status', status, reason });
+    this.log.sync();
+  }
+
+  private setTask(taskId: string, status: TaskStatus, reason?: string): void {
+    this.emit({ type: 'task.status', taskId, status, reason });
+    if (status === 'done' || status === 'dead_letter') this.log.sync();
+  }
+
+  private info(message: string, level: 'info' | 'warn' | 'error' = 'info', taskId?: string): void {
+    this.emit({ type: 'log', level, message, taskId });
+  }
+
+  private wake(): void {
+    const wake = this.wakeUp;
+    this.wakeUp = undefined;
+    wake?.();
+  }
+
+  private nextWake(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wakeUp = resolve;
+      if (this.abort.signal.aborted) resolve();
+    });
+  }
+
+  // ---- the run -----------------------------------------------------------------------------
+
+  private async drive(): Promise<RunState> {
+    try {
+      this.closeStaleSteps();
+      await this.resolveTestCommand();
+      if (this.state.status === 'queued') this.setRun('planning');
+      if (this.state.status === 'paused') this.setRun(this.state.plan ? 'running' : 'planning');
+      if (this.state.status === 'planning') {
+        await this.runBaseline();
+        await this.plan();
+      }
+      if (this.state.status === 'awaiting-approval') await this.waitForApproval();
+      if (this.state.status === 'running') {
+        await this.runBaseline();
+        await this.executeTasks();
+        await this.finishRun();
+      }
+    } catch (error) {
+      if (!this.abort.signal.aborted) {
+        const message = error instanceof Error ? error.message : String(error);
+        this.info(message, 'error');
+        if (canTransitionRun(this.state.status, 'failed')) this.setRun('failed', message);
+      }
+    } finally {
+      if (isTerminalRun(this.state.status)) await this.writeReport().catch(() => undefined);
+      this.log.close();
+      await this.options.lock.release();
+    }
+    return this.state;
+  }
+
+  /** Steps that were open when the process died and whose task has moved on are closed. */
+  private closeStaleSteps(): void {
+    for (const step of Object.values(this.state.openSteps)) {
+      const task = step.taskId ? this.state.tasks[step.taskId] : undefined;
+      const stillRunning = step.role === 'planner' ? this.state.status === 'planning' : task?.status === 'running' || (step.role === 'reviewer' && task?.status === 'reviewing');
+      if (!stillRunning) this.emit({ type: 'step.finished', stepId: step.stepId, taskId: step.taskId, role: step.role, ok: false, summary: 'interrupted' });
+    }
+  }
+
+  private async resolveTestCommand(): Promise<void> {
+    const configured = this.state.config.testCommand;
+    if (configured === 'none') {
+      if (this.state.lastSeq <= 2) this.info('Tests are switched off for this run (testCommand "none"): no task is test-gated.', 'warn');
+      return;
+    }
+    if (configured) {
+      this.testCommand = configured;
+      return;
+    }
+    const detected = await detectTestCommand(this.ports.workspace.root);
+    if (!detected) {
+      throw new Error('No test command found for this workspace, so no task could be test-gated. Set one (softwareMaker.testCommand, or --test-command in the CLI), or "none" to run without tests.');
+    }
+    this.testCommand = detected.command;
+    if (this.state.status === 'queued') this.info(`Test command: ${detected.command} (${detected.reason}).`);
+  }
+
+  private async runBaseline(): Promise<void> {
+    if (!this.testCommand || this.state.baselineTest) return;
+    const report = await this.runTests('baseline');
+    this.info(report.ok ? 'Baseline: all tests pass before any change.' : `Baseline: ${describeFailure(report)} before any change; those failures are not blamed on tasks.`);
+  }
+
+  private async plan(): Promise<void> {
+    const resolved = await this.models.forRole('planner');
+    const stepId = `plan@v1`;
+    this.emit({ type: 'step.started', stepId, role: 'planner', attempt: 1, model: resolved.id });
+    const files = await this.ports.workspace.listFiles('', 200);
+    let rejections = 0;
+    const turnAbort = new AbortController();
+    const signal = AbortSignal.any([this.abort.signal, turnAbort.signal]);
+    const tools = buildTools({ workspace: this.ports.workspace }, planSchema, (plan) => {
+      const errors = validatePlanGraph(plan);
+      if (errors.length) {
+        rejections++;
+        this.emit({ type: 'plan.rejected', errors, attempt: rejections });
+        if (rejections > 1) turnAbort.abort(new PlanRejectedError(errors));
+      }
+      return errors;
+    });
+    const system = systemPrompt('planner');
+    const prompt = plannerPrompt(this.state.goal, files, this.state.baselineTest, this.testCommand);
+    const result = await runAgentTurn({
+      role: 'planner',
+      stepId,
+      model: resolved.model,
+      modelId: resolved.id,
+      provider: resolved.provider,
+      system,
+      prompt,
+      tools,
+      maxSteps: this.state.config.maxAgentSteps,
+      signal,
+      emit: (event) => this.emit(event),
+    }).catch((error: unknown) => {
+      if (!this.abort.signal.aborted) this.emit({ type: 'step.finished', stepId, role: 'planner', ok: false, summary: String((error as Error).message ?? error) });
+      throw error;
+    });
+    const checked = checkPlan(result.output);
+    if (!checked.ok) throw new PlanRejectedError(checked.errors);
+    await this.writeStepArtifact(stepId, { role: 'planner', attempt: 1, model: resolved.id, system, prompt, result });
+    this.emit({ type: 'plan.accepted', plan: checked.plan, repairs: rejections });
+    await this.writeArtifact('plan.md', renderPlan(checked.plan));
+    this.emit({ type: 'step.finished', stepId, role: 'planner', ok: true, summary: checked.plan.summary });
+    this.setRun(this.state.config.requirePlanApproval ? 'awaiting-approval' : 'running');
+  }
+
+  private async waitForApproval(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.approval = { resolve };
+      this.abort.signal.addEventListener('abort', () => reject(this.abort.signal.reason), { once: true });
+    });
+    this.approval = undefined;
+    this.info('Plan approved.');
+    this.setRun('running');
+  }
+
+  private async executeTasks(): Promise<void> {
+    for (;;) {
+      this.abort.signal.throwIfAborted();
+      if (this.fatal) throw this.fatal;
+      for (const task of newlyReady(this.state)) this.setTask(task.id, 'ready');
+      for (const { task, cause } of blockedForever(this.state)) {
+        this.setTask(task.id, 'skipped', `its dependency ${cause} did not finish`);
+      }
+      for (const id of this.state.taskOrder) {
+        if (IN_FLIGHT.has(this.state.tasks[id]!.status) && !this.active.has(id)) this.launch(id);
+      }
+      for (const task of pickRunnable(this.state, this.state.config.concurrency, this.active)) this.launch(task.id);
+      if (this.active.size === 0) return;
+      await this.nextWake();
+    }
+  }
+
+  private launch(taskId: string): void {
+    this.active.add(taskId);
+    this.runTask(taskId)
+      .catch((error: unknown) => {
+        if (!this.abort.signal.aborted) this.fatal ??= error;
+      })
+      .finally(() => {
+        this.active.delete(taskId);
+        this.wake();
+      });
+  }
+
+  /** Moves one task through its lifecycle until it rests (done, dead-letter, skipped). */
+  private async runTask(taskId: string): Promise<void> {
+    for (;;) {
+      this.abort.signal.throwIfAborted();
+      const task = this.state.tasks[taskId]!;
+      switch (task.status) {
+        case 'ready':
+          this.setTask(taskId, 'running');
+          break;
+        case 'running':
+          await this.agentTurn(task);
+          break;
+        case 'awaiting-review':
+          await this.reviewAndApply(task);
+          break;
+        case 'testing':
+          await this.testGate(task);
+          break;
+        case 'reviewing':
+          await this.reviewGate(task);
+          break;
+        case 'failed': {
+          const allowed = 1 + this.state.config.maxFixAttempts;
+          if (task.attempts < allowed) {
+            this.setTask(taskId, 'running', `fix attempt ${task.attempts} of ${this.state.config.maxFixAttempts}`);
+          } else {
+            this.setTask(taskId, 'dead_letter', `${allowed} attempt${allowed === 1 ? '' : 's'} failed; last: ${task.statusReason ?? 'unknown'}`);
+            return;
+          }
+          break;
+        }
+        default:
+          return;
+      }
+    }
+  }
+
+  private async agentTurn(task: TaskState): Promise<void> {
+    const open = Object.values(this.state.openSteps).find((step) => step.taskId === task.id && step.role !== 'reviewer');
+    const attempt = open?.attempt ?? task.attempts + 1;
+    const role: Role = attempt === 1 ? task.role : 'fixer';
+    const stepId = `${task.id}:${STAGE_BY_ROLE[role]}@v${attempt}`;
+    const resolved = await this.models.forRole(role);
+    const touched = this.touchedFiles(task.id);
+    // The prompt reads the failure of the previous attempt, so build it before the step starts.
+    const prompt = await taskPrompt(this.state, task, attempt, this.ports.workspace, touched);
+    this.emit({ type: 'step.started', stepId, taskId: task.id, role, attempt, model: resolved.id });
+    const edits = new EditSet(this.ports.workspace);
+    const context: ToolContext = { workspace: this.ports.workspace, edits, runTests: () => this.runTestsQuietly() };
+    const system = systemPrompt(role);
+    let result: AgentTurnResult;
+    try {
+      result = await runAgentTurn({
+        role,
+        taskId: task.id,
+        stepId,
+        model: resolved.model,
+        modelId: resolved.id,
+        provider: resolved.provider,
+        system,
+        prompt,
+        tools: buildTools(context, workOutputSchema),
+        maxSteps: this.state.config.maxAgentSteps,
+        signal: this.abort.signal,
+        emit: (event) => this.emit(event),
+      });
+    } catch (error) {
+      if (this.abort.signal.aborted) throw error;
+      const message = (error as Error).message ?? String(error);
+      this.emit({ type: 'step.finished', stepId, taskId: task.id, role, ok: false, summary: message });
+      this.setTask(task.id, 'failed', message);
+      return;
+    }
+    const output = result.output as z.infer<typeof workOutputSchema>;
+    await this.writeStepArtifact(stepId, { role, taskId: task.id, attempt, model: resolved.id, system, prompt, result });
+    const changed = edits.changed();
+    if (changed.length) {
+      const proposalId = `${task.id}-a${attempt}-${this.state.lastSeq + 1}`;
+      const artifact: ProposalArtifact = { proposalId, taskId: task.id, files: changed };
+      await this.writeArtifact(join('proposals', `${proposalId}.json`), JSON.stringify(artifact), task.id);
+      this.emit({ type: 'edit.proposed', taskId: task.id, proposalId, files: changed.map(describeChange) });
+      this.setTask(task.id, 'awaiting-review', output.summary);
+    } else {
+      this.setTask(task.id, 'testing', `no edits: ${output.summary}`);
+    }
+    this.emit({ type: 'step.finished', stepId, taskId: task.id, role, ok: true, summary: output.summary });
+  }
+
+  private touchedFiles(taskId: string): string[] {
+    return Object.values(this.state.proposals)
+      .filter((proposal) => proposal.taskId === taskId)
+      .flatMap((proposal) => proposal.files.map((file) => file.path));
+  }
+
+  private async loadProposal(proposalId: string): Promise<ProposalArtifact> {
+    const raw = await readFile(join(this.options.runDir, 'proposals', `${proposalId}.json`), 'utf8');
+    return JSON.parse(raw) as ProposalArtifact;
+  }
+
+  private async reviewAndApply(task: TaskState): Promise<void> {
+    const proposal = Object.values(this.state.proposals).filter((entry) => entry.taskId === task.id && entry.status !== 'applied').at(-1);
+    if (!proposal) {
+      this.setTask(task.id, 'failed', 'the proposal to review is missing from the log');
+      return;
+    }
+    const artifact = await this.loadProposal(proposal.id);
+    let accepted = proposal.accepted;
+    if (proposal.status === 'pending') {
+      if (this.state.config.autoApprove) {
+        accepted = artifact.files.map((file) => file.path);
+        this.emit({ type: 'edit.decided', proposalId: proposal.id, taskId: task.id, accepted, rejected: [], by: 'auto' });
+      } else {
+        const decision = await this.ports.reviewer.review(
+          {
+            runId: this.state.id,
+            taskId: task.id,
+            taskTitle: task.title,
+            proposalId: proposal.id,
+            files: artifact.files.map((file) => ({ path: file.path, kind: file.kind, before: file.before, after: file.after })),
+          },
+          this.abort.signal,
+        );
+        this.abort.signal.throwIfAborted();
+        const all = artifact.files.map((file) => file.path);
+        accepted = all.filter((path) => decision.accepted.includes(path));
+        const rejected = all.filter((path) => !accepted.includes(path));
+        this.emit({ type: 'edit.decided', proposalId: proposal.id, taskId: task.id, accepted, rejected, reason: decision.reason, by: 'user' });
+      }
+    }
+    if (accepted.length === 0) {
+      const reason = this.state.proposals[proposal.id]?.reason;
+      this.setTask(task.id, 'failed', `the user rejected the edit${reason ? `: ${reason}` : ''}`);
+      return;
+    }
+    const writes = artifact.files.filter((file) => accepted.includes(file.path)).map(toWrite);
+    const outcomes = await this.ports.applier.apply(writes);
+    const conflicts = outcomes.filter((outcome) => outcome.status === 'conflict');
+    const written = outcomes.filter((outcome) => outcome.status !== 'conflict');
+    if (written.length) {
+      this.emit({
+        type: 'edit.applied',
+        proposalId: proposal.id,
+        taskId: task.id,
+        files: writes.filter((write) => written.some((outcome) => outcome.path === write.path)).map((write) => ({ path: write.path, hash: write.newHash })),
+        alreadyApplied: outcomes.filter((outcome) => outcome.status === 'already-applied').map((outcome) => outcome.path),
+      });
+      this.log.sync();
+    }
+    if (conflicts.length) {
+      const detail = conflicts.map((outcome) => (outcome.status === 'conflict' ? `${outcome.path} (${outcome.detail})` : outcome.path)).join(', ');
+      this.setTask(task.id, 'failed', `the file changed since the proposal, so it was not overwritten: ${detail}`);
+      return;
+    }
+    this.setTask(task.id, 'testing');
+  }
+
+  private async testGate(task: TaskState): Promise<void> {
+    const next: TaskStatus = this.state.config.reviewGate ? 'reviewing' : 'done';
+    if (!this.testCommand) {
+      this.setTask(task.id, next, 'no test gate (tests are off)');
+      return;
+    }
+    const report = await this.runTests('task', task.id);
+    const verdict = judgeTaskGate(report, this.state.baselineTest);
+    if (verdict.pass) this.setTask(task.id, next, `tests: ${verdict.reason}`);
+    else this.setTask(task.id, 'failed', `tests: ${verdict.reason}`);
+  }
+
+  private async reviewGate(task: TaskState): Promise<void> {
+    const resolved = await this.models.forRole('reviewer');
+    const stepId = `${task.id}:review@v${task.attempts}`;
+    const diff = await this.appliedDiff(task.id);
+    const system = systemPrompt('reviewer');
+    const prompt = reviewPrompt(this.state, task, diff);
+    this.emit({ type: 'step.started', stepId, taskId: task.id, role: 'reviewer', attempt: task.attempts, model: resolved.id });
+    let result: AgentTurnResult;
+    try {
+      result = await runAgentTurn({
+        role: 'reviewer',
+        taskId: task.id,
+        stepId,
+        model: resolved.model,
+        modelId: resolved.id,
+        provider: resolved.provider,
+        system,
+        prompt,
+        tools: buildTools({ workspace: this.ports.workspace }, reviewOutputSchema),
+        maxSteps: this.state.config.maxAgentSteps,
+        signal: this.abort.signal,
+        emit: (event) => this.emit(event),
+      });
+    } catch (error) {
+      if (this.abort.signal.aborted) throw error;
+      const message = (error as Error).message ?? String(error);
+      this.emit({ type: 'step.finished', stepId, taskId: task.id, role: 'reviewer', ok: false, summary: message });
+      this.setTask(task.id, 'failed', `review could not run: ${message}`);
+      return;
+    }
+    const verdict = result.output as z.infer<typeof reviewOutputSchema>;
+    await this.writeStepArtifact(stepId, { role: 'reviewer', taskId: task.id, attempt: task.attempts, model: resolved.id, system, prompt, result });
+    this.emit({ type: 'review.finished', taskId: task.id, verdict });
+    this.emit({ type: 'step.finished', stepId, taskId: task.id, role: 'reviewer', ok: true, summary: verdict.summary });
+    if (verdict.approved) this.setTask(task.id, 'done', `review: ${verdict.summary}`);
+    else this.setTask(task.id, 'failed', `review asked for changes: ${verdict.issues.join('; ') || verdict.summary}`);
+  }
+
+  /** Unified diff of what the task's accepted proposals changed. */
+  private async appliedDiff(taskId: string): Promise<string> {
+    const parts: string[] = [];
+    for (const proposal of Object.values(this.state.proposals)) {
+      if (proposal.taskId !== taskId || proposal.status !== 'applied') continue;
+      const artifact = await this.loadProposal(proposal.id);
+      for (const file of artifact.files) {
+        if (proposal.accepted.includes(file.path)) parts.push(unifiedDiff(file.path, file.before, file.after));
+      }
+    }
+    return parts.join('\n');
+  }
+
+  private async finishRun(): Promise<void> {
+    const tasks = this.state.taskOrder.map((id) => this.state.tasks[id]!);
+    const dead = tasks.filter((task) => task.status === 'dead_letter');
+    const skipped = tasks.filter((task) => task.status === 'skipped');
+    let finalReport: TestReport | undefined;
+    if (this.testCommand) finalReport = await this.runTests('final');
+    if (dead.length) {
+      this.setRun('failed', `task${dead.length > 1 ? 's' : ''} ${dead.map((task) => task.id).join(', ')} failed every attempt (dead-letter)${skipped.length ? `; ${skipped.length} skipped` : ''}`);
+    } else if (finalReport && !finalReport.ok) {
+      this.setRun('failed', `the tests still fail after all tasks: ${describeFailure(finalReport)}`);
+    } else {
+      this.setRun('completed', finalReport ? `all ${tasks.length} tasks done; ${finalReport.passed} tests pass` : `all ${tasks.length} tasks done (tests off)`);
+    }
+  }
+
+  // ---- tests -------------------------------------------------------------------------------
+
+  /** Test runs are serialized: two suites at once in one folder would trip over each other. */
+  private runTests(phase: TestPhase, taskId?: string): Promise<TestReport> {
+    const run = this.testQueue.then(async () => {
+      const command = this.testCommand!;
+      this.emit({ type: 'test.started', phase, taskId, command });
+      const report = await this.execTests(command, taskId ?? phase);
+      this.emit({ type: 'test.finished', phase, taskId, report });
+      return report;
+    });
+    this.testQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** For the agents' run_tests tool: not a gate, so not a test event (the tool result is logged). */
+  private runTestsQuietly(): Promise<TestReport> {
+    if (!this.testCommand) return Promise.reject(new Error('Tests are switched off for this run.'));
+    const run = this.testQueue.then(() => this.execTests(this.testCommand!, 'agent'));
+    this.testQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async execTests(command: string, label: string): Promise<TestReport> {
+    const result = await this.ports.testRunner.run(
+      { command, cwd: this.ports.workspace.root, timeoutMs: this.state.config.testTimeoutMs, label: `Software Maker: tests (${label})` },
+      this.abort.signal,
+    );
+    this.abort.signal.throwIfAborted();
+    return parseTestOutput({ command, exitCode: result.exitCode, output: result.output, timedOut: result.timedOut, durationMs: result.durationMs });
+  }
+
+  // ---- artifacts ---------------------------------------------------------------------------
+
+  private async writeArtifact(name: string, content: string, taskId?: string): Promise<void> {
+    const path = join(this.options.runDir, name);
+    await mkdir(join(path, '..'), { recursive: true });
+    await writeFile(path, content);
+    this.emit({ type: 'artifact.written', name, taskId });
+  }
+
+  /** Inputs and outputs of one step, versioned by attempt, so a step can be inspected or replayed. */
+  private async writeStepArtifact(
+    stepId: string,
+    content: { role: Role; taskId?: string; attempt: number; model: string; system: string; prompt: string; result: AgentTurnResult },
+  ): Promise<void> {
+    const name = join('steps', `${stepId.replace(':', '.')}.json`);
+    await this.writeArtifact(name, JSON.stringify({ stepId, ...content }, null, 2), content.taskId);
+  }
+
+  private async writeReport(): Promise<void> {
+    await this.writeArtifact('report.md', renderReport(this.state));
+  }
+}

@@ -1,0 +1,180 @@
+// Runs a test command with child_process (CLI host and tests). The command gets its own process
+// group so a timeout or a cancel stops everything it started, not just the shell.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import type { ProcessResult, TestRunner } from '../ports';
+
+export class TestRunnerError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TestRunnerError';
+  }
+}
+
+export interface NodeTestRunnerOptions {
+  /** Output kept at most (head and tail, the middle is dropped); default 2 MB. */
+  maxOutputBytes?: number;
+  /** Time between SIGTERM and SIGKILL when stopping; default 2 s. */
+  killGraceMs?: number;
+  /** After the command exits, how long its leftover children may hold the output open; default 1 s. */
+  exitGraceMs?: number;
+}
+
+const IS_WINDOWS = process.platform === 'win32';
+
+export class NodeTestRunner implements TestRunner {
+  private readonly maxOutputBytes: number;
+  private readonly killGraceMs: number;
+  private readonly exitGraceMs: number;
+
+  constructor(options: NodeTestRunnerOptions = {}) {
+    this.maxOutputBytes = options.maxOutputBytes ?? 2 * 1024 * 1024;
+    this.killGraceMs = options.killGraceMs ?? 2000;
+    this.exitGraceMs = options.exitGraceMs ?? 1000;
+  }
+
+  /** Resolves for every exit code, timeouts and cancels included; rejects only when the command cannot start. */
+  async run(request: { command: string; cwd: string; timeoutMs: number; label: string }, signal: AbortSignal): Promise<ProcessResult> {
+    if (signal.aborted) {
+      return { exitCode: null, output: `${request.label}: not started, the run was cancelled.`, timedOut: false, durationMs: 0 };
+    }
+    try {
+      if (!(await stat(request.cwd)).isDirectory()) throw new Error('not a folder');
+    } catch (error) {
+      throw new TestRunnerError(
+        `Cannot run "${request.command}": the working folder ${request.cwd} does not exist or is not a folder (${error instanceof Error ? error.message : String(error)}); check the workspace path.`,
+        { cause: error },
+      );
+    }
+
+    const started = performance.now();
+    const output = new CappedOutput(this.maxOutputBytes);
+    let child: ChildProcess;
+    try {
+      child = spawn(request.command, {
+        cwd: request.cwd,
+        shell: true,
+        detached: !IS_WINDOWS,
+        windowsHide: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, FORCE_COLOR: '0', CI: '1' },
+      });
+    } catch (error) {
+      throw new TestRunnerError(`Cannot start "${request.command}": ${error instanceof Error ? error.message : String(error)}.`, { cause: error });
+    }
+
+    return new Promise<ProcessResult>((resolve, reject) => {
+      let timedOut = false;
+      let exitCode: number | null | undefined;
+      let settled = false;
+      let killTimer: NodeJS.Timeout | undefined;
+      let exitTimer: NodeJS.Timeout | undefined;
+
+      const stop = (): void => {
+        if (child.pid === undefined || killTimer !== undefined) return;
+        signalGroup(child.pid, 'SIGTERM');
+        killTimer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), this.killGraceMs);
+      };
+      const onAbort = (): void => stop();
+      const timeout = setTimeout(() => {
+        timedOut = true;
+        stop();
+      }, request.timeoutMs);
+      signal.addEventListener('abort', onAbort, { once: true });
+
+      const finish = (): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timeout);
+        clearTimeout(killTimer);
+        clearTimeout(exitTimer);
+        signal.removeEventListener('abort', onAbort);
+        resolve({ exitCode: exitCode ?? null, output: output.text(), timedOut, durationMs: Math.round(performance.now() - started) });
+      };
+
+      child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
+      child.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
+      child.on('error', (error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timeout);
+        clearTimeout(killTimer);
+        signal.removeEventListener('abort', onAbort);
+        reject(new TestRunnerError(`Cannot start "${request.command}" in ${request.cwd}: ${error.message}.`, { cause: error }));
+      });
+      child.on('exit', (code) => {
+        exitCode = code;
+        // Children left running (a server a test forgot to close) would hold the output open forever.
+        exitTimer = setTimeout(() => {
+          if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+          finish();
+        }, this.exitGraceMs);
+      });
+      child.on('close', (code) => {
+        if (exitCode === undefined) exitCode = code;
+        finish();
+      });
+    });
+  }
+}
+
+function signalGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    if (IS_WINDOWS) {
+      // No process groups on Windows: taskkill walks the tree instead.
+      spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () => undefined);
+    } else {
+      process.kill(-pid, sig);
+    }
+  } catch {
+    // The group is already gone.
+  }
+}
+
+/** Keeps the first and last halves of the output when it grows past the cap. */
+class CappedOutput {
+  private readonly head: Buffer[] = [];
+  private headBytes = 0;
+  private tail: Buffer[] = [];
+  private tailBytes = 0;
+  private dropped = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  push(chunk: Buffer): void {
+    const headRoom = Math.floor(this.maxBytes / 2) - this.headBytes;
+    if (headRoom > 0) {
+      const part = chunk.subarray(0, headRoom);
+      this.head.push(part);
+      this.headBytes += part.length;
+      chunk = chunk.subarray(part.length);
+      if (chunk.length === 0) return;
+    }
+    this.tail.push(chunk);
+    this.tailBytes += chunk.length;
+    const tailMax = this.maxBytes - Math.floor(this.maxBytes / 2);
+    while (this.tailBytes > tailMax) {
+      const excess = this.tailBytes - tailMax;
+      const first = this.tail[0];
+      if (first.length <= excess) {
+        this.tail.shift();
+        this.tailBytes -= first.length;
+        this.dropped += first.length;
+      } else {
+        this.tail[0] = first.subarray(excess);
+        this.tailBytes -= excess;
+        this.dropped += excess;
+      }
+    }
+  }
+
+  text(): string {
+    // Decoded in one piece when nothing was dropped, so a character split across chunks stays whole.
+    if (this.dropped === 0) return Buffer.concat([...this.head, ...this.tail]).toString('utf8');
+    const head = Buffer.concat(this.head).toString('utf8');
+    const tail = Buffer.concat(this.tail).toString('utf8');
+    return `${head}\n… [${this.dropped} bytes of output omitted] …\n${tail}`;
+  }
+}

@@ -1,0 +1,331 @@
+// The EditReviewer port in VS Code: every file of a proposal opens as a diff of two read-only
+// virtual documents (the text the proposal was made against vs the proposed text), so the real file
+// is untouched until the user accepts. Accept / Reject sit in the diff editor's title bar; the
+// review settles when every file is decided, or with nothing accepted when the run is cancelled.
+import * as vscode from 'vscode';
+import type { EditReviewer, ReviewDecision, ReviewRequest } from '../core/ports';
+
+/** URI scheme of the proposal documents; package.json's menus test `resourceScheme` against it. */
+export const PROPOSAL_SCHEME = 'software-maker-proposal';
+
+export const ACCEPT_EDIT_COMMAND = 'softwareMaker.acceptEdit';
+export const REJECT_EDIT_COMMAND = 'softwareMaker.rejectEdit';
+export const ACCEPT_ALL_EDITS_COMMAND = 'softwareMaker.acceptAllEdits';
+
+/** Context key for `when` clauses: true while some review waits for the user. */
+const HAS_PENDING_CONTEXT = 'softwareMaker.hasPendingReviews';
+
+type FileDecision = 'accepted' | 'rejected';
+type Side = 'before' | 'after';
+
+/** One file of a pending review, as the tree shows it. */
+export interface PendingFile {
+  path: string;
+  kind: 'create' | 'modify';
+  decision?: FileDecision;
+  /** The proposed-text document; the tree uses it as the item's resource and command argument. */
+  proposalUri: vscode.Uri;
+}
+
+/** A review waiting for the user. */
+export interface PendingReview {
+  runId: string;
+  taskId: string;
+  taskTitle: string;
+  proposalId: string;
+  files: PendingFile[];
+}
+
+interface ActiveReview {
+  request: ReviewRequest;
+  decisions: Map<string, FileDecision>;
+  reasons: string[];
+  settle(decision: ReviewDecision): void;
+}
+
+interface ProposalAddress {
+  runId: string;
+  proposalId: string;
+  path: string;
+  side: Side;
+}
+
+export class DiffReviewer implements EditReviewer, vscode.Disposable {
+  private readonly reviews = new Map<string, ActiveReview>();
+  private readonly changeEmitter = new vscode.EventEmitter<void>();
+  private readonly disposables: vscode.Disposable[] = [this.changeEmitter];
+
+  /** Fires when a review starts, a file is decided or a review ends. */
+  readonly onDidChangePending = this.changeEmitter.event;
+
+  constructor() {
+    this.disposables.push(
+      vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, {
+        provideTextDocumentContent: (uri) => this.contentOf(uri),
+      }),
+      vscode.commands.registerCommand(ACCEPT_EDIT_COMMAND, (arg: unknown) => this.decideFromCommand(arg, 'accepted')),
+      vscode.commands.registerCommand(REJECT_EDIT_COMMAND, (arg: unknown) => this.decideFromCommand(arg, 'rejected')),
+      vscode.commands.registerCommand(ACCEPT_ALL_EDITS_COMMAND, (arg: unknown) => this.acceptAllFromCommand(arg)),
+    );
+    void vscode.commands.executeCommand('setContext', HAS_PENDING_CONTEXT, false);
+  }
+
+  review(request: ReviewRequest, signal: AbortSignal): Promise<ReviewDecision> {
+    if (signal.aborted || request.files.length === 0) return Promise.resolve({ accepted: [] });
+    const key = reviewKey(request.runId, request.proposalId);
+    // A second request for the same proposal (a re-run step) replaces the first, which accepts nothing.
+    this.reviews.get(key)?.settle({ accepted: [] });
+    return new Promise<ReviewDecision>((resolve) => {
+      const onAbort = (): void => review.settle({ accepted: [] });
+      const review: ActiveReview = {
+        request,
+        decisions: new Map(),
+        reasons: [],
+        settle: (decision) => {
+          if (this.reviews.get(key) !== review) return;
+          this.reviews.delete(key);
+          signal.removeEventListener('abort', onAbort);
+          void this.closeDiffs(request.runId, request.proposalId);
+          this.changed();
+          resolve(decision);
+        },
+      };
+      this.reviews.set(key, review);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.changed();
+      void this.openDiffs(review).catch((error: unknown) => {
+        void vscode.window.showErrorMessage(`Software Maker could not open the diff of "${request.taskTitle}": ${messageOf(error)}. Open it from the Runs view.`);
+      });
+      void this.announce(review);
+    });
+  }
+
+  /** Reviews waiting for the user, oldest first. */
+  pending(): PendingReview[] {
+    return [...this.reviews.values()].map(({ request, decisions }) => ({
+      runId: request.runId,
+      taskId: request.taskId,
+      taskTitle: request.taskTitle,
+      proposalId: request.proposalId,
+      files: request.files.map((file) => ({
+        path: file.path,
+        kind: file.kind,
+        decision: decisions.get(file.path),
+        proposalUri: proposalUri({ runId: request.runId, proposalId: request.proposalId, path: file.path, side: 'after' }),
+      })),
+    }));
+  }
+
+  /** Re-opens the undecided diffs of a task's pending review(s); returns how many editors opened. */
+  async openReview(runId: string, taskId: string): Promise<number> {
+    let opened = 0;
+    for (const review of this.reviews.values()) {
+      if (review.request.runId === runId && review.request.taskId === taskId) opened += await this.openDiffs(review);
+    }
+    return opened;
+  }
+
+  /** The command that opens one file's diff (for tree items). */
+  diffCommand(uri: vscode.Uri): vscode.Command | undefined {
+    const address = parseProposalUri(uri);
+    const review = address && this.reviews.get(reviewKey(address.runId, address.proposalId));
+    if (!address || !review) return undefined;
+    return { title: 'Show Proposed Change', command: 'vscode.diff', arguments: diffArguments(review.request, address.path) };
+  }
+
+  dispose(): void {
+    for (const review of [...this.reviews.values()]) review.settle({ accepted: [] });
+    for (const disposable of this.disposables) disposable.dispose();
+  }
+
+  private contentOf(uri: vscode.Uri): string {
+    const address = parseProposalUri(uri);
+    const review = address && this.reviews.get(reviewKey(address.runId, address.proposalId));
+    const file = review?.request.files.find((candidate) => candidate.path === address?.path);
+    if (!address || !file) return '';
+    return address.side === 'before' ? file.before : file.after;
+  }
+
+  private async openDiffs(review: ActiveReview): Promise<number> {
+    const undecided = review.request.files.filter((file) => !review.decisions.has(file.path));
+    for (const [index, file] of undecided.entries()) {
+      // Later diffs open in the background so the first one keeps the focus.
+      await vscode.commands.executeCommand('vscode.diff', ...diffArguments(review.request, file.path), {
+        preview: false,
+        preserveFocus: index > 0,
+      });
+    }
+    return undecided.length;
+  }
+
+  /** A non-modal summary with the whole-proposal actions; the diffs carry the per-file ones. */
+  private async announce(review: ActiveReview): Promise<void> {
+    const { request } = review;
+    const count = request.files.length;
+    const choice = await vscode.window.showInformationMessage(
+      `Software Maker: "${request.taskTitle}" proposes changes to ${count} file${count === 1 ? '' : 's'}. Review the diffs, or decide for all files.`,
+      'Accept All',
+      'Reject All',
+    );
+    if (!choice || !this.isActive(review)) return;
+    if (choice === 'Accept All') {
+      this.decideRest(review, 'accepted');
+    } else {
+      const reason = await askRejectReason('these files');
+      if (this.isActive(review)) this.decideRest(review, 'rejected', reason);
+    }
+  }
+
+  private async decideFromCommand(arg: unknown, decision: FileDecision): Promise<void> {
+    const address = this.targetAddress(arg);
+    const review = address && this.reviews.get(reviewKey(address.runId, address.proposalId));
+    if (!address || !review || !review.request.files.some((file) => file.path === address.path)) {
+      void vscode.window.showWarningMessage('Software Maker: no pending proposed edit is shown. Open a proposal from the Runs view, then accept or reject it.');
+      return;
+    }
+    const reason = decision === 'rejected' ? await askRejectReason(address.path) : undefined;
+    // The run may have been cancelled while the reason was typed.
+    if (this.isActive(review)) this.decide(review, address.path, decision, reason);
+  }
+
+  private async acceptAllFromCommand(arg: unknown): Promise<void> {
+    const review = await this.targetReview(arg);
+    if (review) this.decideRest(review, 'accepted');
+  }
+
+  private decide(review: ActiveReview, path: string, decision: FileDecision, reason?: string): void {
+    review.decisions.set(path, decision);
+    if (reason) review.reasons.push(`${path}: ${reason}`);
+    const { request } = review;
+    if (review.decisions.size >= request.files.length) {
+      this.settle(review);
+      return;
+    }
+    void this.closeDiffs(request.runId, request.proposalId, path);
+    this.changed();
+  }
+
+  private decideRest(review: ActiveReview, decision: FileDecision, reason?: string): void {
+    for (const file of review.request.files) {
+      if (!review.decisions.has(file.path)) review.decisions.set(file.path, decision);
+    }
+    if (reason) review.reasons.push(reason);
+    this.settle(review);
+  }
+
+  private settle(review: ActiveReview): void {
+    const accepted = review.request.files.filter((file) => review.decisions.get(file.path) === 'accepted').map((file) => file.path);
+    review.settle({ accepted, reason: review.reasons.length > 0 ? review.reasons.join('\n') : undefined });
+  }
+
+  private isActive(review: ActiveReview): boolean {
+    return this.reviews.get(reviewKey(review.request.runId, review.request.proposalId)) === review;
+  }
+
+  /** The proposal file a command means: its argument (editor title or tree item), else the active editor. */
+  private targetAddress(arg: unknown): ProposalAddress | undefined {
+    const uri = uriFromArgument(arg) ?? activeProposalUri();
+    return uri && parseProposalUri(uri);
+  }
+
+  /** The review "accept all" means: the argument's, the active editor's, the only one, or the user's pick. */
+  private async targetReview(arg: unknown): Promise<ActiveReview | undefined> {
+    const address = this.targetAddress(arg);
+    if (address) return this.reviews.get(reviewKey(address.runId, address.proposalId));
+    const task = taskFromArgument(arg);
+    const all = [...this.reviews.values()];
+    const candidates = task ? all.filter((review) => review.request.runId === task.runId && review.request.taskId === task.taskId) : all;
+    if (candidates.length === 0) {
+      void vscode.window.showInformationMessage('Software Maker: no proposed edits are waiting for review.');
+      return undefined;
+    }
+    if (candidates.length === 1) return candidates[0];
+    const picked = await vscode.window.showQuickPick(
+      candidates.map((review) => ({
+        label: review.request.taskTitle,
+        description: `${review.request.taskId} · ${review.request.files.length} file(s)`,
+        review,
+      })),
+      { title: 'Software Maker: Accept All Edits of Task', placeHolder: 'Which task’s proposal?' },
+    );
+    return picked?.review;
+  }
+
+  private async closeDiffs(runId: string, proposalId: string, path?: string): Promise<void> {
+    const tabs = vscode.window.tabGroups.all.flatMap((group) => group.tabs).filter((tab) => {
+      const input = tab.input;
+      if (!(input instanceof vscode.TabInputTextDiff)) return false;
+      const address = parseProposalUri(input.modified);
+      return address?.runId === runId && address.proposalId === proposalId && (path === undefined || address.path === path);
+    });
+    if (tabs.length > 0) await vscode.window.tabGroups.close(tabs, true);
+  }
+
+  private changed(): void {
+    void vscode.commands.executeCommand('setContext', HAS_PENDING_CONTEXT, this.reviews.size > 0);
+    this.changeEmitter.fire();
+  }
+}
+
+function reviewKey(runId: string, proposalId: string): string {
+  return `${runId}\u0000${proposalId}`;
+}
+
+function diffArguments(request: ReviewRequest, path: string): [vscode.Uri, vscode.Uri, string] {
+  const base = { runId: request.runId, proposalId: request.proposalId, path };
+  return [proposalUri({ ...base, side: 'before' }), proposalUri({ ...base, side: 'after' }), `${path} (proposed by ${request.taskTitle})`];
+}
+
+/** The path goes in the URI path so the editor picks the language from the file name. */
+export function proposalUri(address: ProposalAddress): vscode.Uri {
+  const query = new URLSearchParams({ run: address.runId, proposal: address.proposalId, side: address.side });
+  return vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `/${address.path}`, query: query.toString() });
+}
+
+export function parseProposalUri(uri: vscode.Uri): ProposalAddress | undefined {
+  if (uri.scheme !== PROPOSAL_SCHEME) return undefined;
+  const query = new URLSearchParams(uri.query);
+  const runId = query.get('run');
+  const proposalId = query.get('proposal');
+  const side = query.get('side');
+  if (!runId || !proposalId || (side !== 'before' && side !== 'after')) return undefined;
+  return { runId, proposalId, path: uri.path.replace(/^\//, ''), side };
+}
+
+function uriFromArgument(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg.scheme === PROPOSAL_SCHEME ? arg : undefined;
+  // Tree items pass their element, which carries the proposal document as `resourceUri`.
+  if (isRecord(arg) && arg.resourceUri instanceof vscode.Uri && arg.resourceUri.scheme === PROPOSAL_SCHEME) return arg.resourceUri;
+  return undefined;
+}
+
+function taskFromArgument(arg: unknown): { runId: string; taskId: string } | undefined {
+  if (isRecord(arg) && typeof arg.runId === 'string' && typeof arg.taskId === 'string') return { runId: arg.runId, taskId: arg.taskId };
+  return undefined;
+}
+
+function activeProposalUri(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  if (input instanceof vscode.TabInputTextDiff && input.modified.scheme === PROPOSAL_SCHEME) return input.modified;
+  if (input instanceof vscode.TabInputText && input.uri.scheme === PROPOSAL_SCHEME) return input.uri;
+  const editorUri = vscode.window.activeTextEditor?.document.uri;
+  return editorUri?.scheme === PROPOSAL_SCHEME ? editorUri : undefined;
+}
+
+/** Escape gives no reason and still rejects: the reason is optional. */
+async function askRejectReason(what: string): Promise<string | undefined> {
+  const reason = await vscode.window.showInputBox({
+    title: `Software Maker: Reject ${what}`,
+    prompt: 'Why? The agent gets this for its next attempt. Optional: Enter or Escape rejects without a reason.',
+    placeHolder: 'e.g. keep the public API unchanged',
+  });
+  return reason?.trim() || undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,392 @@
+// Entry point of the extension: wires the engine to VS Code (ports, Runs view, status bar, panel,
+// commands) for the first workspace folder, and offers to resume runs a closed window left behind.
+import * as vscode from 'vscode';
+import { ConfigError, resolveRunConfig } from '../core/config';
+import { Engine } from '../core/engine';
+import type { EngineApi, RunHandle } from '../core/engineApi';
+import { systemClock, type HostPorts } from '../core/ports';
+import { defaultRunsDir } from '../core/runsDir';
+import type { EngineEvent } from '../shared/events';
+import { isTerminalRun } from '../shared/lifecycle';
+import type { RunStatus } from '../shared/model';
+import { summarizeRun, type RunState, type RunSummary } from '../shared/runState';
+import { ACCEPT_ALL_EDITS_COMMAND, ACCEPT_EDIT_COMMAND, DiffReviewer, REJECT_EDIT_COMMAND } from './diffReviewer';
+import { VscodeEditApplier } from './editApplier';
+import { SoftwareMakerPanel, type PanelHost } from './panel';
+import { RUNS_VIEW_ID, RunsTreeProvider, SHOW_TASK_COMMAND, truncate } from './runsTree';
+import { createSecretLookup, promptAndStoreSecret } from './secrets';
+import { apiKeyNames, readSettings, resolveRunsDirectory, SETTINGS_SECTION } from './settings';
+import { RunStatusBar } from './statusBar';
+import { TaskTestRunner } from './taskTestRunner';
+import { VscodeWorkspace } from './vscodeWorkspace';
+
+const COMMANDS = {
+  newGoal: 'softwareMaker.newGoal',
+  openPanel: 'softwareMaker.openPanel',
+  cancelRun: 'softwareMaker.cancelRun',
+  resumeRun: 'softwareMaker.resumeRun',
+  showTask: SHOW_TASK_COMMAND,
+  refreshRuns: 'softwareMaker.refreshRuns',
+  setApiKey: 'softwareMaker.setApiKey',
+} as const;
+
+/** Statuses a run that no window drives can be resumed from. */
+const RESUMABLE: readonly RunStatus[] = ['queued', 'planning', 'running', 'paused'];
+/** Statuses that mean the window closed mid-run (paused runs wait for the user on purpose). */
+const INTERRUPTED: readonly RunStatus[] = ['planning', 'running'];
+const PROGRESS_DEBOUNCE_MS = 200;
+
+let current: SoftwareMakerHost | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel('Software Maker', { log: true });
+  context.subscriptions.push(output);
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder || folder.uri.scheme !== 'file') {
+    activateWithoutEngine(context, 'Software Maker needs a folder on disk: open a folder (File > Open Folder) and try again.');
+    return;
+  }
+  try {
+    current = await SoftwareMakerHost.create(context, folder, output);
+  } catch (error) {
+    const message = `Software Maker could not start for ${folder.uri.fsPath}: ${messageOf(error)}`;
+    output.error(message);
+    activateWithoutEngine(context, `${message}. See the "Software Maker" output, fix the cause and reload the window.`);
+    void vscode.window.showErrorMessage(message, 'Show Output').then((choice) => choice && output.show());
+    return;
+  }
+  void current.offerResume();
+}
+
+export async function deactivate(): Promise<void> {
+  const host = current;
+  current = undefined;
+  // Awaited here (not only in subscriptions): the engine flushes its logs and releases run locks.
+  await host?.dispose();
+}
+
+/** Keeps every command answering (with the reason) when there is no engine, and the view empty. */
+function activateWithoutEngine(context: vscode.ExtensionContext, reason: string): void {
+  const explain = async (): Promise<void> => {
+    const choice = await vscode.window.showErrorMessage(reason, 'Open Folder');
+    if (choice) await vscode.commands.executeCommand('vscode.openFolder');
+  };
+  const ids = [...Object.values(COMMANDS), ACCEPT_EDIT_COMMAND, REJECT_EDIT_COMMAND, ACCEPT_ALL_EDITS_COMMAND];
+  for (const id of ids) context.subscriptions.push(vscode.commands.registerCommand(id, explain));
+  // An empty tree lets the view show its welcome content instead of "no data provider".
+  context.subscriptions.push(vscode.window.registerTreeDataProvider(RUNS_VIEW_ID, { getChildren: () => [], getTreeItem: (item: vscode.TreeItem) => item }));
+}
+
+/** Everything the extension runs for one workspace folder. */
+class SoftwareMakerHost {
+  private readonly panelHost: PanelHost;
+  private disposed = false;
+
+  private constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly engine: EngineApi,
+    private readonly reviewer: DiffReviewer,
+    private readonly tree: RunsTreeProvider,
+    private readonly statusBar: RunStatusBar,
+    private readonly output: vscode.LogOutputChannel,
+  ) {
+    this.panelHost = {
+      engine,
+      startGoal: (goal) => this.startGoal(goal),
+      openTaskDiff: (runId, taskId) => this.reviewer.openReview(runId, taskId),
+      canStartGoals: () => this.canStartGoals(),
+    };
+  }
+
+  static async create(context: vscode.ExtensionContext, folder: vscode.WorkspaceFolder, output: vscode.LogOutputChannel): Promise<SoftwareMakerHost> {
+    // The fallible steps come first, so a failure leaves no command registered twice.
+    const workspace = await VscodeWorkspace.open(folder.uri.fsPath);
+    const runsDir = resolveRunsDirectory(readSettings(), workspace.root, defaultRunsDir(workspace.root));
+    output.info(`Workspace ${workspace.root}; runs in ${runsDir}`);
+    const reviewer = new DiffReviewer();
+    context.subscriptions.push(reviewer);
+    const ports: HostPorts = {
+      workspace,
+      applier: new VscodeEditApplier(workspace.root),
+      reviewer,
+      testRunner: new TaskTestRunner(),
+      clock: systemClock,
+      secret: createSecretLookup(context.secrets),
+    };
+    const engine = new Engine({ ports, runsDir, warn: (message) => output.warn(message) });
+    const tree = new RunsTreeProvider(engine, reviewer);
+    const statusBar = new RunStatusBar(engine);
+    const host = new SoftwareMakerHost(context, engine, reviewer, tree, statusBar, output);
+    context.subscriptions.push(tree, statusBar, { dispose: () => void host.dispose() });
+    host.register();
+    return host;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.engine.dispose();
+  }
+
+  /** Offers to resume runs that were planning or running when the window closed (never unasked). */
+  async offerResume(): Promise<void> {
+    if (!vscode.workspace.isTrusted) return;
+    let runs: RunSummary[];
+    try {
+      runs = await this.engine.listRuns();
+    } catch (error) {
+      this.output.error(`Could not list the runs: ${messageOf(error)}`);
+      return;
+    }
+    const driven = new Set(this.engine.activeRunIds());
+    const interrupted = runs.filter((run) => INTERRUPTED.includes(run.status) && !driven.has(run.id));
+    if (interrupted.length === 0) return;
+    const what = interrupted.length === 1 ? `The run "${truncate(interrupted[0].goal, 80)}" was` : `${interrupted.length} runs were`;
+    const choice = await vscode.window.showInformationMessage(`Software Maker: ${what} interrupted when the window closed. Resume?`, 'Resume', 'Show Runs');
+    if (choice === 'Resume') {
+      for (const run of interrupted) await this.resume(run.id);
+    } else if (choice === 'Show Runs') {
+      await vscode.commands.executeCommand(`${RUNS_VIEW_ID}.focus`);
+    }
+  }
+
+  private register(): void {
+    const { context } = this;
+    context.subscriptions.push(
+      vscode.commands.registerCommand(COMMANDS.newGoal, (goal?: unknown) => this.newGoal(typeof goal === 'string' ? goal : undefined)),
+      vscode.commands.registerCommand(COMMANDS.openPanel, () => SoftwareMakerPanel.show(context, this.panelHost)),
+      vscode.commands.registerCommand(COMMANDS.showTask, (runOrNode?: unknown, taskId?: unknown) => this.showTask(runOrNode, taskId)),
+      vscode.commands.registerCommand(COMMANDS.cancelRun, (arg?: unknown) => this.cancelRun(runIdOf(arg))),
+      vscode.commands.registerCommand(COMMANDS.resumeRun, (arg?: unknown) => this.resumeRun(runIdOf(arg))),
+      vscode.commands.registerCommand(COMMANDS.refreshRuns, () => this.tree.refresh()),
+      vscode.commands.registerCommand(COMMANDS.setApiKey, () => promptAndStoreSecret(context.secrets, apiKeyNames(readSettings()))),
+      SoftwareMakerPanel.registerSerializer(context, this.panelHost),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.offerResume()),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration(`${SETTINGS_SECTION}.runsDirectory`)) void this.askReload();
+      }),
+      { dispose: this.engine.onEvent((runId, event) => this.logEvent(runId, event)) },
+    );
+  }
+
+  canStartGoals(): { ok: boolean; reason?: string } {
+    if (!vscode.workspace.isTrusted) {
+      return {
+        ok: false,
+        reason:
+          'This workspace is not trusted. Software Maker applies edits and runs your tests as tasks, which needs a trusted workspace: ' +
+          'trust the folder (command "Workspaces: Manage Workspace Trust") to start goals.',
+      };
+    }
+    return { ok: true };
+  }
+
+  /** Starts a run and follows it with a progress notification. Throws a user-facing Error. */
+  async startGoal(goal: string): Promise<string> {
+    const check = this.canStartGoals();
+    if (!check.ok) throw new Error(check.reason);
+    const config = resolveRunConfig(readSettings().run);
+    const handle = await this.engine.startRun(goal.trim(), config);
+    this.output.info(`Run ${handle.runId} started: ${truncate(goal, 200)}`);
+    this.follow(handle, goal);
+    return handle.runId;
+  }
+
+  private async newGoal(preset?: string): Promise<void> {
+    const check = this.canStartGoals();
+    if (!check.ok) {
+      const choice = await vscode.window.showErrorMessage(check.reason ?? 'Goals cannot start here.', 'Manage Workspace Trust');
+      if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
+      return;
+    }
+    const goal =
+      preset?.trim() ||
+      (await vscode.window.showInputBox({
+        title: 'Software Maker: New Goal',
+        prompt: 'What should the team build or change in this workspace?',
+        placeHolder: 'e.g. Add a --json flag to the CLI, with tests',
+        ignoreFocusOut: true,
+        validateInput: (value) => (value.trim() ? undefined : 'Describe the goal in a sentence or two.'),
+      }));
+    if (!goal?.trim()) return;
+    try {
+      await this.startGoal(goal);
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        const choice = await vscode.window.showErrorMessage(error.message, 'Open Settings');
+        if (choice) await vscode.commands.executeCommand('workbench.action.openSettings', SETTINGS_SECTION);
+        return;
+      }
+      void vscode.window.showErrorMessage(`Software Maker could not start the goal: ${messageOf(error)}`);
+    }
+  }
+
+  private async resume(runId: string): Promise<void> {
+    const check = this.canStartGoals();
+    if (!check.ok) {
+      void vscode.window.showErrorMessage(check.reason ?? 'Runs cannot resume here.');
+      return;
+    }
+    try {
+      const handle = await this.engine.resumeRun(runId);
+      const state = await this.engine.getRun(runId);
+      this.output.info(`Run ${runId} resumed.`);
+      this.follow(handle, state?.goal ?? runId);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Software Maker could not resume run ${runId}: ${messageOf(error)}`);
+    }
+  }
+
+  private async resumeRun(runId?: string): Promise<void> {
+    const chosen =
+      runId ??
+      (await this.pickRun(
+        (run, driven) => RESUMABLE.includes(run.status) && !driven,
+        'Which run? (interrupted or paused runs)',
+        'Software Maker: there is no interrupted or paused run to resume.',
+      ));
+    if (chosen) await this.resume(chosen);
+  }
+
+  private async cancelRun(runId?: string): Promise<void> {
+    const chosen = runId ?? (await this.pickRun((run) => !isTerminalRun(run.status), 'Which run to cancel?', 'Software Maker: no run is in progress.'));
+    if (!chosen) return;
+    try {
+      const cancelled = await this.engine.cancelRun(chosen, 'Cancelled by the user.');
+      if (!cancelled) void vscode.window.showInformationMessage('Software Maker: that run had already ended.');
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Software Maker could not cancel run ${chosen}: ${messageOf(error)}`);
+    }
+    this.tree.scheduleRefresh();
+  }
+
+  private showTask(runOrNode: unknown, taskId: unknown): void {
+    // From a tree click: (runId, taskId); from a context menu: the task node.
+    const runId = runIdOf(runOrNode);
+    const task = typeof taskId === 'string' ? taskId : isRecord(runOrNode) && typeof runOrNode.taskId === 'string' ? runOrNode.taskId : undefined;
+    SoftwareMakerPanel.show(this.context, this.panelHost, runId ? { runId, taskId: task } : undefined);
+  }
+
+  private async pickRun(filter: (run: RunSummary, driven: boolean) => boolean, placeHolder: string, none: string): Promise<string | undefined> {
+    const driven = new Set(this.engine.activeRunIds());
+    const runs = (await this.engine.listRuns()).filter((run) => filter(run, driven.has(run.id)));
+    if (runs.length === 0) {
+      void vscode.window.showInformationMessage(none);
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(
+      runs.map((run) => ({
+        label: truncate(run.goal.replace(/\s+/g, ' '), 80),
+        description: `${run.status} · ${run.tasksDone}/${run.tasksTotal}`,
+        detail: `${run.id} · started ${new Date(run.createdAt).toLocaleString()}`,
+        runId: run.id,
+      })),
+      { title: 'Software Maker', placeHolder },
+    );
+    return picked?.runId;
+  }
+
+  /** A cancellable progress notification until the run ends or pauses, then its outcome. */
+  private follow(handle: RunHandle, goal: string): void {
+    const { runId } = handle;
+    this.statusBar.show(runId);
+    this.tree.scheduleRefresh();
+    void vscode.window
+      .withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Software Maker: ${truncate(goal.replace(/\s+/g, ' '), 60)}`, cancellable: true },
+        async (progress, token) => {
+          const cancellation = token.onCancellationRequested(() => {
+            void this.engine.cancelRun(runId, 'Cancelled from the progress notification.').catch((error: unknown) => {
+              void vscode.window.showErrorMessage(`Software Maker could not cancel the run: ${messageOf(error)}`);
+            });
+          });
+          let timer: NodeJS.Timeout | undefined;
+          let last = '';
+          const report = async (): Promise<void> => {
+            timer = undefined;
+            const state = await this.engine.getRun(runId);
+            const message = state ? progressText(summarizeRun(state)) : '';
+            if (message && message !== last) progress.report({ message: (last = message) });
+          };
+          const unsubscribe = this.engine.onEvent((id) => {
+            if (id === runId) timer ??= setTimeout(() => void report().catch(() => undefined), PROGRESS_DEBOUNCE_MS);
+          });
+          void report().catch(() => undefined);
+          try {
+            return await handle.finished;
+          } finally {
+            if (timer) clearTimeout(timer);
+            unsubscribe();
+            cancellation.dispose();
+          }
+        },
+      )
+      .then((state) => this.announceEnd(state));
+  }
+
+  private async announceEnd(state: RunState): Promise<void> {
+    const summary = summarizeRun(state);
+    this.tree.scheduleRefresh();
+    const tasks = `${summary.tasksDone}/${summary.tasksTotal} tasks done`;
+    const reason = summary.statusReason ? `: ${summary.statusReason}` : '';
+    this.output.info(`Run ${summary.id} ${summary.status}${reason} (${tasks}).`);
+    let choice: string | undefined;
+    switch (summary.status) {
+      case 'completed':
+        choice = await vscode.window.showInformationMessage(`Software Maker: run completed (${tasks}).`, 'Open Panel');
+        break;
+      case 'failed':
+        choice = await vscode.window.showErrorMessage(`Software Maker: run failed${reason} (${tasks}).`, 'Open Panel');
+        break;
+      case 'stopped_budget':
+        choice = await vscode.window.showErrorMessage(`Software Maker: run stopped by its budget${reason} (${tasks}).`, 'Open Panel');
+        break;
+      case 'paused':
+        choice = await vscode.window.showWarningMessage(`Software Maker: run paused${reason} (${tasks}).`, 'Resume', 'Open Panel');
+        break;
+      case 'awaiting-approval':
+        choice = await vscode.window.showInformationMessage('Software Maker: the plan is ready. Approve it in the panel to start the work.', 'Open Panel');
+        break;
+      default:
+        choice = await vscode.window.showInformationMessage(`Software Maker: run ${summary.status}${reason} (${tasks}).`, 'Open Panel');
+    }
+    if (choice === 'Resume') await this.resume(summary.id);
+    else if (choice === 'Open Panel') SoftwareMakerPanel.show(this.context, this.panelHost, { runId: summary.id });
+  }
+
+  private async askReload(): Promise<void> {
+    const choice = await vscode.window.showInformationMessage('Software Maker uses the new runs folder after a window reload.', 'Reload Window');
+    if (choice) await vscode.commands.executeCommand('workbench.action.reloadWindow');
+  }
+
+  private logEvent(runId: string, event: EngineEvent): void {
+    if (event.type === 'run.status') {
+      this.output.info(`[${runId}] run ${event.status}${event.reason ? `: ${event.reason}` : ''}`);
+    } else if (event.type === 'log') {
+      const line = `[${runId}]${event.taskId ? ` ${event.taskId}:` : ''} ${event.message}`;
+      if (event.level === 'error') this.output.error(line);
+      else if (event.level === 'warn') this.output.warn(line);
+      else this.output.info(line);
+    }
+  }
+}
+
+function progressText(summary: RunSummary): string {
+  if (summary.tasksTotal === 0) return summary.status;
+  return `${summary.status} · ${summary.tasksDone}/${summary.tasksTotal} tasks done`;
+}
+
+/** A run id from a command argument: the id itself or a Runs view node. */
+function runIdOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string' && arg) return arg;
+  if (isRecord(arg) && typeof arg.runId === 'string') return arg.runId;
+  return undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,80 @@
+// Typed reading of the `softwareMaker.*` settings. The settings UI validates them against the JSON
+// schema in package.json; resolveRunConfig (core/config) validates them again before a run starts,
+// so this module only maps names and units and never decides whether a value is acceptable.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ModelSpec, RoleModels, RunConfig } from '../shared/model';
+
+/** The settings section; every key below is `softwareMaker.<key>`. */
+export const SETTINGS_SECTION = 'softwareMaker';
+
+/** What the host reads from the settings. */
+export interface HostSettings {
+  /** The run-config part: merged over DEFAULT_RUN_CONFIG by resolveRunConfig. */
+  run: Partial<RunConfig>;
+  /** `softwareMaker.runsDirectory`; undefined means `<workspace>/.software-maker/runs`. */
+  runsDirectory?: string;
+}
+
+export function readSettings(configuration: vscode.WorkspaceConfiguration = vscode.workspace.getConfiguration(SETTINGS_SECTION)): HostSettings {
+  const testCommand = stringSetting(configuration, 'testCommand');
+  const testTimeoutSeconds = numberSetting(configuration, 'testTimeoutSeconds');
+  const run: Partial<RunConfig> = {
+    // Cast only: resolveRunConfig checks every field with zod and names the one that is wrong.
+    models: arraySetting(configuration, 'models') as ModelSpec[] | undefined,
+    roles: objectSetting(configuration, 'roles') as RoleModels | undefined,
+    concurrency: numberSetting(configuration, 'concurrency'),
+    maxFixAttempts: numberSetting(configuration, 'maxFixAttempts'),
+    autoApprove: booleanSetting(configuration, 'autoApprove'),
+    requirePlanApproval: booleanSetting(configuration, 'requirePlanApproval'),
+    // "" is the documented "detect the test command" value.
+    testCommand: testCommand?.trim() ? testCommand.trim() : undefined,
+    testTimeoutMs: testTimeoutSeconds === undefined ? undefined : Math.round(testTimeoutSeconds * 1000),
+    reviewGate: booleanSetting(configuration, 'reviewGate'),
+  };
+  const runsDirectory = stringSetting(configuration, 'runsDirectory')?.trim();
+  return { run, runsDirectory: runsDirectory ? runsDirectory : undefined };
+}
+
+/** The runs folder: the setting (relative paths are relative to the workspace) or the given default. */
+export function resolveRunsDirectory(settings: HostSettings, workspaceRoot: string, fallback: string): string {
+  return settings.runsDirectory ? path.resolve(workspaceRoot, settings.runsDirectory) : fallback;
+}
+
+/** The model ids that name a secret, for the "Set API Key" picker. */
+export function apiKeyNames(settings: HostSettings): string[] {
+  const names = new Set<string>();
+  for (const model of settings.run.models ?? []) {
+    if (isRecord(model) && typeof model.apiKeyName === 'string' && model.apiKeyName) names.add(model.apiKeyName);
+  }
+  return [...names].sort();
+}
+
+function stringSetting(configuration: vscode.WorkspaceConfiguration, key: string): string | undefined {
+  const value = configuration.get<unknown>(key);
+  return typeof value === 'string' ? value : undefined;
+}
+
+function numberSetting(configuration: vscode.WorkspaceConfiguration, key: string): number | undefined {
+  const value = configuration.get<unknown>(key);
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function booleanSetting(configuration: vscode.WorkspaceConfiguration, key: string): boolean | undefined {
+  const value = configuration.get<unknown>(key);
+  return typeof value === 'boolean' ? value : undefined;
+}
+
+function arraySetting(configuration: vscode.WorkspaceConfiguration, key: string): unknown[] | undefined {
+  const value = configuration.get<unknown>(key);
+  return Array.isArray(value) ? value : undefined;
+}
+
+function objectSetting(configuration: vscode.WorkspaceConfiguration, key: string): Record<string, unknown> | undefined {
+  const value = configuration.get<unknown>(key);
+  return isRecord(value) ? value : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

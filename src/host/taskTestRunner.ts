@@ -1,0 +1,257 @@
+// The TestRunner port in VS Code: each test run is a real VS Code task, so it shows in the terminal
+// panel and in "Tasks: Show Running Tasks" like any other. The task's CustomExecution hands VS Code
+// a pseudoterminal that spawns the command itself: that is how the output is both shown and
+// captured for parsing, with the exit code, a time limit and cancellation under our control.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as vscode from 'vscode';
+import type { ProcessResult, TestRunner } from '../core/ports';
+
+/** The task type, declared under `taskDefinitions` in package.json. */
+export const TEST_TASK_TYPE = 'softwareMaker';
+const TASK_SOURCE = 'Software Maker';
+
+/** Output kept for parsing; the end of the output (the summary, the last failures) matters most. */
+const MAX_CAPTURE_CHARS = 2 * 1024 * 1024;
+/** Time between the polite SIGTERM and SIGKILL. */
+const KILL_GRACE_MS = 2000;
+
+export interface TestTaskDefinition extends vscode.TaskDefinition {
+  type: typeof TEST_TASK_TYPE;
+  command: string;
+  cwd: string;
+  /** Unique per run: two runs of one command are two tasks, so VS Code never calls one "already active". */
+  invocation: string;
+}
+
+export class TaskTestRunner implements TestRunner {
+  private invocations = 0;
+
+  constructor(private readonly scope: vscode.WorkspaceFolder | vscode.TaskScope.Workspace = vscode.TaskScope.Workspace) {}
+
+  async run(request: { command: string; cwd: string; timeoutMs: number; label: string }, signal: AbortSignal): Promise<ProcessResult> {
+    if (signal.aborted) return { exitCode: null, output: 'The test run was cancelled before it started.', timedOut: false, durationMs: 0 };
+    this.invocations += 1;
+    const definition: TestTaskDefinition = {
+      type: TEST_TASK_TYPE,
+      command: request.command,
+      cwd: request.cwd,
+      invocation: `${Date.now().toString(36)}-${this.invocations}`,
+    };
+    const terminal = new ProcessTerminal(request.command, request.cwd);
+    const task = new vscode.Task(definition, this.scope, request.label, TASK_SOURCE, new vscode.CustomExecution(async () => terminal));
+    task.group = vscode.TaskGroup.Test;
+    task.presentationOptions = {
+      reveal: vscode.TaskRevealKind.Silent,
+      focus: false,
+      panel: vscode.TaskPanelKind.Shared,
+      clear: true,
+      showReuseMessage: false,
+    };
+
+    const timer = setTimeout(() => terminal.stop('timeout', request.timeoutMs), request.timeoutMs);
+    const onAbort = (): void => terminal.stop('abort');
+    signal.addEventListener('abort', onAbort, { once: true });
+    // If VS Code ends the task without ever opening the terminal, the result must still settle.
+    const ended = vscode.tasks.onDidEndTask((event) => {
+      if ((event.execution.task.definition as Partial<TestTaskDefinition>).invocation === definition.invocation) terminal.taskEnded();
+    });
+    try {
+      try {
+        await vscode.tasks.executeTask(task);
+      } catch (error) {
+        throw new Error(
+          `VS Code could not start the test task "${request.label}" (${error instanceof Error ? error.message : String(error)}). ` +
+            'Tasks do not run in an untrusted workspace: trust the workspace, or run the tests from a terminal.',
+        );
+      }
+      return await terminal.result;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      ended.dispose();
+      terminal.dispose();
+    }
+  }
+}
+
+/** A pseudoterminal that runs one shell command in its own process group. */
+class ProcessTerminal implements vscode.Pseudoterminal {
+  private readonly writeEmitter = new vscode.EventEmitter<string>();
+  private readonly closeEmitter = new vscode.EventEmitter<number>();
+  readonly onDidWrite = this.writeEmitter.event;
+  readonly onDidClose = this.closeEmitter.event;
+
+  readonly result: Promise<ProcessResult>;
+  private resolveResult!: (result: ProcessResult) => void;
+  private settled = false;
+  private opened = false;
+  private child: ChildProcess | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+  private stopReason: { kind: 'timeout'; afterMs: number } | { kind: 'abort' } | { kind: 'closed' } | undefined;
+  private startedAt = Date.now();
+  private readonly output = new OutputTail(MAX_CAPTURE_CHARS);
+
+  constructor(
+    private readonly command: string,
+    private readonly cwd: string,
+  ) {
+    this.result = new Promise((resolve) => (this.resolveResult = resolve));
+  }
+
+  open(): void {
+    this.opened = true;
+    // Stopped (timeout, cancel) before VS Code opened the terminal: say so and end the task.
+    if (this.stopReason) {
+      this.writeLine(`[Software Maker] ${this.describeStop()} before the command started.`);
+      this.closeTerminal(1);
+      return;
+    }
+    this.writeLine(`> ${this.command}`);
+    this.startedAt = Date.now();
+    const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0' };
+    // Inherited from the extension host; it would make Electron apps the tests start behave as Node.
+    delete env.ELECTRON_RUN_AS_NODE;
+    let child: ChildProcess;
+    try {
+      // detached: the shell leads its own process group, so one kill reaches everything it started.
+      child = spawn(this.command, { cwd: this.cwd, shell: true, detached: process.platform !== 'win32', env, windowsHide: true });
+    } catch (error) {
+      this.finish(null, `Could not start "${this.command}" in ${this.cwd}: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    this.child = child;
+    child.stdout?.setEncoding('utf8');
+    child.stderr?.setEncoding('utf8');
+    child.stdout?.on('data', (text: string) => this.append(text));
+    child.stderr?.on('data', (text: string) => this.append(text));
+    child.on('error', (error) => {
+      this.finish(null, `Could not run "${this.command}" in ${this.cwd}: ${error.message}. Check the folder exists and the test command is right (softwareMaker.testCommand).`);
+    });
+    // 'close' (not 'exit'): all output has been read by then.
+    child.on('close', (code) => this.finish(code));
+  }
+
+  /** VS Code closed the terminal (the user closed it or ran "Terminate Task"). */
+  close(): void {
+    this.stop('closed');
+  }
+
+  stop(kind: 'timeout' | 'abort' | 'closed', afterMs = 0): void {
+    if (this.settled || this.stopReason) return;
+    this.stopReason = kind === 'timeout' ? { kind, afterMs } : { kind };
+    if (!this.child) {
+      // Never spawned: nothing to kill; the result settles now.
+      this.finish(null);
+      return;
+    }
+    this.killGroup('SIGTERM');
+    this.killTimer = setTimeout(() => this.killGroup('SIGKILL'), KILL_GRACE_MS);
+  }
+
+  /** The task ended; if it never opened this terminal, nothing else will settle the result. */
+  taskEnded(): void {
+    if (!this.opened) this.finish(null, 'VS Code ended the test task before it started the command.');
+  }
+
+  dispose(): void {
+    // The run is over for the caller: nothing may keep running behind its back.
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.killGroup('SIGKILL');
+    if (this.killTimer) clearTimeout(this.killTimer);
+  }
+
+  private append(text: string): void {
+    this.output.append(text);
+    // Terminals need carriage returns; lone \n would staircase the output.
+    this.writeEmitter.fire(text.replace(/\r?\n/g, '\r\n'));
+  }
+
+  private finish(exitCode: number | null, problem?: string): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.killTimer) clearTimeout(this.killTimer);
+    if (problem) this.output.append(`\n${problem}\n`);
+    const durationMs = Date.now() - this.startedAt;
+    const timedOut = this.stopReason?.kind === 'timeout';
+    if (this.stopReason) this.output.append(`\n[Software Maker] ${this.describeStop()}; the process was killed.\n`);
+    if (this.opened) {
+      if (problem) this.writeLine(problem);
+      this.writeLine(
+        this.stopReason
+          ? `[Software Maker] ${this.describeStop()}; the process was killed.`
+          : `[Software Maker] exit code ${exitCode ?? 'none'} after ${(durationMs / 1000).toFixed(1)} s`,
+      );
+      this.closeTerminal(exitCode ?? 1);
+    }
+    this.resolveResult({ exitCode: this.stopReason ? null : exitCode, output: this.output.text(), timedOut, durationMs });
+  }
+
+  private describeStop(): string {
+    switch (this.stopReason?.kind) {
+      case 'timeout':
+        return `Timed out after ${Math.round(this.stopReason.afterMs / 1000)} s (softwareMaker.testTimeoutSeconds)`;
+      case 'abort':
+        return 'Cancelled';
+      case 'closed':
+        return 'The task was terminated';
+      default:
+        return 'Stopped';
+    }
+  }
+
+  private killGroup(signal: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    try {
+      if (process.platform === 'win32') {
+        // No process groups on Windows: taskkill /T ends the whole tree.
+        spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { windowsHide: true }).on('error', () => undefined);
+      } else {
+        process.kill(-pid, signal);
+      }
+    } catch {
+      // ESRCH: the group is already gone, which is what we wanted.
+    }
+  }
+
+  /** The emitters live until the terminal is closed: VS Code may open it after the caller gave up. */
+  private closeTerminal(exitCode: number): void {
+    this.closeEmitter.fire(exitCode);
+    this.writeEmitter.dispose();
+    this.closeEmitter.dispose();
+  }
+
+  private writeLine(line: string): void {
+    this.writeEmitter.fire(`${line.replace(/\r?\n/g, '\r\n')}\r\n`);
+  }
+}
+
+/** Keeps the last `limit` characters of a stream, noting how much was dropped. */
+class OutputTail {
+  private chunks: string[] = [];
+  private length = 0;
+  private dropped = 0;
+
+  constructor(private readonly limit: number) {}
+
+  append(text: string): void {
+    this.chunks.push(text);
+    this.length += text.length;
+    // Compact only now and then, so appending stays cheap.
+    if (this.length > this.limit * 1.5) this.compact();
+  }
+
+  text(): string {
+    this.compact();
+    const joined = this.chunks.join('');
+    return this.dropped > 0 ? `[... ${this.dropped} characters of earlier output dropped ...]\n${joined}` : joined;
+  }
+
+  private compact(): void {
+    if (this.length <= this.limit) return;
+    const joined = this.chunks.join('');
+    const tail = joined.slice(joined.length - this.limit);
+    this.dropped += joined.length - tail.length;
+    this.chunks = [tail];
+    this.length = tail.length;
+  }
+}

@@ -1,0 +1,304 @@
+// End to end in a real VS Code (code-server 4.117.0) driven by Playwright in Debian's Chromium:
+// install the packaged VSIX, open a copy of samples/calculator (one failing test), run
+// "Software Maker: New Goal" with the scripted model, accept the 3 proposed edits in their diff
+// editors, and check that the run completes, the tests ran as a task, the fix is on disk, `node --test`
+// passes and the panel shows the completed plan.
+//
+//   npx mocha --import=tsx --timeout 900000 test/e2e/newGoal.e2e.ts
+//
+// Env (for development): SM_E2E_VSIX, SM_E2E_SAMPLE, SM_E2E_TRANSCRIPT override the packaged VSIX,
+// the sample workspace and its recorded transcript. Screenshots: test-results/e2e/NN-step.png.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+import { CodeServer, repoRoot, startBrowser, type BrowserSession } from '../harness/codeServer';
+import {
+  ExpectationError,
+  SELECTORS,
+  Screenshots,
+  answerInputBox,
+  expectVisible,
+  openWorkbench,
+  runCommand,
+  statusBarItem,
+  toastTexts,
+  waitUntil,
+  webviewFrame,
+} from '../harness/workbench';
+
+const GOAL = 'Fix the failing calculator tests';
+const EXPECTED_TASKS = 3;
+const vsixPath = path.resolve(process.env.SM_E2E_VSIX ?? path.join(repoRoot, 'dist', 'software-maker.vsix'));
+const samplePath = path.resolve(process.env.SM_E2E_SAMPLE ?? path.join(repoRoot, 'samples', 'calculator'));
+const transcriptPath = path.resolve(process.env.SM_E2E_TRANSCRIPT ?? path.join(repoRoot, 'samples', 'transcripts', 'calculator.json'));
+const artifactsDir = path.join(repoRoot, 'test-results', 'e2e');
+/** Generous: 2 busy cores, a scripted model, three test runs as tasks. */
+const STEP_TIMEOUT = 120_000;
+
+function nodeTest(cwd: string): { status: number | null; output: string } {
+  const result = spawnSync(process.execPath, ['--test'], { cwd, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1' } });
+  return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
+}
+
+/** Task titles of the recorded plan, when the transcript holds them (a JSON object or JSON text). */
+function plannedTaskTitles(transcriptFile: string): string[] {
+  const found = new Map<string, string>();
+  const visit = (value: unknown, depth: number): void => {
+    if (depth > 40 || value === null) return;
+    if (typeof value === 'string') {
+      const trimmed = value.trim();
+      if ((trimmed.startsWith('{') || trimmed.startsWith('[')) && /"t\d+"/.test(trimmed)) {
+        try {
+          visit(JSON.parse(trimmed), depth + 1);
+        } catch {
+          // not JSON text
+        }
+      }
+      return;
+    }
+    if (typeof value !== 'object') return;
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item, depth + 1);
+      return;
+    }
+    const record = value as Record<string, unknown>;
+    if (typeof record.id === 'string' && /^t\d+$/.test(record.id) && typeof record.title === 'string' && !found.has(record.id)) {
+      found.set(record.id, record.title);
+    }
+    for (const child of Object.values(record)) visit(child, depth + 1);
+  };
+  try {
+    visit(JSON.parse(readFileSync(transcriptFile, 'utf8')), 0);
+  } catch {
+    return [];
+  }
+  return [...found.values()];
+}
+
+/**
+ * The diff editors on screen, each identified by its two documents (`original <-> modified`, from the
+ * editors' data-uri), so a proposal already accepted is not accepted twice.
+ */
+async function visibleDiffs(page: Page): Promise<string[]> {
+  return page.locator(SELECTORS.diffEditor).evaluateAll((diffs) =>
+    diffs
+      .filter((diff) => (diff as HTMLElement).offsetParent !== null)
+      .map((diff) => {
+        const uri = (side: string): string => diff.querySelector(`.editor.${side} .monaco-editor`)?.getAttribute('data-uri') ?? '?';
+        return `${uri('original')} <-> ${uri('modified')}`;
+      }),
+  );
+}
+
+describe('Software Maker end to end: New Goal on the calculator sample', function () {
+  this.timeout(15 * 60_000);
+
+  let server: CodeServer | undefined;
+  let browser: BrowserSession | undefined;
+  let page: Page;
+  let shots: Screenshots;
+  let workspaceParent: string;
+  let workspace: string;
+  let failedEarlier = false;
+  const acceptedProposals: string[] = [];
+  let sawTestTask = false;
+
+  before(async function () {
+    this.timeout(5 * 60_000);
+    for (const [what, file, hint] of [
+      ['the packaged extension', vsixPath, 'npm run package'],
+      ['the calculator sample', samplePath, 'samples/calculator'],
+      ['the recorded transcript', transcriptPath, 'samples/transcripts/calculator.json'],
+    ] as const) {
+      if (!existsSync(file)) throw new ExpectationError(`Expected ${what} at ${file} (${hint}).`);
+    }
+    await rm(artifactsDir, { recursive: true, force: true });
+    await mkdir(artifactsDir, { recursive: true });
+
+    workspaceParent = await mkdtemp('/tmp/sm-ws-');
+    workspace = path.join(workspaceParent, 'calculator');
+    await cp(samplePath, workspace, { recursive: true, filter: (src) => !/[/\\](node_modules|\.software-maker)$/.test(src) });
+    await mkdir(path.join(workspace, '.vscode'), { recursive: true });
+    const settingsFile = path.join(workspace, '.vscode', 'settings.json');
+    const existing = existsSync(settingsFile) ? (JSON.parse(await readFile(settingsFile, 'utf8')) as Record<string, unknown>) : {};
+    await writeFile(
+      settingsFile,
+      JSON.stringify(
+        {
+          ...existing,
+          'softwareMaker.models': [{ id: 'scripted', provider: 'scripted', transcript: transcriptPath }],
+          'softwareMaker.autoApprove': false,
+        },
+        null,
+        2,
+      ),
+    );
+
+    server = await CodeServer.start({ vsix: [vsixPath], artifactsDir });
+    browser = await startBrowser();
+    page = browser.page;
+    shots = new Screenshots(page, artifactsDir);
+  });
+
+  beforeEach(function () {
+    // The steps build on each other: after a failure the rest would only repeat it.
+    if (failedEarlier) this.skip();
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') {
+      failedEarlier = true;
+      if (shots) await shots.take(`failure-${this.currentTest.title}`);
+      const toasts = page ? await toastTexts(page) : [];
+      if (toasts.length) console.log(`    notifications shown: ${JSON.stringify(toasts)}`);
+    }
+  });
+
+  after(async function () {
+    this.timeout(2 * 60_000);
+    await browser?.close();
+    await server?.stop();
+    if (workspaceParent && process.env.SM_KEEP_RUN !== '1') await rm(workspaceParent, { recursive: true, force: true });
+  });
+
+  it('the sample test suite fails before the run', () => {
+    const result = nodeTest(workspace);
+    assert.notEqual(result.status, 0, `Expected \`node --test\` to fail in the fresh calculator copy (the planted bug), but it passed:\n${result.output}`);
+  });
+
+  it('opens the workbench with the Software Maker activity-bar entry', async () => {
+    await openWorkbench(page, server!.workbenchUrl(workspace));
+    await shots.take('workbench-loaded');
+    await expectVisible(
+      page.locator(`${SELECTORS.activityBar} [aria-label^="Software Maker"]`),
+      'the "Software Maker" activity-bar entry (extension installed from the VSIX and its viewsContainer contributed)',
+      STEP_TIMEOUT,
+    );
+    await shots.take('activity-bar');
+  });
+
+  it('starts a run from "Software Maker: New Goal" and shows its tasks in the tree', async () => {
+    await runCommand(page, 'Software Maker: New Goal');
+    await shots.take('palette-new-goal');
+    await answerInputBox(page, GOAL, 'the goal');
+    await shots.take('goal-entered');
+
+    await page.locator(`${SELECTORS.activityBar} [aria-label^="Software Maker"]`).first().click();
+    const rows = page.locator(SELECTORS.sidebarRows);
+    const titles = plannedTaskTitles(transcriptPath);
+    await waitUntil(
+      async () => {
+        // Expand collapsed rows (a run row holding its tasks) so the task rows are rendered.
+        const collapsed = page.locator('.part.sidebar .monaco-list-row[aria-expanded="false"]');
+        if ((await collapsed.count()) > 0) await collapsed.first().click();
+        const texts = await rows.allInnerTexts();
+        const enough = titles.length >= EXPECTED_TASKS
+          ? titles.every((title) => texts.some((text) => text.includes(title)))
+          : texts.length >= EXPECTED_TASKS;
+        return enough ? texts : undefined;
+      },
+      titles.length >= EXPECTED_TASKS
+        ? `the Software Maker tree to list the planned tasks ${JSON.stringify(titles)}`
+        : `the Software Maker tree to list at least ${EXPECTED_TASKS} rows (one per planned task)`,
+      { timeout: STEP_TIMEOUT, observe: async () => `rows ${JSON.stringify(await rows.allInnerTexts())}; notifications ${JSON.stringify(await toastTexts(page))}` },
+    );
+    await shots.take('task-rows');
+  });
+
+  it(`reviews and accepts ${EXPECTED_TASKS} proposed edits in diff editors`, async () => {
+    const statusItem = statusBarItem(page, 'softwareMaker.status');
+    while (acceptedProposals.length < EXPECTED_TASKS) {
+      const n = acceptedProposals.length + 1;
+      // A proposal we have not accepted yet, shown as a diff (identified by its modified-side document).
+      const proposal = await waitUntil(
+        async () => {
+          const shown = await visibleDiffs(page);
+          return shown.find((id) => !acceptedProposals.includes(id));
+        },
+        `a diff editor (.monaco-diff-editor) showing proposal ${n} of ${EXPECTED_TASKS}`,
+        {
+          timeout: STEP_TIMEOUT,
+          observe: async () =>
+            `accepted so far ${acceptedProposals.length}; tabs ${JSON.stringify(await page.locator(SELECTORS.editorTabs).allInnerTexts())}; ` +
+            `status "${await statusItem.first().innerText().catch(() => '(no status item)')}"; notifications ${JSON.stringify(await toastTexts(page))}`,
+        },
+      );
+      await shots.take(`proposal-${n}-diff`);
+
+      const acceptButton = page.locator('.part.editor .editor-actions .action-label[aria-label*="Accept Proposed Edit"]');
+      const viaButton = await acceptButton
+        .first()
+        .waitFor({ state: 'visible', timeout: 15_000 })
+        .then(() => true, () => false);
+      if (viaButton) await acceptButton.first().click();
+      else await runCommand(page, 'Software Maker: Accept Proposed Edit');
+      acceptedProposals.push(proposal);
+
+      await waitUntil(
+        async () => {
+          return (await visibleDiffs(page)).includes(proposal) ? undefined : true;
+        },
+        `the accepted proposal ${n} (${proposal}) to leave the editor after Accept (${viaButton ? 'title-bar button' : 'palette command'})`,
+        { timeout: STEP_TIMEOUT, observe: async () => `notifications ${JSON.stringify(await toastTexts(page))}` },
+      );
+      await shots.take(`proposal-${n}-accepted`);
+
+      if (!sawTestTask) {
+        // Tests run as a VS Code task after an accepted edit: its terminal appears in the panel.
+        const taskTerminal = page.locator(SELECTORS.panel).getByText(/Software Maker/).or(page.locator(`${SELECTORS.panel} [aria-label*="Software Maker"]`));
+        sawTestTask = await taskTerminal.first().waitFor({ state: 'visible', timeout: n === EXPECTED_TASKS ? STEP_TIMEOUT : 5_000 }).then(() => true, () => false);
+        if (sawTestTask) await shots.take('test-task-terminal');
+      }
+    }
+  });
+
+  it('runs the tests as a VS Code task shown in the terminal panel', async () => {
+    if (!sawTestTask) {
+      await expectVisible(
+        page.locator(SELECTORS.panel).getByText(/Software Maker/).or(page.locator(`${SELECTORS.panel} [aria-label*="Software Maker"]`)),
+        'a terminal of a "Software Maker …" test task in the panel',
+        STEP_TIMEOUT,
+      );
+      await shots.take('test-task-terminal');
+    }
+  });
+
+  it('reports the run completed in the status bar', async () => {
+    const statusItem = statusBarItem(page, 'softwareMaker.status');
+    await waitUntil(
+      async () => ((await statusItem.first().innerText()).toLowerCase().includes('completed') ? true : undefined),
+      'the status bar item softwareMaker.status to say "Software Maker: completed"',
+      { timeout: 5 * 60_000, observe: async () => `status "${await statusItem.first().innerText().catch(() => '(no status item)')}"; notifications ${JSON.stringify(await toastTexts(page))}` },
+    );
+    await shots.take('status-completed');
+  });
+
+  it('wrote the fix to disk and `node --test` passes', async () => {
+    const before = await readFile(path.join(samplePath, 'src', 'calc.js'), 'utf8');
+    const after = await readFile(path.join(workspace, 'src', 'calc.js'), 'utf8');
+    assert.notEqual(after, before, 'Expected src/calc.js in the workspace to differ from the sample after the accepted edits');
+    const result = nodeTest(workspace);
+    assert.equal(result.status, 0, `Expected \`node --test\` to pass in the workspace after the run:\n${result.output}`);
+  });
+
+  it('shows the completed plan in the Software Maker panel', async () => {
+    await runCommand(page, 'Software Maker: Open Panel');
+    const frame = webviewFrame(page);
+    await expectVisible(frame.locator('#plan-dag'), 'the panel webview with its plan DAG (#plan-dag)', STEP_TIMEOUT);
+    await expectVisible(frame.locator('#run-status[data-status="completed"]'), 'the panel run status #run-status[data-status="completed"]', STEP_TIMEOUT);
+    const nodes = frame.locator('#plan-dag g.dag-node');
+    const statuses = await waitUntil(
+      async () => {
+        const seen = await nodes.evaluateAll((elements) => elements.map((el) => `${el.getAttribute('data-task-id')}=${el.getAttribute('data-status')}`));
+        return seen.length === EXPECTED_TASKS && seen.every((s) => s.endsWith('=done')) ? seen : undefined;
+      },
+      `${EXPECTED_TASKS} DAG nodes (g.dag-node), every one with data-status="done"`,
+      { timeout: 30_000, observe: async () => JSON.stringify(await nodes.evaluateAll((elements) => elements.map((el) => `${el.getAttribute('data-task-id')}=${el.getAttribute('data-status')}`))) },
+    );
+    await shots.take('panel-completed');
+    assert.equal(statuses.length, EXPECTED_TASKS);
+  });
+});

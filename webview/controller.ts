@@ -1,0 +1,102 @@
+// The panel's actions: what the views ask for, turned into protocol requests whose answers (or
+// errors) land in the store. No DOM, so the whole request/notification flow is tested in Node.
+import type { RpcClient } from './rpc';
+import type { Store } from './store';
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class PanelController {
+  private readonly disposers: (() => void)[] = [];
+  /** run:lastSeq of the last resync, so a log that cannot be folded is not reloaded in a loop. */
+  private lastResync?: string;
+
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly store: Store,
+  ) {}
+
+  /** Subscribes to notifications, then asks for the snapshot (the host posts nothing before that). */
+  async start(): Promise<void> {
+    this.disposers.push(
+      this.rpc.on('run/event', ({ runId, event }) => this.store.receiveEvent(runId, event)),
+      this.rpc.on('runs/changed', ({ runs }) => this.store.setRuns(runs)),
+      this.rpc.on('view/focus', ({ runId, taskId }) => void this.focus(runId, taskId)),
+      this.store.subscribe((state) => {
+        if (!state.needsResync || state.openingRunId || !state.activeRunId) return;
+        const key = `${state.activeRunId}:${state.run?.lastSeq ?? 0}`;
+        if (key === this.lastResync) return;
+        this.lastResync = key;
+        void this.openRun(state.activeRunId, true);
+      }),
+    );
+    try {
+      this.store.loadSnapshot(await this.rpc.request('app/ready', {}));
+    } catch (error) {
+      this.store.reportError(`The panel could not load its state: ${messageOf(error)} Close and reopen the panel to try again.`);
+    }
+  }
+
+  /** Shows a run; `reload` fetches the log even if the run is already shown. */
+  async openRun(runId: string, reload = false): Promise<void> {
+    const state = this.store.state;
+    if (!reload && state.activeRunId === runId && !state.openingRunId) return;
+    this.store.beginOpen(runId);
+    try {
+      const result = await this.rpc.request('run/open', { runId });
+      this.store.finishOpen(result.runId, result.events);
+    } catch (error) {
+      this.store.failOpen(runId, `Could not open run ${runId}: ${messageOf(error)}`);
+    }
+  }
+
+  async focus(runId: string, taskId?: string): Promise<void> {
+    await this.openRun(runId);
+    if (taskId && this.store.state.activeRunId === runId) this.store.selectTask(taskId);
+  }
+
+  /** Starts a goal and shows its run. Resolves true when it started (the view then clears the input). */
+  async startGoal(goal: string): Promise<boolean> {
+    let runId: string;
+    try {
+      runId = (await this.rpc.request('goal/start', { goal })).runId;
+    } catch (error) {
+      this.store.reportError(`The goal did not start: ${messageOf(error)}`);
+      return false;
+    }
+    await this.openRun(runId);
+    return true;
+  }
+
+  async cancelRun(runId: string): Promise<void> {
+    try {
+      const { cancelled } = await this.rpc.request('run/cancel', { runId });
+      if (!cancelled) this.store.reportError(`Run ${runId} was not cancelled: it has already finished or is not running in this window.`);
+    } catch (error) {
+      this.store.reportError(`Could not cancel run ${runId}: ${messageOf(error)}`);
+    }
+  }
+
+  async approvePlan(runId: string): Promise<void> {
+    try {
+      const { approved } = await this.rpc.request('plan/approve', { runId });
+      if (!approved) this.store.reportError(`The plan of run ${runId} was not approved: it is no longer waiting for approval.`);
+    } catch (error) {
+      this.store.reportError(`Could not approve the plan: ${messageOf(error)}`);
+    }
+  }
+
+  async openDiff(runId: string, taskId: string): Promise<void> {
+    try {
+      const { opened } = await this.rpc.request('task/openDiff', { runId, taskId });
+      if (opened === 0) this.store.reportError(`Task ${taskId} has no pending edits to show.`);
+    } catch (error) {
+      this.store.reportError(`Could not open the diff of ${taskId}: ${messageOf(error)}`);
+    }
+  }
+
+  dispose(): void {
+    for (const dispose of this.disposers.splice(0)) dispose();
+  }
+}

@@ -1,0 +1,195 @@
+// The panel's state: the snapshot's data plus the active run's events, folded with the shared
+// applyEvent into the same RunState the engine and hosts use. Pure TS (no DOM) so it is tested in Node.
+import type { EngineEvent } from '../src/shared/events';
+import type { Snapshot } from '../src/shared/protocol';
+import { applyEvent, summarizeRun, type RunState, type RunSummary } from '../src/shared/runState';
+
+/** An error the user has to see; dismissed by id. */
+export interface UiError {
+  id: number;
+  message: string;
+}
+
+/** What the views read. `run` is mutated in place by the fold, so renderers key on `revision`. */
+export interface ViewState {
+  runs: RunSummary[];
+  activeRunId?: string;
+  /** A run/open in flight: events of this run are buffered until its log arrives. */
+  openingRunId?: string;
+  /** The active run's whole log, in seq order. Appended in place (the event log view relies on it). */
+  events: EngineEvent[];
+  run?: RunState;
+  canStartGoals: boolean;
+  cannotStartReason?: string;
+  selectedTaskId?: string;
+  errors: UiError[];
+  /**
+   * The live stream could not be folded (a gap in seq, or an event the fold refused): the view is
+   * stale until the app reloads the run's log with run/open.
+   */
+  needsResync: boolean;
+  /** Bumped on every change. */
+  revision: number;
+}
+
+export type StoreListener = (state: ViewState) => void;
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class Store {
+  private readonly listeners = new Set<StoreListener>();
+  private buffered: EngineEvent[] = [];
+  private nextErrorId = 1;
+  private readonly current: ViewState = {
+    runs: [],
+    events: [],
+    canStartGoals: false,
+    errors: [],
+    needsResync: false,
+    revision: 0,
+  };
+
+  get state(): ViewState {
+    return this.current;
+  }
+
+  subscribe(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Replaces everything with the host's snapshot (the answer to app/ready). */
+  loadSnapshot(snapshot: Snapshot): void {
+    const s = this.current;
+    s.runs = snapshot.runs;
+    s.canStartGoals = snapshot.canStartGoals;
+    s.cannotStartReason = snapshot.cannotStartReason;
+    s.openingRunId = undefined;
+    this.buffered = [];
+    this.replaceRun(snapshot.activeRunId, snapshot.activeEvents);
+    this.changed();
+  }
+
+  /**
+   * One live event of any run. Events of other runs are ignored (the run list is refreshed by
+   * runs/changed); duplicates of what a log already contained are skipped by seq.
+   */
+  receiveEvent(runId: string, event: EngineEvent): void {
+    const s = this.current;
+    if (runId === s.openingRunId) {
+      this.buffered.push(event);
+      return;
+    }
+    if (runId !== s.activeRunId) {
+      // An empty panel follows the first run that starts, wherever it was started from.
+      if (s.activeRunId !== undefined || s.openingRunId !== undefined || event.type !== 'run.created') return;
+      this.replaceRun(runId, []);
+    }
+    if (this.fold(event)) this.changed();
+  }
+
+  /** Starts switching to a run; call finishOpen with its log (from run/open) or failOpen. */
+  beginOpen(runId: string): void {
+    this.current.openingRunId = runId;
+    this.buffered = [];
+    this.changed();
+  }
+
+  finishOpen(runId: string, events: EngineEvent[]): void {
+    const s = this.current;
+    // A later open (the user clicked again) wins; this answer is stale.
+    if (s.openingRunId !== runId) return;
+    const buffered = this.buffered;
+    this.buffered = [];
+    s.openingRunId = undefined;
+    const sameRun = s.activeRunId === runId;
+    const selected = s.selectedTaskId;
+    this.replaceRun(runId, events);
+    if (sameRun && selected && this.hasTask(selected)) s.selectedTaskId = selected;
+    for (const event of buffered) this.fold(event);
+    this.changed();
+  }
+
+  failOpen(runId: string, message: string): void {
+    if (this.current.openingRunId !== runId) return;
+    this.current.openingRunId = undefined;
+    this.buffered = [];
+    this.reportError(message);
+  }
+
+  setRuns(runs: RunSummary[]): void {
+    this.current.runs = runs;
+    this.changed();
+  }
+
+  selectTask(taskId: string | undefined): void {
+    this.current.selectedTaskId = taskId;
+    this.changed();
+  }
+
+  reportError(message: string): void {
+    const s = this.current;
+    // The same failure repeated (a stream of refused events) is one bar, not a wall of them.
+    if (!s.errors.some((error) => error.message === message)) s.errors = [...s.errors, { id: this.nextErrorId++, message }];
+    this.changed();
+  }
+
+  dismissError(id: number): void {
+    this.current.errors = this.current.errors.filter((error) => error.id !== id);
+    this.changed();
+  }
+
+  /** Runs for the picker: the host's list, plus the active run if the list has not caught up with it yet. */
+  pickerRuns(): RunSummary[] {
+    const { runs, run } = this.current;
+    if (!run || runs.some((summary) => summary.id === run.id)) return runs;
+    return [summarizeRun(run), ...runs];
+  }
+
+  private replaceRun(runId: string | undefined, events: readonly EngineEvent[]): void {
+    const s = this.current;
+    if (s.activeRunId !== runId) s.selectedTaskId = undefined;
+    s.activeRunId = runId;
+    s.events = [];
+    s.run = undefined;
+    s.needsResync = false;
+    for (const event of events) {
+      if (!this.fold(event)) break;
+    }
+    if (s.selectedTaskId && !this.hasTask(s.selectedTaskId)) s.selectedTaskId = undefined;
+  }
+
+  // A method, not an inline read: the fold reassigns `run`, which flow analysis cannot see through calls.
+  private hasTask(taskId: string): boolean {
+    return this.current.run?.tasks[taskId] !== undefined;
+  }
+
+  /** Folds one event of the active run. Returns false when the event was skipped or refused. */
+  private fold(event: EngineEvent): boolean {
+    const s = this.current;
+    if (s.needsResync) return false;
+    const lastSeq = s.run?.lastSeq ?? 0;
+    if (event.seq <= lastSeq) return false;
+    if (event.seq !== lastSeq + 1) {
+      s.needsResync = true;
+      this.changed();
+      return false;
+    }
+    try {
+      s.run = applyEvent(s.run, event);
+      s.events.push(event);
+      return true;
+    } catch (error) {
+      s.needsResync = true;
+      this.reportError(`The panel could not follow run ${event.runId} at event ${event.seq}: ${describe(error)}`);
+      return false;
+    }
+  }
+
+  private changed(): void {
+    this.current.revision++;
+    for (const listener of [...this.listeners]) listener(this.current);
+  }
+}

@@ -1,0 +1,179 @@
+// The event log: a windowed list (fixed row height, only the visible rows are in the DOM) so a run
+// with 50k events scrolls as smoothly as one with 50. Follows the newest event unless the user
+// scrolled up; filters by task and by event type. Inline styles are bound as the `.style` property
+// (CSSOM), never as a style attribute, which the panel's CSP (no 'unsafe-inline') would refuse.
+import { html, LitElement, nothing, type TemplateResult } from 'lit';
+import type { EngineEvent, EventType } from '../../src/shared/events';
+import { describeEvent, EVENT_TYPES, extendFiltered, taskIdOf, visibleRange, type EventFilter } from '../eventText';
+
+const ROW_HEIGHT = 22;
+const ALL = '*';
+const RUN_LEVEL = '__run__';
+
+function timeOf(at: string): string {
+  const date = new Date(at);
+  return Number.isNaN(date.getTime()) ? at : date.toLocaleTimeString(undefined, { hour12: false });
+}
+
+function valueOf(event: Event): string {
+  return (event.target as HTMLElement & { value: string }).value;
+}
+
+export class SmEventLog extends LitElement {
+  static override properties = {
+    events: { attribute: false },
+    revision: { type: Number },
+    taskIds: { attribute: false },
+  };
+
+  /** The active run's log; grows in place, replaced on run switch. */
+  events: EngineEvent[] = [];
+  revision = 0;
+  taskIds: string[] = [];
+
+  private taskFilter = ALL;
+  private typeFilter = ALL;
+  private scrollOffset = 0;
+  private viewportHeight = 300;
+  private stickToBottom = true;
+  private resizeObserver?: ResizeObserver;
+
+  // Incremental filter cache: valid for `cacheEvents` filtered with `cacheKey` up to `cacheLength`.
+  private cacheEvents?: EngineEvent[];
+  private cacheKey = '';
+  private cacheLength = 0;
+  private indexes: number[] = [];
+
+  protected override createRenderRoot(): HTMLElement {
+    return this;
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.resizeObserver?.disconnect();
+    this.resizeObserver = undefined;
+  }
+
+  protected override firstUpdated(): void {
+    const viewport = this.viewport();
+    if (!viewport) return;
+    this.resizeObserver = new ResizeObserver(() => {
+      if (viewport.clientHeight !== this.viewportHeight) {
+        this.viewportHeight = viewport.clientHeight;
+        this.requestUpdate();
+      }
+    });
+    this.resizeObserver.observe(viewport);
+  }
+
+  protected override updated(): void {
+    const viewport = this.viewport();
+    if (viewport && this.stickToBottom && viewport.scrollTop + viewport.clientHeight < viewport.scrollHeight) {
+      viewport.scrollTop = viewport.scrollHeight;
+    }
+  }
+
+  private viewport(): HTMLElement | null {
+    return this.querySelector<HTMLElement>('#event-log');
+  }
+
+  private filter(): EventFilter {
+    return {
+      taskId: this.taskFilter === ALL ? undefined : this.taskFilter === RUN_LEVEL ? '' : this.taskFilter,
+      type: this.typeFilter === ALL ? undefined : (this.typeFilter as EventType),
+    };
+  }
+
+  private filtered(): number[] {
+    const key = `${this.taskFilter}\u0000${this.typeFilter}`;
+    if (this.cacheEvents !== this.events || this.cacheKey !== key || this.events.length < this.cacheLength) {
+      this.cacheEvents = this.events;
+      this.cacheKey = key;
+      this.cacheLength = 0;
+      this.indexes = [];
+    }
+    extendFiltered(this.indexes, this.events, this.cacheLength, this.filter());
+    this.cacheLength = this.events.length;
+    return this.indexes;
+  }
+
+  private onScroll(event: Event): void {
+    const viewport = event.currentTarget as HTMLElement;
+    this.scrollOffset = viewport.scrollTop;
+    this.stickToBottom = viewport.scrollTop + viewport.clientHeight >= viewport.scrollHeight - ROW_HEIGHT;
+    this.requestUpdate();
+  }
+
+  private jumpToLatest(): void {
+    this.stickToBottom = true;
+    this.requestUpdate();
+  }
+
+  private setTaskFilter(value: string): void {
+    this.taskFilter = value || ALL;
+    this.stickToBottom = true;
+    this.requestUpdate();
+  }
+
+  private setTypeFilter(value: string): void {
+    this.typeFilter = value || ALL;
+    this.stickToBottom = true;
+    this.requestUpdate();
+  }
+
+  private selectTask(taskId: string | undefined): void {
+    if (taskId) this.dispatchEvent(new CustomEvent('task-select', { detail: { taskId }, bubbles: true }));
+  }
+
+  protected override render(): TemplateResult {
+    const indexes = this.filtered();
+    const total = indexes.length;
+    const { start, end } = visibleRange(total, ROW_HEIGHT, this.scrollOffset, this.viewportHeight);
+    const rows: TemplateResult[] = [];
+    for (let i = start; i < end; i++) {
+      const event = this.events[indexes[i]];
+      const taskId = taskIdOf(event);
+      const level = event.type === 'log' ? event.level : event.type === 'task.status' && (event.status === 'failed' || event.status === 'dead_letter') ? 'error' : '';
+      rows.push(html`<div
+        class="log-row ${level}"
+        data-seq=${event.seq}
+        data-type=${event.type}
+        role="row"
+        @click=${() => this.selectTask(taskId)}
+      >
+        <span class="log-seq">${event.seq}</span><span class="log-time">${timeOf(event.at)}</span><span class="log-type">${event.type}</span><span class="log-task">${taskId ?? ''}</span><span class="log-text">${describeEvent(event)}</span>
+      </div>`);
+    }
+    return html`<div class="log-toolbar">
+        <span class="codicon codicon-list-flat"></span>
+        <span class="log-title">Event log</span>
+        <vscode-single-select class="log-filter" aria-label="Filter by task" .value=${this.taskFilter} @change=${(e: Event) => this.setTaskFilter(valueOf(e))}>
+          <vscode-option value=${ALL}>All tasks</vscode-option>
+          <vscode-option value=${RUN_LEVEL}>Run-level only</vscode-option>
+          ${this.taskIds.map((id) => html`<vscode-option value=${id}>${id}</vscode-option>`)}
+        </vscode-single-select>
+        <vscode-single-select class="log-filter" aria-label="Filter by event type" .value=${this.typeFilter} @change=${(e: Event) => this.setTypeFilter(valueOf(e))}>
+          <vscode-option value=${ALL}>All types</vscode-option>
+          ${EVENT_TYPES.map((type) => html`<vscode-option value=${type}>${type}</vscode-option>`)}
+        </vscode-single-select>
+        <span class="muted log-count">${total === this.events.length ? `${total.toLocaleString()} events` : `${total.toLocaleString()} of ${this.events.length.toLocaleString()}`}</span>
+        ${this.stickToBottom
+          ? nothing
+          : html`<vscode-button class="log-latest" secondary icon="arrow-down" @click=${() => this.jumpToLatest()}>Latest</vscode-button>`}
+      </div>
+      <div id="event-log" class="log-viewport" role="table" aria-rowcount=${total} tabindex="0" @scroll=${(e: Event) => this.onScroll(e)}>
+        <div class="log-spacer" .style=${`height:${total * ROW_HEIGHT}px`}>
+          <div class="log-rows" .style=${`transform:translateY(${start * ROW_HEIGHT}px)`}>${rows}</div>
+        </div>
+        ${total === 0 ? html`<div class="log-empty muted">${this.events.length ? 'No events match the filters.' : 'No events yet.'}</div>` : nothing}
+      </div>`;
+  }
+}
+
+if (!customElements.get('sm-event-log')) customElements.define('sm-event-log', SmEventLog);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'sm-event-log': SmEventLog;
+  }
+}
