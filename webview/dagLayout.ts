@@ -39,7 +39,7 @@ export interface DagLayoutOptions {
   nodeHeight?: number;
 }
 
-export const DAG_NODE_WIDTH = 220;
+export const DAG_NODE_WIDTH = 210;
 export const DAG_NODE_HEIGHT = 46;
 
 /** Longest-path rank of every task; ids that are not in the plan are ignored (the planner rejects them anyway). */
@@ -71,7 +71,7 @@ export function layoutDag(tasks: readonly DagInputTask[], options: DagLayoutOpti
   if (tasks.length === 0) return { nodes: [], edges: [], width: 0, height: 0 };
 
   const graph = new graphlib.Graph<GraphLabel, NodeLabel, EdgeLabel>();
-  graph.setGraph({ rankdir: 'LR', nodesep: 18, ranksep: 56, marginx: 12, marginy: 12 });
+  graph.setGraph({ rankdir: 'LR', nodesep: 16, ranksep: 44, marginx: 12, marginy: 12 });
   graph.setDefaultEdgeLabel(() => ({}));
   const ids = new Set(tasks.map((task) => task.id));
   for (const task of tasks) graph.setNode(task.id, { width, height });

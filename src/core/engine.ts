@@ -77,7 +77,7 @@ export class Engine implements EngineApi {
     const runDir = this.runDir(runId);
     await mkdir(runDir, { recursive: true });
     const lock = await RunLock.acquire(runDir);
-    const log = EventLog.openForAppend(runDir, runId, { events: [] }, this.options.ports.clock);
+    const log = EventLog.openForAppend(runDir, runId, { events: [], validBytes: 0 }, this.options.ports.clock);
     const first = log.append({ type: 'run.created', goal: trimmed, workspace: this.options.ports.workspace.root, config });
     log.sync();
     const state = foldEvents([first])!;
@@ -107,8 +107,8 @@ export class Engine implements EngineApi {
         log.append({ type: 'log', level: index === 0 && loaded.tornLine ? 'warn' : 'info', message }),
       );
       for (const event of resumeEvents) applyEvent(state, event);
-      const driver = this.track(runDir, log, lock, state);
       for (const event of resumeEvents) this.publish(runId, event);
+      const driver = this.track(runDir, log, lock, state, loaded.events);
       return { runId, finished: driver.start() };
     } catch (error) {
       await lock.release();
@@ -141,7 +141,7 @@ export class Engine implements EngineApi {
     return join(this.options.runsDir, runId);
   }
 
-  private track(runDir: string, log: EventLog, lock: RunLock, state: RunState): RunDriver {
+  private track(runDir: string, log: EventLog, lock: RunLock, state: RunState, priorEvents: readonly EngineEvent[] = []): RunDriver {
     const driver = new RunDriver({
       ports: this.options.ports,
       runDir,
@@ -150,6 +150,7 @@ export class Engine implements EngineApi {
       state,
       notify: (event) => this.publish(state.id, event),
       scriptedLatencyMs: this.options.scriptedLatencyMs,
+      priorEvents,
     });
     this.drivers.set(state.id, driver);
     void driver.start().finally(() => {

@@ -58,16 +58,25 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
   /** Fires when a review starts, a file is decided or a review ends. */
   readonly onDidChangePending = this.changeEmitter.event;
 
-  constructor() {
+  /** `scheme` is for tests, which run beside the extension's own reviewer; the extension uses the default. */
+  constructor(private readonly scheme: string = PROPOSAL_SCHEME) {
     this.disposables.push(
-      vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, {
+      vscode.workspace.registerTextDocumentContentProvider(scheme, {
         provideTextDocumentContent: (uri) => this.contentOf(uri),
       }),
-      vscode.commands.registerCommand(ACCEPT_EDIT_COMMAND, (arg: unknown) => this.decideFromCommand(arg, 'accepted')),
-      vscode.commands.registerCommand(REJECT_EDIT_COMMAND, (arg: unknown) => this.decideFromCommand(arg, 'rejected')),
+    );
+  }
+
+  /** The accept / reject / accept-all commands (editor title, tree items, palette). */
+  registerCommands(): vscode.Disposable {
+    const updateContext = (): void => void vscode.commands.executeCommand('setContext', HAS_PENDING_CONTEXT, this.reviews.size > 0);
+    updateContext();
+    return vscode.Disposable.from(
+      this.onDidChangePending(updateContext),
+      vscode.commands.registerCommand(ACCEPT_EDIT_COMMAND, (arg: unknown) => this.acceptFromCommand(arg)),
+      vscode.commands.registerCommand(REJECT_EDIT_COMMAND, (arg: unknown) => this.rejectFromCommand(arg)),
       vscode.commands.registerCommand(ACCEPT_ALL_EDITS_COMMAND, (arg: unknown) => this.acceptAllFromCommand(arg)),
     );
-    void vscode.commands.executeCommand('setContext', HAS_PENDING_CONTEXT, false);
   }
 
   review(request: ReviewRequest, signal: AbortSignal): Promise<ReviewDecision> {
@@ -111,7 +120,7 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
         path: file.path,
         kind: file.kind,
         decision: decisions.get(file.path),
-        proposalUri: proposalUri({ runId: request.runId, proposalId: request.proposalId, path: file.path, side: 'after' }),
+        proposalUri: this.uriOf({ runId: request.runId, proposalId: request.proposalId, path: file.path, side: 'after' }),
       })),
     }));
   }
@@ -127,10 +136,27 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
 
   /** The command that opens one file's diff (for tree items). */
   diffCommand(uri: vscode.Uri): vscode.Command | undefined {
-    const address = parseProposalUri(uri);
+    const address = this.parse(uri);
     const review = address && this.reviews.get(reviewKey(address.runId, address.proposalId));
     if (!address || !review) return undefined;
-    return { title: 'Show Proposed Change', command: 'vscode.diff', arguments: diffArguments(review.request, address.path) };
+    return { title: 'Show Proposed Change', command: 'vscode.diff', arguments: this.diffArguments(review.request, address.path) };
+  }
+
+  /**
+   * Accepts one file: the proposal document `uri` (either side of its diff), else the one in the
+   * active editor. False when no pending proposal file is meant.
+   */
+  accept(uri?: vscode.Uri): boolean {
+    const target = this.target(uri);
+    if (target) this.decide(target.review, target.path, 'accepted');
+    return target !== undefined;
+  }
+
+  /** Rejects one file (chosen as in accept), with an optional reason for the agent. */
+  reject(uri?: vscode.Uri, reason?: string): boolean {
+    const target = this.target(uri);
+    if (target) this.decide(target.review, target.path, 'rejected', reason);
+    return target !== undefined;
   }
 
   dispose(): void {
@@ -139,7 +165,7 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
   }
 
   private contentOf(uri: vscode.Uri): string {
-    const address = parseProposalUri(uri);
+    const address = this.parse(uri);
     const review = address && this.reviews.get(reviewKey(address.runId, address.proposalId));
     const file = review?.request.files.find((candidate) => candidate.path === address?.path);
     if (!address || !file) return '';
@@ -150,7 +176,7 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
     const undecided = review.request.files.filter((file) => !review.decisions.has(file.path));
     for (const [index, file] of undecided.entries()) {
       // Later diffs open in the background so the first one keeps the focus.
-      await vscode.commands.executeCommand('vscode.diff', ...diffArguments(review.request, file.path), {
+      await vscode.commands.executeCommand('vscode.diff', ...this.diffArguments(review.request, file.path), {
         preview: false,
         preserveFocus: index > 0,
       });
@@ -176,16 +202,20 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
     }
   }
 
-  private async decideFromCommand(arg: unknown, decision: FileDecision): Promise<void> {
-    const address = this.targetAddress(arg);
-    const review = address && this.reviews.get(reviewKey(address.runId, address.proposalId));
-    if (!address || !review || !review.request.files.some((file) => file.path === address.path)) {
-      void vscode.window.showWarningMessage('Software Maker: no pending proposed edit is shown. Open a proposal from the Runs view, then accept or reject it.');
+  private async acceptFromCommand(arg: unknown): Promise<void> {
+    if (!this.accept(uriFromArgument(arg, this.scheme))) showNothingToDecide();
+  }
+
+  private async rejectFromCommand(arg: unknown): Promise<void> {
+    const uri = uriFromArgument(arg, this.scheme) ?? this.activeProposalUri();
+    const target = this.target(uri);
+    if (!target) {
+      showNothingToDecide();
       return;
     }
-    const reason = decision === 'rejected' ? await askRejectReason(address.path) : undefined;
-    // The run may have been cancelled while the reason was typed.
-    if (this.isActive(review)) this.decide(review, address.path, decision, reason);
+    const reason = await askRejectReason(target.path);
+    // The run may have been cancelled while the reason was typed; then there is nothing to reject.
+    this.reject(uri, reason);
   }
 
   private async acceptAllFromCommand(arg: unknown): Promise<void> {
@@ -198,7 +228,7 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
     if (reason) review.reasons.push(`${path}: ${reason}`);
     const { request } = review;
     if (review.decisions.size >= request.files.length) {
-      this.settle(review);
+      this.finish(review);
       return;
     }
     void this.closeDiffs(request.runId, request.proposalId, path);
@@ -210,10 +240,11 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
       if (!review.decisions.has(file.path)) review.decisions.set(file.path, decision);
     }
     if (reason) review.reasons.push(reason);
-    this.settle(review);
+    this.finish(review);
   }
 
-  private settle(review: ActiveReview): void {
+  /** Settles a review with its per-file decisions (every file is decided by now). */
+  private finish(review: ActiveReview): void {
     const accepted = review.request.files.filter((file) => review.decisions.get(file.path) === 'accepted').map((file) => file.path);
     review.settle({ accepted, reason: review.reasons.length > 0 ? review.reasons.join('\n') : undefined });
   }
@@ -222,17 +253,40 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
     return this.reviews.get(reviewKey(review.request.runId, review.request.proposalId)) === review;
   }
 
-  /** The proposal file a command means: its argument (editor title or tree item), else the active editor. */
-  private targetAddress(arg: unknown): ProposalAddress | undefined {
-    const uri = uriFromArgument(arg) ?? activeProposalUri();
-    return uri && parseProposalUri(uri);
+  /** The pending review and file a proposal document belongs to (the active editor's when no uri). */
+  private target(uri?: vscode.Uri): { review: ActiveReview; path: string } | undefined {
+    const address = this.parse(uri ?? this.activeProposalUri());
+    const review = address && this.reviews.get(reviewKey(address.runId, address.proposalId));
+    if (!address || !review || review.decisions.has(address.path)) return undefined;
+    return review.request.files.some((file) => file.path === address.path) ? { review, path: address.path } : undefined;
   }
 
-  /** The review "accept all" means: the argument's, the active editor's, the only one, or the user's pick. */
+  private activeProposalUri(): vscode.Uri | undefined {
+    const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    if (input instanceof vscode.TabInputTextDiff && input.modified.scheme === this.scheme) return input.modified;
+    if (input instanceof vscode.TabInputText && input.uri.scheme === this.scheme) return input.uri;
+    const editorUri = vscode.window.activeTextEditor?.document.uri;
+    return editorUri?.scheme === this.scheme ? editorUri : undefined;
+  }
+
+  private parse(uri: vscode.Uri | undefined): ProposalAddress | undefined {
+    return uri && uri.scheme === this.scheme ? parseProposalQuery(uri) : undefined;
+  }
+
+  private uriOf(address: ProposalAddress): vscode.Uri {
+    return proposalUri(address, this.scheme);
+  }
+
+  private diffArguments(request: ReviewRequest, path: string): [vscode.Uri, vscode.Uri, string] {
+    const base = { runId: request.runId, proposalId: request.proposalId, path };
+    return [this.uriOf({ ...base, side: 'before' }), this.uriOf({ ...base, side: 'after' }), `${path} (proposed by ${request.taskTitle})`];
+  }
+
+  /** The review "accept all" means: the argument's (task node or proposal), the active editor's, the only one, or the user's pick. */
   private async targetReview(arg: unknown): Promise<ActiveReview | undefined> {
-    const address = this.targetAddress(arg);
-    if (address) return this.reviews.get(reviewKey(address.runId, address.proposalId));
     const task = taskFromArgument(arg);
+    const address = task ? undefined : this.parse(uriFromArgument(arg, this.scheme) ?? this.activeProposalUri());
+    if (address) return this.reviews.get(reviewKey(address.runId, address.proposalId));
     const all = [...this.reviews.values()];
     const candidates = task ? all.filter((review) => review.request.runId === task.runId && review.request.taskId === task.taskId) : all;
     if (candidates.length === 0) {
@@ -255,14 +309,13 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
     const tabs = vscode.window.tabGroups.all.flatMap((group) => group.tabs).filter((tab) => {
       const input = tab.input;
       if (!(input instanceof vscode.TabInputTextDiff)) return false;
-      const address = parseProposalUri(input.modified);
+      const address = this.parse(input.modified);
       return address?.runId === runId && address.proposalId === proposalId && (path === undefined || address.path === path);
     });
     if (tabs.length > 0) await vscode.window.tabGroups.close(tabs, true);
   }
 
   private changed(): void {
-    void vscode.commands.executeCommand('setContext', HAS_PENDING_CONTEXT, this.reviews.size > 0);
     this.changeEmitter.fire();
   }
 }
@@ -271,19 +324,13 @@ function reviewKey(runId: string, proposalId: string): string {
   return `${runId}\u0000${proposalId}`;
 }
 
-function diffArguments(request: ReviewRequest, path: string): [vscode.Uri, vscode.Uri, string] {
-  const base = { runId: request.runId, proposalId: request.proposalId, path };
-  return [proposalUri({ ...base, side: 'before' }), proposalUri({ ...base, side: 'after' }), `${path} (proposed by ${request.taskTitle})`];
-}
-
 /** The path goes in the URI path so the editor picks the language from the file name. */
-export function proposalUri(address: ProposalAddress): vscode.Uri {
+export function proposalUri(address: ProposalAddress, scheme: string = PROPOSAL_SCHEME): vscode.Uri {
   const query = new URLSearchParams({ run: address.runId, proposal: address.proposalId, side: address.side });
-  return vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `/${address.path}`, query: query.toString() });
+  return vscode.Uri.from({ scheme, path: `/${address.path}`, query: query.toString() });
 }
 
-export function parseProposalUri(uri: vscode.Uri): ProposalAddress | undefined {
-  if (uri.scheme !== PROPOSAL_SCHEME) return undefined;
+function parseProposalQuery(uri: vscode.Uri): ProposalAddress | undefined {
   const query = new URLSearchParams(uri.query);
   const runId = query.get('run');
   const proposalId = query.get('proposal');
@@ -292,10 +339,10 @@ export function parseProposalUri(uri: vscode.Uri): ProposalAddress | undefined {
   return { runId, proposalId, path: uri.path.replace(/^\//, ''), side };
 }
 
-function uriFromArgument(arg: unknown): vscode.Uri | undefined {
-  if (arg instanceof vscode.Uri) return arg.scheme === PROPOSAL_SCHEME ? arg : undefined;
+function uriFromArgument(arg: unknown, scheme: string): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg.scheme === scheme ? arg : undefined;
   // Tree items pass their element, which carries the proposal document as `resourceUri`.
-  if (isRecord(arg) && arg.resourceUri instanceof vscode.Uri && arg.resourceUri.scheme === PROPOSAL_SCHEME) return arg.resourceUri;
+  if (isRecord(arg) && arg.resourceUri instanceof vscode.Uri && arg.resourceUri.scheme === scheme) return arg.resourceUri;
   return undefined;
 }
 
@@ -304,12 +351,8 @@ function taskFromArgument(arg: unknown): { runId: string; taskId: string } | und
   return undefined;
 }
 
-function activeProposalUri(): vscode.Uri | undefined {
-  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  if (input instanceof vscode.TabInputTextDiff && input.modified.scheme === PROPOSAL_SCHEME) return input.modified;
-  if (input instanceof vscode.TabInputText && input.uri.scheme === PROPOSAL_SCHEME) return input.uri;
-  const editorUri = vscode.window.activeTextEditor?.document.uri;
-  return editorUri?.scheme === PROPOSAL_SCHEME ? editorUri : undefined;
+function showNothingToDecide(): void {
+  void vscode.window.showWarningMessage('Software Maker: no undecided proposed edit is shown. Open a proposal from the Runs view, then accept or reject it.');
 }
 
 /** Escape gives no reason and still rejects: the reason is optional. */

@@ -104,7 +104,7 @@ class SoftwareMakerHost {
     const runsDir = resolveRunsDirectory(readSettings(), workspace.root, defaultRunsDir(workspace.root));
     output.info(`Workspace ${workspace.root}; runs in ${runsDir}`);
     const reviewer = new DiffReviewer();
-    context.subscriptions.push(reviewer);
+    context.subscriptions.push(reviewer, reviewer.registerCommands());
     const ports: HostPorts = {
       workspace,
       applier: new VscodeEditApplier(workspace.root),

@@ -168,7 +168,14 @@ export class SoftwareMakerPanel {
   }
 
   private async receive(raw: unknown): Promise<void> {
-    const parsed = parseRequest(raw);
+    let parsed: ReturnType<typeof parseRequest>;
+    try {
+      parsed = parseRequest(raw);
+    } catch (error) {
+      // parseRequest throws for a method named like an Object.prototype key ("toString"); answer it anyway.
+      const id = (raw as { id?: unknown } | null)?.id;
+      parsed = { ok: false, id: typeof id === 'number' ? id : undefined, error: `Invalid message from the webview: ${messageOf(error)}` };
+    }
     if (!parsed.ok) {
       // Without an id there is nobody to answer; a message that is not ours at all is just dropped.
       if (parsed.id !== undefined) this.post({ kind: 'response', id: parsed.id, ok: false, error: { message: parsed.error } });

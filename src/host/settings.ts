@@ -44,7 +44,9 @@ export function resolveRunsDirectory(settings: HostSettings, workspaceRoot: stri
 /** The model ids that name a secret, for the "Set API Key" picker. */
 export function apiKeyNames(settings: HostSettings): string[] {
   const names = new Set<string>();
-  for (const model of settings.run.models ?? []) {
+  // Read as unknown: the settings are not validated yet, so any entry may be malformed.
+  const models: readonly unknown[] = settings.run.models ?? [];
+  for (const model of models) {
     if (isRecord(model) && typeof model.apiKeyName === 'string' && model.apiKeyName) names.add(model.apiKeyName);
   }
   return [...names].sort();

@@ -3,7 +3,7 @@
 import type { RunStatus, TaskStatus } from './model';
 
 export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> = {
-  queued: ['planning', 'cancelled'],
+  queued: ['planning', 'failed', 'cancelled'],
   planning: ['awaiting-approval', 'running', 'paused', 'failed', 'cancelled', 'stopped_budget'],
   'awaiting-approval': ['running', 'cancelled'],
   running: ['paused', 'completed', 'failed', 'cancelled', 'stopped_budget'],

@@ -86,10 +86,12 @@ async function visibleDiffs(page: Page): Promise<string[]> {
   return page.locator(SELECTORS.diffEditor).evaluateAll((diffs) =>
     diffs
       .filter((diff) => (diff as HTMLElement).offsetParent !== null)
-      .map((diff) => {
-        const uri = (side: string): string => diff.querySelector(`.editor.${side} .monaco-editor`)?.getAttribute('data-uri') ?? '?';
-        return `${uri('original')} <-> ${uri('modified')}`;
-      }),
+      // No named helper functions in here: tsx's __name() wrapper does not exist in the page.
+      .map((diff) =>
+        ['original', 'modified']
+          .map((side) => diff.querySelector(`.editor.${side} .monaco-editor`)?.getAttribute('data-uri') ?? '?')
+          .join(' <-> '),
+      ),
   );
 }
 

@@ -101,6 +101,23 @@ export async function runHostTests(options: HostTestOptions = {}): Promise<HostT
   }
 }
 
+/** Workbench chatter that is not the tests' output (kept in test-results/host/output.log). */
+const NOISE = [
+  /open-vsx\.org|ENOTFOUND/,
+  /^(Resolving|Resolved) connection token/,
+  /^Creating a socket/,
+  /^\[reconnection-grace-time\]/,
+  /^Updating additional builtin extensions cache/,
+  /^\[Service Worker\]/,
+  /vsda/,
+  // code-server 4.117's built-in git extension cannot load @vscode/fs-copyfile (README: harmless).
+  /@vscode\/fs-copyfile/,
+];
+
+export function isWorkbenchNoise(text: string): boolean {
+  return NOISE.some((pattern) => pattern.test(text));
+}
+
 async function main(): Promise<void> {
   const timeout = process.env.SM_HOST_TIMEOUT_MS ? Number(process.env.SM_HOST_TIMEOUT_MS) : undefined;
   try {
@@ -108,7 +125,9 @@ async function main(): Promise<void> {
       extensionPath: process.env.SM_HOST_EXTENSION,
       fixture: process.env.SM_HOST_FIXTURE,
       timeoutMs: timeout,
-      onOutput: (text) => process.stdout.write(`${text}\n`),
+      onOutput: (text) => {
+        if (process.env.SM_HOST_VERBOSE === '1' || !isWorkbenchNoise(text)) process.stdout.write(`${text}\n`);
+      },
     });
     console.log(`host tests: exit code ${result.exitCode ?? 'none (timed out)'} in ${(result.durationMs / 1000).toFixed(1)} s`);
     console.log(`HOST-TESTS passed=${result.passed} failed=${result.failed}`);

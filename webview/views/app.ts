@@ -209,7 +209,7 @@ export class SmApp extends LitElement {
       <span class="message-icon codicon ${message.from === 'user' ? 'codicon-account' : message.tone === 'success' ? 'codicon-pass' : message.tone === 'error' ? 'codicon-error' : message.tone === 'warning' ? 'codicon-warning' : 'codicon-hubot'}" aria-hidden="true"></span>
       <div class="message-body markdown">${unsafeHTML(renderMarkdown(message.markdown))}</div>
       ${message.taskId && run?.tasks[message.taskId]
-        ? html`<vscode-toolbar-button class="message-task" icon="go-to-file" label="Show task ${message.taskId}" title="Show task ${message.taskId}" @click=${() => this.store?.selectTask(message.taskId)}></vscode-toolbar-button>`
+        ? html`<vscode-toolbar-button class="message-task" icon="target" label="Show task ${message.taskId}" title="Show task ${message.taskId}" @click=${() => this.store?.selectTask(message.taskId)}></vscode-toolbar-button>`
         : nothing}
     </div>`;
   }
@@ -224,7 +224,7 @@ export class SmApp extends LitElement {
         id="goal-input"
         class="goal-input"
         rows="3"
-        placeholder=${state.canStartGoals ? 'Describe a goal… (Ctrl+Enter to start)' : state.cannotStartReason ?? 'Goals cannot start here.'}
+        placeholder=${state.canStartGoals ? 'Describe a goal… (Ctrl+Enter to start)' : 'Goals cannot start in this window.'}
         aria-label="Goal"
         ?disabled=${!state.canStartGoals}
         .value=${this.goalDraft}

@@ -1,5 +1,6 @@
 // The live plan DAG: an SVG of the plan's tasks laid out by dagre, coloured by status (colours are
 // theme variables in webview.css, keyed on data-status). Clicking a node selects the task.
+// Sizes go through the `.style` property (CSSOM): the CSP refuses style attributes.
 import { html, LitElement, nothing, svg, type PropertyValues, type TemplateResult } from 'lit';
 import type { Plan } from '../../src/shared/model';
 import type { RunState, TaskState } from '../../src/shared/runState';
@@ -50,8 +51,7 @@ export class SmPlanDag extends LitElement {
     return html`<div id="plan-dag" class="plan-dag">
       <svg
         class="dag-svg"
-        width=${layout.width}
-        height=${layout.height}
+        .style=${`max-width:${layout.width}px;min-width:${Math.round(layout.width * 0.8)}px`}
         viewBox="0 0 ${layout.width} ${layout.height}"
         role="group"
         aria-label="Plan of ${run.taskOrder.length} tasks"
@@ -97,7 +97,7 @@ export class SmPlanDag extends LitElement {
       <title>${task.id} · ${task.title} — ${status}${task.statusReason ? `: ${task.statusReason}` : ''}</title>
       <rect class="dag-node-box" width=${width} height=${height} rx="6" ry="6"></rect>
       <rect class="dag-node-stripe" width="4" height=${height - 12} x="5" y="6" rx="2" ry="2"></rect>
-      <text class="dag-node-label" x="16" y="19">${clip(`${task.id} · ${task.title}`, 30)}</text>
+      <text class="dag-node-label" x="16" y="19">${clip(`${task.id} · ${task.title}`, Math.floor((width - 20) / 7))}</text>
       <text class="dag-node-status" x="16" y="36">${status}${attempts} · ${task.role}</text>
     </g>`;
   }

@@ -183,6 +183,9 @@ function notFoundError(label: string, text: string, search: string, afterEarlier
       if (shownEnd < region.end) out.push(`${' '.repeat(width)} | …`);
     }
   }
+  if (afterEarlier !== '') {
+    out.push('Hunks apply in order: this one was matched against the file as changed by the earlier hunks.');
+  }
   out.push(
     'The search text must match the current file exactly and once (only line endings and trailing spaces may differ): copy it from the file as it is now and send the hunk again. Nothing was applied.',
   );

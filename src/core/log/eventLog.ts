@@ -1,6 +1,6 @@
 // Append-only, numbered event log of one run (events.jsonl). The log is the truth: state is folded
 // from it, so an event is appended (and, at milestones, fsynced) before anyone acts on it.
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ export interface LoadedLog {
   events: EngineEvent[];
   /** Set when the last line was cut off mid-write and dropped. */
   tornLine?: { lineNumber: number; bytes: number };
+  /** Length in bytes of the log up to the end of the last whole event. */
+  validBytes: number;
 }
 
 export class EventLogError extends Error {
@@ -43,24 +45,29 @@ export async function readLog(runDir: string): Promise<LoadedLog> {
   try {
     raw = await readFile(join(runDir, EVENTS_FILE), 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { events: [] };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { events: [], validBytes: 0 };
     throw error;
   }
   const lines = raw.split('\n');
   const events: EngineEvent[] = [];
   let tornLine: LoadedLog['tornLine'];
+  let validBytes = 0;
+  let offset = 0;
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index]!;
+    const lineBytes = Buffer.byteLength(line) + (index < lines.length - 1 ? 1 : 0);
+    offset += lineBytes;
     if (line.trim() === '') continue;
     try {
       events.push(JSON.parse(line) as EngineEvent);
+      validBytes = offset;
     } catch {
       const isLast = lines.slice(index + 1).every((rest) => rest.trim() === '');
       if (!isLast) throw new EventLogError(`${join(runDir, EVENTS_FILE)} line ${index + 1} is not valid JSON and is not the last line: the log is corrupt.`);
       tornLine = { lineNumber: index + 1, bytes: Buffer.byteLength(line) };
     }
   }
-  return { events, tornLine };
+  return { events, tornLine, validBytes };
 }
 
 /** The writer of one run's log. Only the holder of the run's lock may create one. */
@@ -73,17 +80,25 @@ export class EventLog {
     readonly runId: string,
     lastSeq: number,
     private readonly clock: Clock,
-    tornLine: boolean,
   ) {
     this.seq = lastSeq;
     this.fd = openSync(join(runDir, EVENTS_FILE), 'a');
-    // A torn tail would glue itself to the next event; start it on a fresh line.
-    if (tornLine) writeSync(this.fd, '\n');
   }
 
+  /**
+   * Opens a log to continue it. A torn tail is cut off first (and kept in events.jsonl.torn), so
+   * the next event starts on a clean line and the log stays readable.
+   */
   static openForAppend(runDir: string, runId: string, loaded: LoadedLog, clock: Clock): EventLog {
+    const path = join(runDir, EVENTS_FILE);
+    if (loaded.tornLine && existsSync(path)) {
+      const whole = readFileSync(path);
+      writeFileSync(`${path}.torn`, whole.subarray(loaded.validBytes));
+      truncateSync(path, loaded.validBytes);
+      if (loaded.validBytes > 0 && whole[loaded.validBytes - 1] !== 0x0a) appendFileSync(path, '\n');
+    }
     const last = loaded.events[loaded.events.length - 1];
-    return new EventLog(runDir, runId, last?.seq ?? 0, clock, loaded.tornLine !== undefined);
+    return new EventLog(runDir, runId, last?.seq ?? 0, clock);
   }
 
   /** Appends one event and returns it as logged. Anything that looks like an API key is redacted. */

@@ -17,6 +17,8 @@ export interface ModelContext {
   secret(name: string): Promise<string | undefined>;
   /** Simulated latency for scripted models (benchmark). */
   scriptedLatencyMs?: number;
+  /** Scripted turns already used before a resume, by role/task key. */
+  scriptedConsumed?: ReadonlyMap<string, number>;
 }
 
 export class ModelConfigError extends Error {
@@ -31,7 +33,7 @@ export async function createModel(spec: ModelSpec, context: ModelContext): Promi
     case 'scripted': {
       const path = isAbsolute(spec.transcript) ? spec.transcript : resolve(context.workspaceRoot, spec.transcript);
       const transcript = await loadTranscript(path);
-      return { id: spec.id, provider: 'scripted', model: new ScriptedModel(spec.id, transcript, { latencyMs: context.scriptedLatencyMs }) };
+      return { id: spec.id, provider: 'scripted', model: new ScriptedModel(spec.id, transcript, { latencyMs: context.scriptedLatencyMs, consumed: context.scriptedConsumed }) };
     }
     case 'openai-compatible': {
       let apiKey: string | undefined;
@@ -55,6 +57,11 @@ export class RunModels {
     private readonly config: RunConfig,
     private readonly context: ModelContext,
   ) {}
+
+  /** Before the first call of a resumed run: which scripted turns the finished steps already used. */
+  setScriptedConsumed(consumed: ReadonlyMap<string, number>): void {
+    this.context.scriptedConsumed = consumed;
+  }
 
   forRole(role: Role): Promise<ResolvedModel> {
     const chain = this.config.roles[role];

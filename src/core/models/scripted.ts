@@ -80,7 +80,7 @@ export async function loadTranscript(path: string): Promise<Transcript> {
   return parsed.data;
 }
 
-function keyOf(role: string, taskId: string | undefined): string {
+export function keyOf(role: string, taskId: string | undefined): string {
   return taskId ? `${role}/${taskId}` : role;
 }
 
@@ -92,6 +92,8 @@ export function estimateTokens(text: string): number {
 export interface ScriptedModelOptions {
   /** Simulated time per call, for the benchmark. */
   latencyMs?: number;
+  /** Turns per key already used by steps that finished before a resume; they are not replayed. */
+  consumed?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -115,6 +117,10 @@ export class ScriptedModel implements LanguageModelV4 {
       const queue = this.queues.get(key) ?? [];
       queue.push(turn);
       this.queues.set(key, queue);
+    }
+    for (const [key, count] of options.consumed ?? []) {
+      this.queues.get(key)?.splice(0, count);
+      this.served.set(key, count);
     }
   }
 

@@ -16,6 +16,7 @@ import { describeChange, EditSet, toWrite, type StagedFile } from '../edits/edit
 import { unifiedDiff } from '../edits/hunks';
 import type { EventLog, RunLock } from '../log/eventLog';
 import { RunModels } from '../models/registry';
+import { keyOf } from '../models/scripted';
 import { checkPlan, validatePlanGraph } from '../plan/plan';
 import type { HostPorts } from '../ports';
 import { blockedForever, newlyReady, pickRunnable } from '../scheduler';
@@ -75,6 +76,8 @@ export interface RunDriverOptions {
   state: RunState;
   notify: (event: EngineEvent) => void;
   scriptedLatencyMs?: number;
+  /** The log as it was when a resumed run was loaded (empty for a new run). */
+  priorEvents?: readonly EngineEvent[];
 }
 
 export class RunDriver {
@@ -134,7 +137,7 @@ export class RunDriver {
   // ---- events ------------------------------------------------------------------------------
 
   /** Checks, appends, folds and publishes one event. Illegal transitions never reach the log. */
-  private emit(event: NewEvent): void {
+  private emit(event: NewEvent): EngineEvent {
     if (isTerminalRun(this.state.status) && event.type !== 'log' && event.type !== 'artifact.written') {
       if (this.abort.signal.aborted) throw this.abort.signal.reason;
       throw new IllegalTransitionError('run', this.state.status, event.type, `run ${this.state.id}`);
@@ -151,6 +154,7 @@ export class RunDriver {
     const logged = this.log.append(event);
     applyEvent(this.state, logged);
     this.options.notify(logged);
+    return logged;
   }
 
   private setRun(status: RunStatus, reason?: string): void {
@@ -184,7 +188,8 @@ export class RunDriver {
 
   private async drive(): Promise<RunState> {
     try {
-      this.closeStaleSteps();
+      const closed = this.closeStaleSteps();
+      if (this.options.priorEvents?.length) this.models.setScriptedConsumed(consumedTurns([...this.options.priorEvents, ...closed]));
       await this.resolveTestCommand();
       if (this.state.status === 'queued') this.setRun('planning');
       if (this.state.status === 'paused') this.setRun(this.state.plan ? 'running' : 'planning');
@@ -213,12 +218,14 @@ export class RunDriver {
   }
 
   /** Steps that were open when the process died and whose task has moved on are closed. */
-  private closeStaleSteps(): void {
+  private closeStaleSteps(): EngineEvent[] {
+    const closed: EngineEvent[] = [];
     for (const step of Object.values(this.state.openSteps)) {
       const task = step.taskId ? this.state.tasks[step.taskId] : undefined;
       const stillRunning = step.role === 'planner' ? this.state.status === 'planning' : task?.status === 'running' || (step.role === 'reviewer' && task?.status === 'reviewing');
-      if (!stillRunning) this.emit({ type: 'step.finished', stepId: step.stepId, taskId: step.taskId, role: step.role, ok: false, summary: 'interrupted' });
+      if (!stillRunning) closed.push(this.emit({ type: 'step.finished', stepId: step.stepId, taskId: step.taskId, role: step.role, ok: false, summary: 'interrupted' }));
     }
+    return closed;
   }
 
   private async resolveTestCommand(): Promise<void> {
@@ -275,7 +282,7 @@ export class RunDriver {
       tools,
       maxSteps: this.state.config.maxAgentSteps,
       signal,
-      emit: (event) => this.emit(event),
+      emit: (event) => void this.emit(event),
     }).catch((error: unknown) => {
       if (!this.abort.signal.aborted) this.emit({ type: 'step.finished', stepId, role: 'planner', ok: false, summary: String((error as Error).message ?? error) });
       throw error;
@@ -392,7 +399,7 @@ export class RunDriver {
         tools: buildTools(context, workOutputSchema),
         maxSteps: this.state.config.maxAgentSteps,
         signal: this.abort.signal,
-        emit: (event) => this.emit(event),
+        emit: (event) => void this.emit(event),
       });
     } catch (error) {
       if (this.abort.signal.aborted) throw error;
@@ -517,7 +524,7 @@ export class RunDriver {
         tools: buildTools({ workspace: this.ports.workspace }, reviewOutputSchema),
         maxSteps: this.state.config.maxAgentSteps,
         signal: this.abort.signal,
-        emit: (event) => this.emit(event),
+        emit: (event) => void this.emit(event),
       });
     } catch (error) {
       if (this.abort.signal.aborted) throw error;
@@ -615,4 +622,19 @@ export class RunDriver {
   private async writeReport(): Promise<void> {
     await this.writeArtifact('report.md', renderReport(this.state));
   }
+}
+
+/**
+ * Model calls made by steps that finished (or were closed) before a resume, per role/task key.
+ * A step still open re-runs from its start, so its calls are not counted.
+ */
+export function consumedTurns(events: readonly EngineEvent[]): Map<string, number> {
+  const finished = new Set(events.filter((event) => event.type === 'step.finished').map((event) => (event.type === 'step.finished' ? event.stepId : '')));
+  const counts = new Map<string, number>();
+  for (const event of events) {
+    if (event.type !== 'llm.call' || event.outcome !== 'ok' || !finished.has(event.stepId)) continue;
+    const key = keyOf(event.role, event.taskId);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
 }

@@ -25,7 +25,6 @@ const OUTPUT_TAIL_CHARS = 4000;
 const MAX_FAILURES = 50;
 const MAX_MESSAGE_LINES = 6;
 
-// eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
 
 export function stripAnsi(s: string): string {
