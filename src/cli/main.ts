@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/config';
 import { Engine, UnknownRunError } from '../core/engine';
+import { ModelConfigError } from '../core/models/registry';
+import { TranscriptError } from '../core/models/scripted';
 import { defaultRunsDir } from '../core/runsDir';
 import { formatEvent, formatRunDetail, formatRunList } from './format';
 import { buildCliConfig, UsageError } from './options';
@@ -144,7 +146,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const known = error instanceof UsageError || error instanceof ConfigError || error instanceof UnknownRunError;
+    const known = error instanceof UsageError || error instanceof ConfigError || error instanceof UnknownRunError || error instanceof TranscriptError || error instanceof ModelConfigError;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`software-maker: ${message}\n`);
     if (!known && error instanceof Error && process.env.SOFTWARE_MAKER_DEBUG) process.stderr.write(`${error.stack}\n`);

@@ -9,6 +9,7 @@ import { runConfigSchema } from './config';
 import type { EngineApi, EventListener, RunHandle } from './engineApi';
 import { EventLog, readLog, RunLock } from './log/eventLog';
 import type { HostPorts } from './ports';
+import { preflightModels } from './models/registry';
 import { RunDriver } from './run/runDriver';
 import { ensureRunsDir, listRunIds, newRunId } from './runsDir';
 
@@ -72,6 +73,7 @@ export class Engine implements EngineApi {
     if (!trimmed) throw new Error('The goal is empty. Say what you want built or changed.');
     const checked = runConfigSchema.safeParse(config);
     if (!checked.success) throw new Error(`Invalid run configuration: ${checked.error.issues[0]?.message}`);
+    await preflightModels(config, { workspaceRoot: this.options.ports.workspace.root, secret: (name) => this.options.ports.secret(name) });
     await ensureRunsDir(this.options.runsDir);
     const runId = newRunId(this.options.ports.clock.now());
     const runDir = this.runDir(runId);

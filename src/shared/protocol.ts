@@ -79,7 +79,7 @@ const requestEnvelope = z.object({
   kind: z.literal('request'),
   id: z.number().int().nonnegative(),
   method: z.string(),
-  params: z.unknown(),
+  params: z.unknown().optional(),
 });
 
 export type ParsedRequest =
@@ -91,7 +91,8 @@ export function parseRequest(raw: unknown): ParsedRequest {
   const envelope = requestEnvelope.safeParse(raw);
   if (!envelope.success) return { ok: false, error: `Malformed message from the webview: ${envelope.error.issues[0]?.message ?? 'invalid'}` };
   const { id, method, params } = envelope.data;
-  if (!(method in REQUEST_PARAM_SCHEMAS)) return { ok: false, id, error: `Unknown request "${method}".` };
+  // hasOwn, not `in`: "toString" and friends are on every object's prototype.
+  if (!Object.hasOwn(REQUEST_PARAM_SCHEMAS, method)) return { ok: false, id, error: `Unknown request "${method}".` };
   const schema = REQUEST_PARAM_SCHEMAS[method as RequestMethod];
   const parsed = schema.safeParse(params ?? {});
   if (!parsed.success) {

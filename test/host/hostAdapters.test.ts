@@ -273,4 +273,16 @@ describe('host adapters (extension host)', function () {
       await until('the diffs are closed', () => diffTabs(scheme).length === 0);
     });
   });
+
+  describe('extension activation', () => {
+    it('activates in the workspace and registers every command it contributes', async () => {
+      const extension = vscode.extensions.all.find((candidate) => candidate.packageJSON?.name === 'software-maker');
+      assert.ok(extension, 'the extension under test is loaded');
+      await extension.activate();
+      const contributed = (extension.packageJSON.contributes.commands as { command: string }[]).map((entry) => entry.command);
+      const registered = new Set(await vscode.commands.getCommands(true));
+      assert.deepEqual(contributed.filter((id) => !registered.has(id)), [], 'contributed commands without a handler');
+      await vscode.commands.executeCommand('softwareMaker.refreshRuns');
+    });
+  });
 });

@@ -15,7 +15,7 @@ describe('event log', () => {
     const log = EventLog.openForAppend(dir, 'run1', { events: [], validBytes: 0 }, systemClock);
     const first = log.append({ type: 'run.created', goal: 'g', workspace: dir, config: DEFAULT_RUN_CONFIG });
     const second = log.append({ type: 'run.status', status: 'planning' });
-    log.close();
+    await log.close();
     assert.equal(first.seq, 1);
     assert.equal(second.seq, 2);
     assert.equal(second.runId, 'run1');
@@ -29,14 +29,14 @@ describe('event log', () => {
     const dir = await tempDir();
     const log = EventLog.openForAppend(dir, 'r', { events: [], validBytes: 0 }, systemClock);
     log.append({ type: 'run.created', goal: 'g', workspace: dir, config: DEFAULT_RUN_CONFIG });
-    log.close();
+    await log.close();
     await appendFile(join(dir, EVENTS_FILE), '{"type":"run.status","seq":2,"at":"20');
     const loaded = await readLog(dir);
     assert.equal(loaded.events.length, 1);
     assert.deepEqual(loaded.tornLine, { lineNumber: 2, bytes: 37 });
     const again = EventLog.openForAppend(dir, 'r', loaded, systemClock);
     const next = again.append({ type: 'run.status', status: 'planning' });
-    again.close();
+    await again.close();
     assert.equal(next.seq, 2);
     const reloaded = await readLog(dir);
     assert.equal(reloaded.events.length, 2, 'the torn fragment stays dropped and the new event is readable');
@@ -56,7 +56,7 @@ describe('event log', () => {
     const log = EventLog.openForAppend(dir, 'r', { events: [], validBytes: 0 }, systemClock);
     log.append({ type: 'run.created', goal: 'g', workspace: dir, config: DEFAULT_RUN_CONFIG });
     log.append({ type: 'log', level: 'error', message: 'auth failed for sk-proj-abcdefghijklmnopqrstuvwx and Bearer abcdefghijklmnopqrstuvwxyz0123' });
-    log.close();
+    await log.close();
     const raw = await readFile(join(dir, EVENTS_FILE), 'utf8');
     assert.ok(!raw.includes('sk-proj-abcdefghijklmnopqrstuvwx'));
     assert.ok(!raw.includes('abcdefghijklmnopqrstuvwxyz0123'));

@@ -130,6 +130,20 @@ describe('NodeEditApplier', () => {
     assert.equal(await read('src/a.ts'), 'export const a = 3;\n');
   });
 
+  it('throws an EditApplyError when the disk refuses the write, leaving no temp file', async () => {
+    await writeFile(path.join(root, 'plain'), 'a file, not a folder\n');
+    await assert.rejects(applier.apply([create('plain/child.ts', 'x\n')]), (e: unknown) => e instanceof EditApplyError && /Writing plain\/child\.ts failed/.test(e.message));
+    await chmod(path.join(root, 'src'), 0o555);
+    try {
+      if (process.getuid?.() === 0) return; // root ignores folder permissions
+      await assert.rejects(applier.apply([modify('src/a.ts', 'export const a = 1;\n', 'x\n')]), EditApplyError);
+      assert.deepEqual(await readdir(path.join(root, 'src')), ['a.ts']);
+      assert.equal(await read('src/a.ts'), 'export const a = 1;\n');
+    } finally {
+      await chmod(path.join(root, 'src'), 0o755);
+    }
+  });
+
   it('writes CRLF and BOM text byte for byte', async () => {
     const text = '\uFEFFline1\r\nline2\r\n';
     await applier.apply([create('win.txt', text)]);

@@ -38,13 +38,15 @@ describe('protocol parseRequest', () => {
     assert.deepEqual(result, { ok: false, id: 3, error: 'Unknown request "fs/delete".' });
   });
 
-  // Pending: parseRequest checks `method in REQUEST_PARAM_SCHEMAS`, which is true for inherited keys, and
-  // then throws "schema.safeParse is not a function". The fix (a contract change for the protocol's
-  // owner) is Object.hasOwn(REQUEST_PARAM_SCHEMAS, method). The panel guards the throw meanwhile.
-  it.skip('rejects prototype keys as unknown methods instead of throwing', () => {
+  it('rejects prototype keys as unknown methods instead of throwing', () => {
     for (const method of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
       assert.equal(rejected(parseRequest({ kind: 'request', id: 4, method, params: {} })).error, `Unknown request "${method}".`);
     }
+  });
+
+  it('treats missing params as empty params', () => {
+    const result = parseRequest({ kind: 'request', id: 8, method: 'app/ready' });
+    assert.ok(result.ok);
   });
 
   it('rejects bad params with the method and the reason', () => {

@@ -9,13 +9,17 @@ import { sha256 } from './hunks';
 
 const EMPTY_HASH = sha256('');
 
-/** The edit set itself is malformed (an engine bug, not a user change); nothing of the set was written. */
+/**
+ * An edit could not be applied: the edit set is malformed (an engine bug; then nothing of the set was
+ * written) or the disk refused the write (the file itself was left as it was).
+ */
 export class EditApplyError extends Error {
   constructor(
     message: string,
     readonly path: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'EditApplyError';
   }
 }
@@ -62,9 +66,9 @@ export class NodeEditApplier implements EditApplier {
 
     const target = current.exists ? current.target : abs;
     const dir = path.dirname(target);
-    await mkdir(dir, { recursive: true });
     const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.sm-tmp`);
     try {
+      await mkdir(dir, { recursive: true });
       await writeFile(temp, file.newText, { encoding: 'utf8', flag: 'wx' });
       // Keep an executable script executable.
       if (current.exists) await chmod(temp, current.mode);
@@ -76,7 +80,7 @@ export class NodeEditApplier implements EditApplier {
       await rename(temp, target);
     } catch (error) {
       await unlink(temp).catch(() => undefined);
-      throw new Error(`Writing ${file.path} failed (${errorMessage(error)}); the file was left as it was.`, { cause: error });
+      throw new EditApplyError(`Writing ${file.path} failed (${errorMessage(error)}); the file was left as it was. Check the folder's permissions and free space.`, file.path, { cause: error });
     }
     return { path: file.path, status: 'written' };
   }

@@ -1,6 +1,6 @@
 // Append-only, numbered event log of one run (events.jsonl). The log is the truth: state is folded
 // from it, so an event is appended (and, at milestones, fsynced) before anyone acts on it.
-import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsync, fsyncSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +74,8 @@ export async function readLog(runDir: string): Promise<LoadedLog> {
 export class EventLog {
   private fd: number | undefined;
   private seq: number;
+  private syncing: Promise<void> | undefined;
+  private syncAgain = false;
 
   private constructor(
     readonly runDir: string,
@@ -110,16 +112,38 @@ export class EventLog {
     return logged;
   }
 
-  /** Forces the log to disk: called at milestones (task done, edit applied, run end). */
+  /**
+   * Asks for the log to reach the disk: called at milestones (task done, edit applied, run end).
+   * The fsync runs off the event loop and requests coalesce, so a milestone never stalls the agents;
+   * safety does not hang on it, because a resumed run recognises applied edits by content hash.
+   */
   sync(): void {
-    if (this.fd !== undefined) fsyncSync(this.fd);
+    if (this.fd === undefined) return;
+    if (this.syncing) {
+      this.syncAgain = true;
+      return;
+    }
+    const fd = this.fd;
+    this.syncing = new Promise<void>((resolve) => {
+      fsync(fd, () => {
+        this.syncing = undefined;
+        resolve();
+        if (this.syncAgain) {
+          this.syncAgain = false;
+          this.sync();
+        }
+      });
+    });
   }
 
-  close(): void {
+  /** Waits for pending syncs, forces the rest to disk and closes. */
+  async close(): Promise<void> {
+    while (this.syncing) await this.syncing;
     if (this.fd === undefined) return;
-    fsyncSync(this.fd);
-    closeSync(this.fd);
+    const fd = this.fd;
     this.fd = undefined;
+    fsyncSync(fd);
+    closeSync(fd);
   }
 }
 

@@ -81,3 +81,16 @@ export class RunModels {
     return pending;
   }
 }
+
+/**
+ * Resolves every model the run's roles use before the run exists, so a missing key, an unreadable
+ * transcript or a bad spec is refused up front instead of failing the run at its first call.
+ */
+export async function preflightModels(config: RunConfig, context: ModelContext): Promise<void> {
+  const ids = new Set(Object.values(config.roles).flatMap((chain) => chain ?? []));
+  for (const id of ids) {
+    const spec = config.models.find((model) => model.id === id);
+    if (!spec) throw new ModelConfigError(`Model "${id}" is not configured.`);
+    await createModel(spec, context);
+  }
+}

@@ -211,7 +211,7 @@ export class RunDriver {
       }
     } finally {
       if (isTerminalRun(this.state.status)) await this.writeReport().catch(() => undefined);
-      this.log.close();
+      await this.log.close();
       await this.options.lock.release();
     }
     return this.state;

@@ -1,0 +1,108 @@
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as esbuild from 'esbuild';
+import { CALCULATOR_TRANSCRIPT, calculatorWorkspace, REPO, tempDir } from './helpers';
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let cli = '';
+
+function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    // stdin is not a terminal here, as in CI.
+    const child = spawn(process.execPath, [cli, ...args], { cwd: options.cwd ?? REPO, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('software-maker CLI', function () {
+  this.timeout(60_000);
+
+  before(async () => {
+    // The CLI is tested as it ships: one bundle, run by node.
+    const out = await tempDir('sm-cli-');
+    cli = join(out, 'cli.js');
+    await esbuild.build({ entryPoints: [join(REPO, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node22', outfile: cli, logLevel: 'error' });
+  });
+
+  it('runs a goal headless with --yes: edits applied, tests green, exit 0; status and logs show the run', async () => {
+    const ws = await calculatorWorkspace();
+    const run = await runCli(['run', 'Fix the failing calculator tests', '--workspace', ws, '--model', `scripted:${CALCULATOR_TRANSCRIPT}`, '--yes']);
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    assert.match(run.stdout, /tests \(baseline\): 1 passed, 2 failed/);
+    assert.match(run.stdout, /t1 proposes: src\/calc\.js \(\+1 -1\)/);
+    assert.match(run.stdout, /run completed/);
+    const runId = /Run (\S+): completed/.exec(run.stdout)![1]!;
+
+    const status = await runCli(['status', '--workspace', ws]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, new RegExp(`${runId}\\s+completed\\s+3/3 tasks`));
+    const detail = await runCli(['status', runId, '--workspace', ws, '--json']);
+    assert.equal(JSON.parse(detail.stdout).tasks.t3.status, 'done');
+
+    const logs = await runCli(['logs', runId, '--workspace', ws]);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /t1:implement@v1 started \(implementer, scripted\)/);
+    const json = await runCli(['logs', runId, '--workspace', ws, '--json']);
+    const events = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as { seq: number });
+    assert.deepEqual(events.map((event) => event.seq), events.map((_event, index) => index + 1));
+  });
+
+  it('exits 1 when the tests still fail at the end', async () => {
+    const ws = await calculatorWorkspace();
+    const transcript = join(ws, 'broken.json');
+    const plan = { summary: 's', tasks: [{ id: 't1', title: 'noop', description: 'd', role: 'docs', dependsOn: [], acceptance: ['a'], files: ['README.md'] }] };
+    await writeFile(transcript, JSON.stringify({ version: 1, turns: [
+      { role: 'planner', toolCalls: [{ tool: 'finish', input: plan }] },
+      { role: 'docs', task: 't1', toolCalls: [{ tool: 'finish', input: { summary: 'nothing to do' } }] },
+      { role: 'reviewer', task: 't1', toolCalls: [{ tool: 'finish', input: { approved: true, summary: 'ok', issues: [] } }] },
+    ] }));
+    const run = await runCli(['run', 'Do nothing', '--workspace', ws, '--model', `scripted:${transcript}`, '--yes']);
+    assert.equal(run.code, 1);
+    assert.match(run.stdout, /run failed — the tests still fail after all tasks/);
+  });
+
+  it('explains a missing workspace, an unknown model, an unreadable transcript and a missing terminal', async () => {
+    const missing = await runCli(['run', 'x', '--workspace', '/nonexistent/folder', '--model', 'scripted:x.json', '--yes']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /The workspace \/nonexistent\/folder does not exist or is not a folder/);
+
+    const ws = await calculatorWorkspace();
+    const unknown = await runCli(['run', 'x', '--workspace', ws, '--model', 'gpt-9000', '--yes']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /Unknown model "gpt-9000"/);
+
+    const badKind = await runCli(['run', 'x', '--workspace', ws, '--model', 'bogus:thing', '--yes']);
+    assert.match(badKind.stderr, /Unknown model "bogus:thing". Use scripted:PATH/);
+
+    const unreadable = await runCli(['run', 'x', '--workspace', ws, '--model', 'scripted:/nonexistent/t.json', '--yes']);
+    assert.equal(unreadable.code, 1);
+    assert.match(unreadable.stderr, /Cannot read the transcript \/nonexistent\/t\.json/);
+    const status = await runCli(['status', '--workspace', ws]);
+    assert.match(status.stdout, /No runs yet/, 'a run that could not start leaves nothing behind');
+
+    const notJson = join(ws, 'bad.json');
+    await writeFile(notJson, '{ not json');
+    const malformed = await runCli(['run', 'x', '--workspace', ws, '--model', `scripted:${notJson}`, '--yes']);
+    assert.match(malformed.stderr, /is not valid JSON/);
+
+    const noTerminal = await runCli(['run', 'x', '--workspace', ws, '--model', `scripted:${CALCULATOR_TRANSCRIPT}`]);
+    assert.equal(noTerminal.code, 2);
+    assert.match(noTerminal.stderr, /Pass --yes/);
+
+    const noRun = await runCli(['logs', 'nope', '--workspace', ws]);
+    assert.equal(noRun.code, 1);
+    assert.match(noRun.stderr, /There is no run "nope"/);
+  });
+});
