@@ -26,7 +26,7 @@ describe('protocol parseRequest', () => {
   });
 
   it('rejects malformed envelopes without an id to answer', () => {
-    for (const raw of [null, 'app/ready', 42, {}, { kind: 'request', id: 1, method: 'app/ready' }, { kind: 'response', id: 1, method: 'app/ready', params: {} }, { kind: 'request', id: -1, method: 'app/ready' }, { kind: 'request', id: 1.5, method: 'app/ready' }, { kind: 'request', id: '1', method: 'app/ready' }, { kind: 'request', id: 1, method: 7 }]) {
+    for (const raw of [null, 'app/ready', 42, {}, { kind: 'response', id: 1, method: 'app/ready', params: {} }, { kind: 'request', id: -1, method: 'app/ready' }, { kind: 'request', id: 1.5, method: 'app/ready' }, { kind: 'request', id: '1', method: 'app/ready' }, { kind: 'request', id: 1, method: 7 }]) {
       const result = rejected(parseRequest(raw));
       assert.equal(result.id, undefined, JSON.stringify(raw));
       assert.match(result.error, /^Malformed message from the webview: /, JSON.stringify(raw));
