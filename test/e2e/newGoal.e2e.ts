@@ -24,6 +24,7 @@ import {
   openWorkbench,
   runCommand,
   statusBarItem,
+  terminalNames,
   toastTexts,
   waitUntil,
   webviewFrame,
@@ -76,6 +77,11 @@ function plannedTaskTitles(transcriptFile: string): string[] {
     return [];
   }
   return [...found.values()];
+}
+
+/** A terminal named after a "Software Maker …" task is shown in the panel. */
+async function taskTerminalShown(page: Page): Promise<boolean> {
+  return (await page.locator(SELECTORS.panel).isVisible()) && (await terminalNames(page)).some((name) => name.startsWith('Software Maker'));
 }
 
 /**
@@ -153,7 +159,13 @@ describe('Software Maker end to end: New Goal on the calculator sample', functio
   afterEach(async function () {
     if (this.currentTest?.state === 'failed') {
       failedEarlier = true;
-      if (shots) await shots.take(`failure-${this.currentTest.title}`);
+      if (shots) {
+        const shot = await shots.take(`failure-${this.currentTest.title}`);
+        // The DOM at the failure, to find out why a selector did not match.
+        const html = await page.content().catch(() => '');
+        if (html) await writeFile(shot.replace(/\.png$/, '.html'), html).catch(() => undefined);
+        console.log(`    screenshot: ${path.relative(repoRoot, shot)}`);
+      }
       const toasts = page ? await toastTexts(page) : [];
       if (toasts.length) console.log(`    notifications shown: ${JSON.stringify(toasts)}`);
     }
@@ -228,6 +240,8 @@ describe('Software Maker end to end: New Goal on the calculator sample', functio
             `status "${await statusItem.first().innerText().catch(() => '(no status item)')}"; notifications ${JSON.stringify(await toastTexts(page))}`,
         },
       );
+      // Let the diff render its lines before the screenshot (cosmetic; the proposal is already identified).
+      await page.locator(`${SELECTORS.diffEditor} .editor.modified .view-line`).first().waitFor({ state: 'visible', timeout: 10_000 }).catch(() => undefined);
       await shots.take(`proposal-${n}-diff`);
 
       const acceptButton = page.locator('.part.editor .editor-actions .action-label[aria-label*="Accept Proposed Edit"]');
@@ -238,6 +252,7 @@ describe('Software Maker end to end: New Goal on the calculator sample', functio
       if (viaButton) await acceptButton.first().click();
       else await runCommand(page, 'Software Maker: Accept Proposed Edit');
       acceptedProposals.push(proposal);
+      console.log(`      accepted proposal ${n} via the ${viaButton ? 'diff title-bar button' : 'command palette'}: ${proposal}`);
 
       await waitUntil(
         async () => {
@@ -248,22 +263,20 @@ describe('Software Maker end to end: New Goal on the calculator sample', functio
       );
       await shots.take(`proposal-${n}-accepted`);
 
-      if (!sawTestTask) {
-        // Tests run as a VS Code task after an accepted edit: its terminal appears in the panel.
-        const taskTerminal = page.locator(SELECTORS.panel).getByText(/Software Maker/).or(page.locator(`${SELECTORS.panel} [aria-label*="Software Maker"]`));
-        sawTestTask = await taskTerminal.first().waitFor({ state: 'visible', timeout: n === EXPECTED_TASKS ? STEP_TIMEOUT : 5_000 }).then(() => true, () => false);
-        if (sawTestTask) await shots.take('test-task-terminal');
+      if (!sawTestTask && (await taskTerminalShown(page))) {
+        // Tests run as a VS Code task: its terminal is in the panel (seen while the run is still going).
+        sawTestTask = true;
+        await shots.take('test-task-terminal');
       }
     }
   });
 
   it('runs the tests as a VS Code task shown in the terminal panel', async () => {
     if (!sawTestTask) {
-      await expectVisible(
-        page.locator(SELECTORS.panel).getByText(/Software Maker/).or(page.locator(`${SELECTORS.panel} [aria-label*="Software Maker"]`)),
-        'a terminal of a "Software Maker …" test task in the panel',
-        STEP_TIMEOUT,
-      );
+      await waitUntil(async () => ((await taskTerminalShown(page)) ? true : undefined), 'a terminal of a "Software Maker …" test task in the panel', {
+        timeout: STEP_TIMEOUT,
+        observe: async () => `panel visible=${await page.locator(SELECTORS.panel).isVisible()}; terminals ${JSON.stringify(await terminalNames(page))}`,
+      });
       await shots.take('test-task-terminal');
     }
   });

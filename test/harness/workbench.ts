@@ -135,6 +135,18 @@ export function statusBarItem(page: Page, id: string): Locator {
   return page.locator(`.part.statusbar .statusbar-item[id$="${id}"]`);
 }
 
+/**
+ * Names of the terminals in the panel: the single-terminal title, or the entries of the tabs list when
+ * there are several (a task's terminal is named after the task's label).
+ */
+export async function terminalNames(page: Page): Promise<string[]> {
+  const texts = await page
+    .locator(`${SELECTORS.panel} .single-terminal-tab, ${SELECTORS.panel} .terminal-tabs-entry`)
+    .allInnerTexts()
+    .catch(() => []);
+  return texts.map((text) => text.replace(/\s+/g, ' ').trim()).filter(Boolean);
+}
+
 /** The content frame of the first ready webview. */
 export function webviewFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame');
