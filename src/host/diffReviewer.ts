@@ -105,7 +105,6 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
       void this.openDiffs(review).catch((error: unknown) => {
         void vscode.window.showErrorMessage(`Software Maker could not open the diff of "${request.taskTitle}": ${messageOf(error)}. Open it from the Runs view.`);
       });
-      void this.announce(review);
     });
   }
 
@@ -184,24 +183,6 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
     return undecided.length;
   }
 
-  /** A non-modal summary with the whole-proposal actions; the diffs carry the per-file ones. */
-  private async announce(review: ActiveReview): Promise<void> {
-    const { request } = review;
-    const count = request.files.length;
-    const choice = await vscode.window.showInformationMessage(
-      `Software Maker: "${request.taskTitle}" proposes changes to ${count} file${count === 1 ? '' : 's'}. Review the diffs, or decide for all files.`,
-      'Accept All',
-      'Reject All',
-    );
-    if (!choice || !this.isActive(review)) return;
-    if (choice === 'Accept All') {
-      this.decideRest(review, 'accepted');
-    } else {
-      const reason = await askRejectReason('these files');
-      if (this.isActive(review)) this.decideRest(review, 'rejected', reason);
-    }
-  }
-
   private async acceptFromCommand(arg: unknown): Promise<void> {
     if (!this.accept(uriFromArgument(arg, this.scheme))) showNothingToDecide();
   }
@@ -235,11 +216,10 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
     this.changed();
   }
 
-  private decideRest(review: ActiveReview, decision: FileDecision, reason?: string): void {
+  private decideRest(review: ActiveReview, decision: FileDecision): void {
     for (const file of review.request.files) {
       if (!review.decisions.has(file.path)) review.decisions.set(file.path, decision);
     }
-    if (reason) review.reasons.push(reason);
     this.finish(review);
   }
 

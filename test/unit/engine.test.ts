@@ -148,7 +148,7 @@ describe('engine: a whole run', function () {
     const transcript = await writeTranscript(ws, [
       planTurn,
       { role: 'implementer', task: 't1', toolCalls: [{ tool: 'propose_edit', input: { path: 'src/calc.js', hunks: [{ search: 'return a minus b;', replace: 'return a + b;' }] } }] },
-      { role: 'implementer', task: 't1', expect: 'return a minus b', ...editAdd('a + b') },
+      { ...editAdd('a + b'), expect: 'return a minus b' },
       finish('implementer', 'fixed'),
       approve,
     ]);
@@ -167,7 +167,7 @@ describe('engine: a whole run', function () {
       planTurn,
       editAdd('b + a'),
       finish('implementer', 'fixed'),
-      { role: 'fixer', task: 't1', expect: 'please write a + b', ...editAdd('a + b', 'fixer') },
+      { ...editAdd('a + b', 'fixer'), expect: 'please write a + b' },
       finish('fixer', 'as asked'),
       approve,
     ]);
