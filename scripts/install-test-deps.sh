@@ -6,7 +6,7 @@
 # what to install. Usage: bash scripts/install-test-deps.sh [--apt-only]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-packages=(ca-certificates chromium ripgrep build-essential pkg-config python3 libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev)
+packages=(ca-certificates git chromium ripgrep build-essential pkg-config python3 libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev)
 # scripts/node22.sh fetches Node 22 with npm; Debian's npm is enough for that.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 

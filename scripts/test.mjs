@@ -10,7 +10,7 @@
 //   node scripts/test.mjs [--only lint,typecheck,unit,host,e2e] [--skip-deps] [--skip-build]
 //
 // Artifacts: test-results/ (unit/e2e counts, host output, e2e screenshots, code-server logs).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,12 +19,6 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const resultsDir = path.join(root, 'test-results');
 const ALL = ['lint', 'typecheck', 'unit', 'host', 'e2e'];
 const NEEDS_BUILD = new Set(['host', 'e2e']);
-
-// The project targets Node 22 (DESIGN.md §9): re-run under it when started with an older Node.
-if (Number(process.versions.node.split('.')[0]) < 22) {
-  const result = spawnSync('bash', [path.join(root, 'scripts', 'with-node22.sh'), 'node', ...process.argv.slice(1)], { stdio: 'inherit' });
-  process.exit(result.status ?? 1);
-}
 
 const args = process.argv.slice(2);
 function flagValue(name) {
@@ -56,6 +50,8 @@ delete env.NODE_OPTIONS;
 
 /** @type {{ name: string; passed: number; failed: number; seconds: number; note: string }[]} */
 const results = [];
+/** Set when we got SIGINT/SIGTERM: the running suite is stopped and no further suite starts. */
+let interrupted;
 
 function seconds(since) {
   return (Date.now() - since) / 1000;
@@ -81,21 +77,20 @@ function run(command, commandArgs, { timeoutMs = 30 * 60_000, capture = false, f
     };
     child.stdout.on('data', relay(process.stdout));
     child.stderr.on('data', relay(process.stderr));
+    // SIGTERM first so the suite's own cleanup runs (it kills the code-server and Chromium process
+    // groups it started), SIGKILL for whatever is left.
+    const stop = () => {
+      signalGroup(child.pid, 'SIGTERM');
+      setTimeout(() => signalGroup(child.pid, 'SIGKILL'), 10_000).unref();
+    };
     const timer = setTimeout(() => {
       timedOut = true;
-      console.log(`\n[test] ${command} ${commandArgs.join(' ')} did not finish within ${timeoutMs / 60_000} min: killing it.`);
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      console.log(`\n[test] ${command} ${commandArgs.join(' ')} did not finish within ${timeoutMs / 60_000} min: stopping it.`);
+      stop();
     }, timeoutMs);
-    const onSignal = () => {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+    const onSignal = (signal) => {
+      interrupted = signal;
+      stop();
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
@@ -110,6 +105,14 @@ function run(command, commandArgs, { timeoutMs = 30 * 60_000, capture = false, f
       resolve({ code: timedOut ? null : code, output, timedOut });
     });
   });
+}
+
+function signalGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
 }
 
 /** A suite that is one test: passes when the command exits 0. */
@@ -146,7 +149,8 @@ async function mochaSuite(name, mochaArgs, timeoutMs) {
     { timeoutMs },
   );
   if (!existsSync(countsFile)) {
-    record(name, 0, 1, started, timedOut ? 'timed out before reporting' : `mocha exited ${code} without reporting (crash, or no test files?)`);
+    const why = interrupted ? `interrupted (${interrupted})` : timedOut ? 'timed out before reporting' : `mocha exited ${code} without reporting (crash, or no test files?)`;
+    record(name, 0, 1, started, why);
     return;
   }
   const counts = JSON.parse(readFileSync(countsFile, 'utf8'));
@@ -201,20 +205,36 @@ async function main() {
     }
   }
 
-  let buildOk = true;
+  // Development bundle (source maps) for the host suite; production bundle + VSIX for the e2e suite.
+  // Each counts as one test; a failure fails only the suites that need it.
+  const ready = { build: true, package: true };
   if (needBuild && !skipBuild) {
-    banner('build + package (dist/software-maker.vsix)');
-    const t = Date.now();
-    // Production bundle + VSIX for the e2e suite, then the development bundle (source maps) for the host suite.
-    const packaged = await run('npm', ['run', '--silent', 'package'], { timeoutMs: 10 * 60_000 });
-    const built = packaged.code === 0 ? await run('node', ['esbuild.mjs'], { timeoutMs: 10 * 60_000 }) : packaged;
-    buildOk = packaged.code === 0 && built.code === 0 && existsSync(path.join(root, 'dist', 'software-maker.vsix'));
-    record('build', buildOk ? 1 : 0, buildOk ? 0 : 1, t, buildOk ? '' : 'npm run package / node esbuild.mjs failed');
+    if (selected.includes('e2e')) {
+      banner('package (npm run package → dist/software-maker.vsix)');
+      const t = Date.now();
+      const vsix = path.join(root, 'dist', 'software-maker.vsix');
+      rmSync(vsix, { force: true });
+      const { code } = await run('npm', ['run', '--silent', 'package'], { timeoutMs: 10 * 60_000 });
+      ready.package = code === 0 && existsSync(vsix);
+      record('package', ready.package ? 1 : 0, ready.package ? 0 : 1, t, ready.package ? '' : `npm run package exited ${code}${existsSync(vsix) ? '' : ', no VSIX'}`);
+    }
+    if (selected.includes('host')) {
+      banner('build (node esbuild.mjs)');
+      const t = Date.now();
+      const { code } = await run('node', ['esbuild.mjs'], { timeoutMs: 10 * 60_000 });
+      ready.build = code === 0 && existsSync(path.join(root, 'out', 'test', 'suite', 'index.js'));
+      record('build', ready.build ? 1 : 0, ready.build ? 0 : 1, t, ready.build ? '' : `node esbuild.mjs exited ${code}`);
+    }
   }
+  const prerequisite = { host: 'build', e2e: 'package' };
 
   for (const suite of selected) {
-    if (NEEDS_BUILD.has(suite) && !(setupOk && buildOk)) {
-      record(suite, 0, 1, Date.now(), 'not run: setup or build failed');
+    if (interrupted) {
+      record(suite, 0, 1, Date.now(), `not run: interrupted (${interrupted})`);
+      continue;
+    }
+    if (NEEDS_BUILD.has(suite) && !(setupOk && ready[prerequisite[suite]])) {
+      record(suite, 0, 1, Date.now(), `not run: ${setupOk ? `${prerequisite[suite]} failed` : 'test deps could not be installed'}`);
       continue;
     }
     switch (suite) {
@@ -248,10 +268,17 @@ async function main() {
   process.exitCode = failed > 0 || results.length === 0 ? 1 : 0;
 }
 
-main().catch((error) => {
-  console.error(error?.stack ?? String(error));
-  const passed = results.reduce((n, r) => n + r.passed, 0);
-  const failed = results.reduce((n, r) => n + r.failed, 0) + 1;
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = 1;
-});
+// The project targets Node 22 (DESIGN.md §9): re-run under it when started with an older Node.
+if (Number(process.versions.node.split('.')[0]) < 22) {
+  const child = spawn('bash', [path.join(root, 'scripts', 'with-node22.sh'), 'node', ...process.argv.slice(1)], { stdio: 'inherit' });
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code) => process.exit(code ?? 1));
+} else {
+  await main().catch((error) => {
+    console.error(error?.stack ?? String(error));
+    const passed = results.reduce((n, r) => n + r.passed, 0);
+    const failed = results.reduce((n, r) => n + r.failed, 0) + 1;
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exitCode = 1;
+  });
+}

@@ -11,10 +11,10 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { CodeServer, repoRoot, startBrowser, type BrowserSession } from '../harness/codeServer';
+import { CodeServer, makeTempDir, removeTempDir, repoRoot, startBrowser, type BrowserSession } from '../harness/codeServer';
 import {
   ExpectationError,
   SELECTORS,
@@ -126,7 +126,7 @@ describe('Software Maker end to end: New Goal on the calculator sample', functio
     await rm(artifactsDir, { recursive: true, force: true });
     await mkdir(artifactsDir, { recursive: true });
 
-    workspaceParent = await mkdtemp('/tmp/sm-ws-');
+    workspaceParent = await makeTempDir('sm-ws-');
     workspace = path.join(workspaceParent, 'calculator');
     await cp(samplePath, workspace, { recursive: true, filter: (src) => !/[/\\](node_modules|\.software-maker)$/.test(src) });
     await mkdir(path.join(workspace, '.vscode'), { recursive: true });
@@ -175,7 +175,7 @@ describe('Software Maker end to end: New Goal on the calculator sample', functio
     this.timeout(2 * 60_000);
     await browser?.close();
     await server?.stop();
-    if (workspaceParent && process.env.SM_KEEP_RUN !== '1') await rm(workspaceParent, { recursive: true, force: true });
+    if (workspaceParent) await removeTempDir(workspaceParent);
   });
 
   it('the sample test suite fails before the run', () => {

@@ -2,7 +2,7 @@
 // Playwright in Debian's Chromium. The recipe and its traps are in /work/shared/e2e/README.md:
 // code-server 4.117.0 on Node 22, own process group, every state dir under a short RUN folder.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, rmSync, type WriteStream } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -65,16 +65,28 @@ export interface CodeServerOptions {
   settings?: Record<string, unknown>;
   /** Where stop() copies the server log and the workbench/extension-host logs. */
   artifactsDir?: string;
+  /** Extra environment for the server (its extension hosts and tasks inherit it). */
+  env?: Record<string, string>;
 }
 
 /** Process groups still running; killed when this process exits, whatever the reason. */
 const liveGroups = new Set<number>();
 let exitHookInstalled = false;
+/** Temp folders still in use; removed when this process exits (unless SM_KEEP_RUN=1). */
+const liveTempDirs = new Set<string>();
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
     for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
+    if (process.env.SM_KEEP_RUN === '1') return;
+    for (const dir of liveTempDirs) {
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // best effort at exit
+      }
+    }
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
@@ -82,6 +94,20 @@ function installExitHook(): void {
       process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
     });
   }
+}
+
+/** A short temp folder (/tmp/<prefix>XXXXXX) that is removed at process exit if not removed before. */
+export async function makeTempDir(prefix: string): Promise<string> {
+  installExitHook();
+  const dir = await mkdtemp(path.join('/tmp', prefix));
+  liveTempDirs.add(dir);
+  return dir;
+}
+
+/** Removes a folder made by makeTempDir (kept when SM_KEEP_RUN=1). */
+export async function removeTempDir(dir: string): Promise<void> {
+  liveTempDirs.delete(dir);
+  if (process.env.SM_KEEP_RUN !== '1') await rm(dir, { recursive: true, force: true }).catch(() => undefined);
 }
 
 function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
@@ -114,7 +140,7 @@ export class CodeServer {
 
   /** Creates the RUN folder and the quiet user settings; call installExtension() and start() next. */
   static async create(options: CodeServerOptions = {}): Promise<CodeServer> {
-    const runDir = await mkdtemp('/tmp/sm-');
+    const runDir = await makeTempDir('sm-');
     for (const dir of ['user-data/User', 'extensions', 'xdg/config', 'xdg/data', 'xdg/cache', 'xdg/runtime', 'tmp']) {
       await mkdir(path.join(runDir, dir), { recursive: true, mode: 0o700 });
     }
@@ -176,6 +202,7 @@ export class CodeServer {
       XDG_RUNTIME_DIR: path.join(this.runDir, 'xdg', 'runtime'),
       TMPDIR: path.join(this.runDir, 'tmp'),
       NO_COLOR: '1',
+      ...this.options.env,
     };
   }
 
@@ -263,7 +290,7 @@ export class CodeServer {
       await cp(this.logFile, path.join(this.options.artifactsDir, 'code-server.log')).catch(() => undefined);
       await cp(path.join(this.runDir, 'user-data', 'logs'), path.join(this.options.artifactsDir, 'vscode-logs'), { recursive: true }).catch(() => undefined);
     }
-    if (process.env.SM_KEEP_RUN !== '1') await rm(this.runDir, { recursive: true, force: true }).catch(() => undefined);
+    await removeTempDir(this.runDir);
   }
 
   private append(text: string): void {
@@ -322,7 +349,7 @@ export async function startBrowser(options: { viewport?: { width: number; height
   if (!existsSync(executablePath)) {
     throw new Error(`Chromium not found at ${executablePath}: apt-get install -y chromium (or set CHROMIUM_PATH).`);
   }
-  const profileDir = await mkdtemp('/tmp/sm-chromium-');
+  const profileDir = await makeTempDir('sm-chromium-');
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(profileDir, {
@@ -333,7 +360,7 @@ export async function startBrowser(options: { viewport?: { width: number; height
       timeout: 120_000,
     });
   } catch (error) {
-    await rm(profileDir, { recursive: true, force: true });
+    await removeTempDir(profileDir);
     throw error;
   }
   const page = context.pages()[0] ?? (await context.newPage());
@@ -345,7 +372,7 @@ export async function startBrowser(options: { viewport?: { width: number; height
       if (closed) return;
       closed = true;
       await Promise.race([context.close().catch(() => undefined), delay(20_000)]);
-      await rm(profileDir, { recursive: true, force: true }).catch(() => undefined);
+      await removeTempDir(profileDir);
     },
   };
 }

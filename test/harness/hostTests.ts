@@ -7,11 +7,11 @@
 //
 // Env: SM_HOST_EXTENSION (extension folder, default the repo), SM_HOST_FIXTURE (workspace to copy,
 // default test/fixtures/host-workspace), SM_HOST_TIMEOUT_MS (default 600000).
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'node:util';
-import { CodeServer, repoRoot, startBrowser, type BrowserSession } from './codeServer';
+import { CodeServer, makeTempDir, removeTempDir, repoRoot, startBrowser, type BrowserSession } from './codeServer';
 
 export interface HostTestResult {
   /** 0 when the workbench reported success; 1 on failure; undefined when it never reported. */
@@ -25,6 +25,10 @@ export interface HostTestResult {
 
 export interface HostTestOptions {
   extensionPath?: string;
+  /** Module exporting run() (default <extensionPath>/out/test/suite/index). */
+  testsPath?: string;
+  /** Extra environment for code-server and its extension host. */
+  env?: Record<string, string>;
   fixture?: string;
   artifactsDir?: string;
   timeoutMs?: number;
@@ -37,8 +41,8 @@ export interface HostTestOptions {
 export async function runHostTests(options: HostTestOptions = {}): Promise<HostTestResult> {
   const started = Date.now();
   const extensionPath = path.resolve(options.extensionPath ?? repoRoot);
-  const testsModule = path.join(extensionPath, 'out', 'test', 'suite', 'index');
-  if (!existsSync(`${testsModule}.js`)) {
+  const testsModule = path.resolve(options.testsPath ?? path.join(extensionPath, 'out', 'test', 'suite', 'index'));
+  if (!existsSync(testsModule) && !existsSync(`${testsModule}.js`)) {
     throw new Error(`${testsModule}.js is missing: build first (npm run build).`);
   }
   const fixture = path.resolve(options.fixture ?? path.join(repoRoot, 'test', 'fixtures', 'host-workspace'));
@@ -48,7 +52,7 @@ export async function runHostTests(options: HostTestOptions = {}): Promise<HostT
   await mkdir(artifactsDir, { recursive: true });
   const timeoutMs = options.timeoutMs ?? 600_000;
 
-  const workspaceParent = await mkdtemp('/tmp/sm-ws-');
+  const workspaceParent = await makeTempDir('sm-ws-');
   const workspace = path.join(workspaceParent, path.basename(fixture));
   await cp(fixture, workspace, { recursive: true });
 
@@ -56,7 +60,7 @@ export async function runHostTests(options: HostTestOptions = {}): Promise<HostT
   let browser: BrowserSession | undefined;
   const lines: string[] = [];
   try {
-    server = await CodeServer.start({ settings: options.settings, artifactsDir });
+    server = await CodeServer.start({ settings: options.settings, artifactsDir, env: options.env });
     browser = await startBrowser();
     const { context, page } = browser;
 
@@ -97,7 +101,7 @@ export async function runHostTests(options: HostTestOptions = {}): Promise<HostT
     await writeFile(path.join(artifactsDir, 'output.log'), lines.join('\n') + '\n').catch(() => undefined);
     await browser?.close();
     await server?.stop();
-    await rm(workspaceParent, { recursive: true, force: true }).catch(() => undefined);
+    await removeTempDir(workspaceParent);
   }
 }
 

@@ -3,8 +3,11 @@
 // run() and exits with 0/1 when the promise settles.
 //
 // esbuild bundles this file with the test files, so mocha cannot `require` them by path: each file is
-// imported in the bundle (a glob import, so every test/host/*.test.ts is included) after emitting
-// mocha's `pre-require` event, which is what puts describe/it/before... on globalThis.
+// required inside the bundle (a glob require, so every test/host/**/*.test.ts is included) after
+// emitting mocha's `pre-require` event, which is what puts describe/it/before... on globalThis.
+//
+// @vscode/test-cli (.vscode-test.mjs) instead loads this bundle as a mocha test FILE with its own
+// runner: then describe() already exists when the bundle loads, and the test files register directly.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as mochaImport from 'mocha';
@@ -33,10 +36,13 @@ function testFileNames(): string[] {
   return only?.length ? names.filter((name) => only.some((wanted) => name.startsWith(wanted))) : names;
 }
 
-function importTestFile(name: string): Promise<unknown> {
+/** Evaluates one bundled test file (its describe/it calls register with the current mocha). */
+function requireTestFile(name: string): void {
   const base = name.replace(/\.test\.ts$/, '');
-  // A template import makes esbuild bundle every ./**/*.test.ts under this folder (empty: a build warning).
-  return import(`./${base}.test.ts`);
+  // A template require makes esbuild bundle every ./**/*.test.ts under this folder (none: a build
+  // warning), and evaluates it synchronously, which a mocha runner that loads this file needs.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require(`./${base}.test.ts`);
 }
 
 export async function run(): Promise<void> {
@@ -47,7 +53,7 @@ export async function run(): Promise<void> {
     if (names.length === 0) throw new Error('No extension-host test files (test/host/**/*.test.ts) were found.');
     for (const name of names) {
       mocha.suite.emit('pre-require', globalThis, name, mocha);
-      await importTestFile(name);
+      requireTestFile(name);
       mocha.suite.emit('post-require', globalThis, name, mocha);
     }
   } catch (error) {
@@ -66,4 +72,9 @@ export async function run(): Promise<void> {
   console.log(`HOST-TESTS passed=${passes} failed=${failures}`);
   if (failures > 0) throw new Error(`${failures} extension-host test(s) failed.`);
   if (passes === 0) throw new Error('The extension-host suite ran no tests.');
+}
+
+// Loaded as a test file by @vscode/test-cli's runner (its mocha has emitted pre-require already).
+if (process.env.VSCODE_TEST_OPTIONS && typeof (globalThis as { describe?: unknown }).describe === 'function') {
+  for (const name of testFileNames()) requireTestFile(name);
 }
