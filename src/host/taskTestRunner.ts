@@ -8,6 +8,8 @@ import type { ProcessResult, TestRunner } from '../core/ports';
 
 /** The task type, declared under `taskDefinitions` in package.json. */
 export const TEST_TASK_TYPE = 'softwareMaker';
+/** Longer than VS Code's terminal launch window, see closeTerminal. */
+const MIN_TERMINAL_LIFETIME_MS = 800;
 const TASK_SOURCE = 'Software Maker';
 
 /** Output kept for parsing; the end of the output (the summary, the last failures) matters most. */
@@ -89,6 +91,7 @@ class ProcessTerminal implements vscode.Pseudoterminal {
   private killTimer: NodeJS.Timeout | undefined;
   private stopReason: { kind: 'timeout'; afterMs: number } | { kind: 'abort' } | { kind: 'closed' } | undefined;
   private startedAt = Date.now();
+  private openedAt = Date.now();
   private readonly output = new OutputTail(MAX_CAPTURE_CHARS);
 
   constructor(
@@ -100,6 +103,7 @@ class ProcessTerminal implements vscode.Pseudoterminal {
 
   open(): void {
     this.opened = true;
+    this.openedAt = Date.now();
     // Stopped (timeout, cancel) before VS Code opened the terminal: say so and end the task.
     if (this.stopReason) {
       this.writeLine(`[Software Maker] ${this.describeStop()} before the command started.`);
@@ -213,11 +217,19 @@ class ProcessTerminal implements vscode.Pseudoterminal {
     }
   }
 
-  /** The emitters live until the terminal is closed: VS Code may open it after the caller gave up. */
+  /**
+   * The emitters live until the terminal is closed: VS Code may open it after the caller gave up.
+   * A terminal that ends with a non-zero code within VS Code's launch window (500 ms) is reported as
+   * "failed to launch", which is false for a quick failing test suite; so the close waits that window
+   * out. The caller's result is not delayed: it resolved already.
+   */
   private closeTerminal(exitCode: number): void {
-    this.closeEmitter.fire(exitCode);
-    this.writeEmitter.dispose();
-    this.closeEmitter.dispose();
+    const wait = Math.max(0, this.openedAt + MIN_TERMINAL_LIFETIME_MS - Date.now());
+    setTimeout(() => {
+      this.closeEmitter.fire(exitCode);
+      this.writeEmitter.dispose();
+      this.closeEmitter.dispose();
+    }, wait);
   }
 
   private writeLine(line: string): void {
