@@ -70,6 +70,8 @@ export async function runAgentTurn(request: AgentTurnRequest): Promise<AgentTurn
   const toolCalls: AgentTurnResult['toolCalls'] = [];
   let modelCalls = 0;
   let callStarted = Date.now();
+  const logCall = (outcome: 'ok' | 'error', tokens: { inputTokens: number; outputTokens: number; cachedInputTokens: number }, error?: string): void =>
+    emit({ type: 'llm.call', stepId, taskId, role, model: request.modelId, provider: request.provider, ...tokens, usd: 0, latencyMs: Date.now() - callStarted, outcome, error });
   try {
     const result = await generateText({
       model: request.model,
@@ -85,19 +87,10 @@ export async function runAgentTurn(request: AgentTurnRequest): Promise<AgentTurn
       },
       onLanguageModelCallEnd: (event) => {
         modelCalls++;
-        emit({
-          type: 'llm.call',
-          stepId,
-          taskId,
-          role,
-          model: request.modelId,
-          provider: request.provider,
+        logCall('ok', {
           inputTokens: event.usage.inputTokens ?? 0,
           outputTokens: event.usage.outputTokens ?? 0,
           cachedInputTokens: event.usage.inputTokenDetails.cacheReadTokens ?? 0,
-          usd: 0,
-          latencyMs: Date.now() - callStarted,
-          outcome: 'ok',
         });
       },
       onStepFinish: (step) => {
@@ -124,21 +117,7 @@ export async function runAgentTurn(request: AgentTurnRequest): Promise<AgentTurn
   } catch (error) {
     if (request.signal.aborted) throw request.signal.reason ?? error;
     if (error instanceof AgentTurnError) throw error;
-    emit({
-      type: 'llm.call',
-      stepId,
-      taskId,
-      role,
-      model: request.modelId,
-      provider: request.provider,
-      inputTokens: 0,
-      outputTokens: 0,
-      cachedInputTokens: 0,
-      usd: 0,
-      latencyMs: Date.now() - callStarted,
-      outcome: 'error',
-      error: clip(redactText(errorText(error)), 500),
-    });
+    logCall('error', { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 }, clip(redactText(errorText(error)), 500));
     throw new AgentTurnError(`The ${role} agent's model call failed: ${redactText(errorText(error))}`, error);
   }
 }

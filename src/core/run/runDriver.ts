@@ -3,6 +3,7 @@
 // state is only the fold of those events, so a driver built from a log continues where it stopped.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ToolSet } from 'ai';
 import type { z } from 'zod';
 import type { EngineEvent, NewEvent, TestPhase } from '../../shared/events';
 import { canTransitionRun, canTransitionTask, IllegalTransitionError, isTerminalRun } from '../../shared/lifecycle';
@@ -11,7 +12,7 @@ import { applyEvent, type RunState, type TaskState } from '../../shared/runState
 import { plannerPrompt, reviewPrompt, taskPrompt } from '../agents/prompts';
 import { planSchema, reviewOutputSchema, systemPrompt, workOutputSchema } from '../agents/roles';
 import { runAgentTurn, type AgentTurnResult } from '../agents/runAgent';
-import { buildTools, type ToolContext } from '../agents/tools';
+import { buildTools } from '../agents/tools';
 import { describeChange, EditSet, toWrite, type StagedFile } from '../edits/editSet';
 import { unifiedDiff } from '../edits/hunks';
 import type { EventLog, RunLock } from '../log/eventLog';
@@ -253,13 +254,10 @@ export class RunDriver {
   }
 
   private async plan(): Promise<void> {
-    const resolved = await this.models.forRole('planner');
-    const stepId = `plan@v1`;
-    this.emit({ type: 'step.started', stepId, role: 'planner', attempt: 1, model: resolved.id });
+    const stepId = 'plan@v1';
     const files = await this.ports.workspace.listFiles('', 200);
     let rejections = 0;
     const turnAbort = new AbortController();
-    const signal = AbortSignal.any([this.abort.signal, turnAbort.signal]);
     const tools = buildTools({ workspace: this.ports.workspace }, planSchema, (plan) => {
       const errors = validatePlanGraph(plan);
       if (errors.length) {
@@ -269,27 +267,11 @@ export class RunDriver {
       }
       return errors;
     });
-    const system = systemPrompt('planner');
     const prompt = plannerPrompt(this.state.goal, files, this.state.baselineTest, this.testCommand);
-    const result = await runAgentTurn({
-      role: 'planner',
-      stepId,
-      model: resolved.model,
-      modelId: resolved.id,
-      provider: resolved.provider,
-      system,
-      prompt,
-      tools,
-      maxSteps: this.state.config.maxAgentSteps,
-      signal,
-      emit: (event) => void this.emit(event),
-    }).catch((error: unknown) => {
-      if (!this.abort.signal.aborted) this.emit({ type: 'step.finished', stepId, role: 'planner', ok: false, summary: String((error as Error).message ?? error) });
-      throw error;
-    });
-    const checked = checkPlan(result.output);
+    const step = await this.agentStep({ role: 'planner', stepId, attempt: 1, prompt, tools, stopSignal: turnAbort.signal });
+    if (!step.ok) throw new Error(step.message);
+    const checked = checkPlan(step.output);
     if (!checked.ok) throw new PlanRejectedError(checked.errors);
-    await this.writeStepArtifact(stepId, { role: 'planner', attempt: 1, model: resolved.id, system, prompt, result });
     this.emit({ type: 'plan.accepted', plan: checked.plan, repairs: rejections });
     await this.writeArtifact('plan.md', renderPlan(checked.plan));
     this.emit({ type: 'step.finished', stepId, role: 'planner', ok: true, summary: checked.plan.summary });
@@ -377,39 +359,16 @@ export class RunDriver {
     const attempt = open?.attempt ?? task.attempts + 1;
     const role: Role = attempt === 1 ? task.role : 'fixer';
     const stepId = `${task.id}:${STAGE_BY_ROLE[role]}@v${attempt}`;
-    const resolved = await this.models.forRole(role);
-    const touched = this.touchedFiles(task.id);
     // The prompt reads the failure of the previous attempt, so build it before the step starts.
-    const prompt = await taskPrompt(this.state, task, attempt, this.ports.workspace, touched);
-    this.emit({ type: 'step.started', stepId, taskId: task.id, role, attempt, model: resolved.id });
+    const prompt = await taskPrompt(this.state, task, attempt, this.ports.workspace, this.touchedFiles(task.id));
     const edits = new EditSet(this.ports.workspace);
-    const context: ToolContext = { workspace: this.ports.workspace, edits, runTests: () => this.runTestsQuietly() };
-    const system = systemPrompt(role);
-    let result: AgentTurnResult;
-    try {
-      result = await runAgentTurn({
-        role,
-        taskId: task.id,
-        stepId,
-        model: resolved.model,
-        modelId: resolved.id,
-        provider: resolved.provider,
-        system,
-        prompt,
-        tools: buildTools(context, workOutputSchema),
-        maxSteps: this.state.config.maxAgentSteps,
-        signal: this.abort.signal,
-        emit: (event) => void this.emit(event),
-      });
-    } catch (error) {
-      if (this.abort.signal.aborted) throw error;
-      const message = (error as Error).message ?? String(error);
-      this.emit({ type: 'step.finished', stepId, taskId: task.id, role, ok: false, summary: message });
-      this.setTask(task.id, 'failed', message);
+    const tools = buildTools({ workspace: this.ports.workspace, edits, runTests: () => this.runTestsQuietly() }, workOutputSchema);
+    const step = await this.agentStep({ role, stepId, taskId: task.id, attempt, prompt, tools });
+    if (!step.ok) {
+      this.setTask(task.id, 'failed', step.message);
       return;
     }
-    const output = result.output as z.infer<typeof workOutputSchema>;
-    await this.writeStepArtifact(stepId, { role, taskId: task.id, attempt, model: resolved.id, system, prompt, result });
+    const output = step.output as z.infer<typeof workOutputSchema>;
     const changed = edits.changed();
     if (changed.length) {
       const proposalId = `${task.id}-a${attempt}-${this.state.lastSeq + 1}`;
@@ -421,6 +380,52 @@ export class RunDriver {
       this.setTask(task.id, 'testing', `no edits: ${output.summary}`);
     }
     this.emit({ type: 'step.finished', stepId, taskId: task.id, role, ok: true, summary: output.summary });
+  }
+
+  /**
+   * One agent turn as a logged step: step.started, the tool loop, and the step's record (inputs and
+   * output, versioned by attempt) beside the log. A failed turn is closed here and reported; a
+   * successful one is closed by the caller after it has logged what the output led to.
+   */
+  private async agentStep(step: {
+    role: Role;
+    stepId: string;
+    taskId?: string;
+    attempt: number;
+    prompt: string;
+    tools: ToolSet;
+    /** Ends the turn early with its reason as the error (the planner's repair limit). */
+    stopSignal?: AbortSignal;
+  }): Promise<{ ok: true; output: unknown } | { ok: false; message: string }> {
+    const { role, stepId, taskId, attempt, prompt } = step;
+    const resolved = await this.models.forRole(role);
+    const system = systemPrompt(role);
+    this.emit({ type: 'step.started', stepId, taskId, role, attempt, model: resolved.id });
+    let result: AgentTurnResult;
+    try {
+      result = await runAgentTurn({
+        role,
+        taskId,
+        stepId,
+        model: resolved.model,
+        modelId: resolved.id,
+        provider: resolved.provider,
+        system,
+        prompt,
+        tools: step.tools,
+        maxSteps: this.state.config.maxAgentSteps,
+        signal: step.stopSignal ? AbortSignal.any([this.abort.signal, step.stopSignal]) : this.abort.signal,
+        emit: (event) => void this.emit(event),
+      });
+    } catch (error) {
+      if (this.abort.signal.aborted) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      this.emit({ type: 'step.finished', stepId, taskId, role, ok: false, summary: message });
+      return { ok: false, message };
+    }
+    const record = { stepId, role, taskId, attempt, model: resolved.id, system, prompt, result };
+    await this.writeArtifact(join('steps', `${stepId.replace(':', '.')}.json`), JSON.stringify(record, null, 2), taskId);
+    return { ok: true, output: result.output };
   }
 
   private touchedFiles(taskId: string): string[] {
@@ -504,37 +509,15 @@ export class RunDriver {
   }
 
   private async reviewGate(task: TaskState): Promise<void> {
-    const resolved = await this.models.forRole('reviewer');
     const stepId = `${task.id}:review@v${task.attempts}`;
-    const diff = await this.appliedDiff(task.id);
-    const system = systemPrompt('reviewer');
-    const prompt = reviewPrompt(this.state, task, diff);
-    this.emit({ type: 'step.started', stepId, taskId: task.id, role: 'reviewer', attempt: task.attempts, model: resolved.id });
-    let result: AgentTurnResult;
-    try {
-      result = await runAgentTurn({
-        role: 'reviewer',
-        taskId: task.id,
-        stepId,
-        model: resolved.model,
-        modelId: resolved.id,
-        provider: resolved.provider,
-        system,
-        prompt,
-        tools: buildTools({ workspace: this.ports.workspace }, reviewOutputSchema),
-        maxSteps: this.state.config.maxAgentSteps,
-        signal: this.abort.signal,
-        emit: (event) => void this.emit(event),
-      });
-    } catch (error) {
-      if (this.abort.signal.aborted) throw error;
-      const message = (error as Error).message ?? String(error);
-      this.emit({ type: 'step.finished', stepId, taskId: task.id, role: 'reviewer', ok: false, summary: message });
-      this.setTask(task.id, 'failed', `review could not run: ${message}`);
+    const prompt = reviewPrompt(this.state, task, await this.appliedDiff(task.id));
+    const tools = buildTools({ workspace: this.ports.workspace }, reviewOutputSchema);
+    const step = await this.agentStep({ role: 'reviewer', stepId, taskId: task.id, attempt: task.attempts, prompt, tools });
+    if (!step.ok) {
+      this.setTask(task.id, 'failed', `review could not run: ${step.message}`);
       return;
     }
-    const verdict = result.output as z.infer<typeof reviewOutputSchema>;
-    await this.writeStepArtifact(stepId, { role: 'reviewer', taskId: task.id, attempt: task.attempts, model: resolved.id, system, prompt, result });
+    const verdict = step.output as z.infer<typeof reviewOutputSchema>;
     this.emit({ type: 'review.finished', taskId: task.id, verdict });
     this.emit({ type: 'step.finished', stepId, taskId: task.id, role: 'reviewer', ok: true, summary: verdict.summary });
     if (verdict.approved) this.setTask(task.id, 'done', `review: ${verdict.summary}`);
@@ -608,15 +591,6 @@ export class RunDriver {
     await mkdir(join(path, '..'), { recursive: true });
     await writeFile(path, content);
     this.emit({ type: 'artifact.written', name, taskId });
-  }
-
-  /** Inputs and outputs of one step, versioned by attempt, so a step can be inspected or replayed. */
-  private async writeStepArtifact(
-    stepId: string,
-    content: { role: Role; taskId?: string; attempt: number; model: string; system: string; prompt: string; result: AgentTurnResult },
-  ): Promise<void> {
-    const name = join('steps', `${stepId.replace(':', '.')}.json`);
-    await this.writeArtifact(name, JSON.stringify({ stepId, ...content }, null, 2), content.taskId);
   }
 
   private async writeReport(): Promise<void> {
