@@ -1,5 +1,5 @@
 // The tools agents call. Each is a thin adapter over a port; every call and result is logged.
-import { tool, type ToolSet } from 'ai';
+import { tool, zodSchema, type Schema, type ToolSet } from 'ai';
 import { z } from 'zod';
 import type { TestReport } from '../../shared/model';
 import type { EditSet } from '../edits/editSet';
@@ -26,6 +26,34 @@ const hunkSchema = z.object({
   replace: z.string().describe('Text to put in its place.'),
 });
 
+// Tool input schemas are built once: the SDK converts each to JSON Schema on first use and the
+// wrapper caches it, so no model call pays for the conversion again.
+const readFileInput = zodSchema(z.object({ path: z.string().min(1) }));
+const listFilesInput = zodSchema(z.object({ dir: z.string().default('') }));
+const searchTextInput = zodSchema(z.object({ query: z.string().min(1) }));
+const runTestsInput = zodSchema(z.object({}));
+const proposeEditInput = zodSchema(
+  z
+    .object({
+      path: z.string().min(1),
+      hunks: z.array(hunkSchema).min(1).optional(),
+      content: z.string().optional(),
+    })
+    .refine((input) => (input.hunks === undefined) !== (input.content === undefined), {
+      message: 'Give either hunks (existing file) or content (new file), not both and not neither.',
+    }),
+);
+const finishInputs = new WeakMap<z.ZodType, Schema<unknown>>();
+
+function finishInput<O extends z.ZodType>(outputSchema: O): Schema<z.infer<O>> {
+  let schema = finishInputs.get(outputSchema);
+  if (!schema) {
+    schema = zodSchema(outputSchema) as Schema<unknown>;
+    finishInputs.set(outputSchema, schema);
+  }
+  return schema as Schema<z.infer<O>>;
+}
+
 export function summarizeReport(report: TestReport): string {
   const head = report.ok
     ? `Tests passed: ${report.passed} passed, ${report.skipped} skipped.`
@@ -42,7 +70,7 @@ export function buildTools<O extends z.ZodType>(context: ToolContext, outputSche
   const tools: ToolSet = {
     read_file: tool({
       description: 'Read a text file of the workspace (path relative to the workspace root).',
-      inputSchema: z.object({ path: z.string().min(1) }),
+      inputSchema: readFileInput,
       execute: async ({ path }) => {
         const text = await context.workspace.readText(path);
         if (text === undefined) throw new Error(`${path} does not exist. Use list_files to see what is there.`);
@@ -51,7 +79,7 @@ export function buildTools<O extends z.ZodType>(context: ToolContext, outputSche
     }),
     list_files: tool({
       description: 'List files under a folder of the workspace, recursively ("" or "." for the root).',
-      inputSchema: z.object({ dir: z.string().default('') }),
+      inputSchema: listFilesInput,
       execute: async ({ dir }) => {
         const files = await context.workspace.listFiles(dir === '.' ? '' : dir, 500);
         return files.length ? files.join('\n') : '(no files)';
@@ -59,7 +87,7 @@ export function buildTools<O extends z.ZodType>(context: ToolContext, outputSche
     }),
     search_text: tool({
       description: 'Find lines containing a text (case-sensitive) across the workspace.',
-      inputSchema: z.object({ query: z.string().min(1) }),
+      inputSchema: searchTextInput,
       execute: async ({ query }) => {
         const hits = await context.workspace.searchText(query, 100);
         return hits.length ? hits.map((hit) => `${hit.path}:${hit.line}: ${hit.text}`).join('\n') : 'No matches.';
@@ -67,7 +95,7 @@ export function buildTools<O extends z.ZodType>(context: ToolContext, outputSche
     }),
     finish: tool({
       description: 'Finish your turn with your result. Call it exactly once, last.',
-      inputSchema: outputSchema,
+      inputSchema: finishInput(outputSchema),
       execute: async (output: z.infer<O>) => {
         const problems = validateOutput?.(output) ?? [];
         if (problems.length) throw new Error(`Your result was not accepted:\n- ${problems.join('\n- ')}\nCorrect it and call finish again.`);
@@ -80,15 +108,7 @@ export function buildTools<O extends z.ZodType>(context: ToolContext, outputSche
     tools.propose_edit = tool({
       description:
         'Propose a change to one file. Existing file: give hunks (search/replace, each search unique in the file). New file: give its whole content. The user reviews it as a diff before it is applied.',
-      inputSchema: z
-        .object({
-          path: z.string().min(1),
-          hunks: z.array(hunkSchema).min(1).optional(),
-          content: z.string().optional(),
-        })
-        .refine((input) => (input.hunks === undefined) !== (input.content === undefined), {
-          message: 'Give either hunks (existing file) or content (new file), not both and not neither.',
-        }),
+      inputSchema: proposeEditInput,
       execute: async (input) => {
         const request = input.hunks ? { path: input.path, hunks: input.hunks } : { path: input.path, content: input.content ?? '' };
         const { file, notes } = await edits.stage(request);
@@ -101,7 +121,7 @@ export function buildTools<O extends z.ZodType>(context: ToolContext, outputSche
   if (runTests) {
     tools.run_tests = tool({
       description: 'Run the workspace tests as the files are on disk now (your proposed edits are not applied until reviewed).',
-      inputSchema: z.object({}),
+      inputSchema: runTestsInput,
       execute: async () => summarizeReport(await runTests()),
     });
   }
