@@ -1,6 +1,7 @@
 // How events read to a human: one line per event for the log, Markdown messages for the chat
 // column, and the event log's filter/windowing arithmetic. Pure (no DOM) so it is tested in Node.
 import type { EngineEvent, EventType } from '../src/shared/events';
+import type { Role } from '../src/shared/model';
 import { isTerminalRun } from '../src/shared/lifecycle';
 
 // A Record keyed by EventType makes the compiler flag a new event type that the filter forgets.
@@ -22,6 +23,17 @@ const EVENT_TYPE_FLAGS: Record<EventType, true> = {
   'test.finished': true,
   'review.finished': true,
   'artifact.written': true,
+  'task.updated': true,
+  'model.fallback': true,
+  'breaker.changed': true,
+  'budget.exceeded': true,
+  'run.budgetsChanged': true,
+  'loop.detected': true,
+  'checkpoint.created': true,
+  'checkpoint.restored': true,
+  'git.branch': true,
+  'git.committed': true,
+  'step.replayed': true,
   log: true,
 };
 export const EVENT_TYPES = Object.keys(EVENT_TYPE_FLAGS) as EventType[];
@@ -34,6 +46,10 @@ export function taskIdOf(event: EngineEvent): string | undefined {
 function clip(text: string, max = 160): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+function formatAmount(metric: 'usd' | 'tokens', amount: number): string {
+  return metric === 'usd' ? `$${amount.toFixed(4)}` : `${Math.round(amount)} tokens`;
 }
 
 /** One line for the event log. */
@@ -75,6 +91,28 @@ export function describeEvent(event: EngineEvent): string {
       return `review ${event.verdict.approved ? 'approved' : 'rejected'}: ${clip(event.verdict.summary, 120)}`;
     case 'artifact.written':
       return `artifact ${event.name}`;
+    case 'task.updated':
+      return `task edited: ${Object.keys(event.changes).join(', ')}`;
+    case 'model.fallback':
+      return `fell over from ${event.from} to ${event.to}: ${clip(event.reason, 100)}`;
+    case 'breaker.changed':
+      return `circuit breaker ${event.state} for ${event.key}: ${clip(event.reason, 100)}`;
+    case 'budget.exceeded':
+      return `budget: ${event.scope} ${event.metric} cap ${event.limit} would be exceeded (used ${formatAmount(event.metric, event.used)} + next call up to ${formatAmount(event.metric, event.estimate)}); ${event.action}`;
+    case 'run.budgetsChanged':
+      return 'budgets changed';
+    case 'loop.detected':
+      return `loop stopped: ${clip(event.detail, 120)} (${event.count} times)`;
+    case 'checkpoint.created':
+      return `checkpoint ${event.checkpointId}: ${clip(event.label, 100)}`;
+    case 'checkpoint.restored':
+      return `rolled back to ${event.checkpointId}: ${event.restored.length} restored, ${event.deleted.length} removed`;
+    case 'git.branch':
+      return `working on branch ${event.branch} (from ${event.base})`;
+    case 'git.committed':
+      return `committed ${event.sha.slice(0, 8)}: ${clip(event.message, 100)}`;
+    case 'step.replayed':
+      return `replayed ${event.stepId} with ${event.model} → ${event.artifact} (${event.ok ? 'ok' : 'failed'})`;
     case 'log':
       return `${event.level}: ${clip(event.message)}`;
     default: {
@@ -169,21 +207,56 @@ export function chatMessageOf(event: EngineEvent, taskTitle: (taskId: string) =>
 export interface EventFilter {
   taskId?: string;
   type?: EventType;
+  /** Events of this role (see roleOf). */
+  role?: Role;
 }
 
-export function matchesFilter(event: EngineEvent, filter: EventFilter): boolean {
+/**
+ * What the role of an event depends on besides the event: its task's role (from the run's plan) and
+ * the role of each step, learned from the step's `step.started` (which precedes the step's other
+ * events in the log). `extendFiltered` records the steps as it walks the log; a lookup belongs to one
+ * log and is walked from its start.
+ */
+export interface RoleLookup {
+  taskRole(taskId: string): Role | undefined;
+  readonly stepRoles: Map<string, Role>;
+}
+
+/** A lookup over the run's tasks (read when asked, so tasks planned later are seen). */
+export function roleLookup(tasks: () => Readonly<Record<string, { readonly role: Role } | undefined>> | undefined): RoleLookup {
+  return { taskRole: (taskId) => tasks()?.[taskId]?.role, stepRoles: new Map() };
+}
+
+/**
+ * The role an event belongs to: its own `role` (step.started/finished, llm.call); for a tool call or
+ * result, the role of the step that made it (a fixer's or reviewer's tools are theirs, not the task
+ * owner's); a review verdict is the reviewer's; else the role of its task; else none (run-level).
+ */
+export function roleOf(event: EngineEvent, lookup: RoleLookup | undefined): Role | undefined {
+  if ('role' in event) return event.role;
+  if (event.type === 'review.finished') return 'reviewer';
+  if ((event.type === 'tool.call' || event.type === 'tool.result') && lookup?.stepRoles.has(event.stepId)) return lookup.stepRoles.get(event.stepId);
+  const taskId = taskIdOf(event);
+  return taskId === undefined || !lookup ? undefined : lookup.taskRole(taskId);
+}
+
+export function matchesFilter(event: EngineEvent, filter: EventFilter, roles?: RoleLookup): boolean {
   if (filter.type !== undefined && event.type !== filter.type) return false;
   if (filter.taskId !== undefined && (taskIdOf(event) ?? '') !== filter.taskId) return false;
+  if (filter.role !== undefined && roleOf(event, roles) !== filter.role) return false;
   return true;
 }
 
 /**
  * Extends `indexes` (positions in `events` that pass the filter) with the events from `from` on.
  * The log grows by appending, so the view filters only what is new instead of 50k rows per event.
+ * `roles` (needed for a role filter) must have walked `events` up to `from` (a fresh one with 0).
  */
-export function extendFiltered(indexes: number[], events: readonly EngineEvent[], from: number, filter: EventFilter): number[] {
+export function extendFiltered(indexes: number[], events: readonly EngineEvent[], from: number, filter: EventFilter, roles?: RoleLookup): number[] {
   for (let i = from; i < events.length; i++) {
-    if (matchesFilter(events[i], filter)) indexes.push(i);
+    const event = events[i];
+    if (roles && event.type === 'step.started') roles.stepRoles.set(event.stepId, event.role);
+    if (matchesFilter(event, filter, roles)) indexes.push(i);
   }
   return indexes;
 }

@@ -42,6 +42,28 @@ export function formatEvent(event: EngineEvent, options: { verbose?: boolean } =
       return line(`${event.taskId} review: ${event.verdict.approved ? 'approved' : 'changes requested'} — ${event.verdict.summary}`);
     case 'artifact.written':
       return options.verbose ? line(`artifact ${event.name}`) : undefined;
+    case 'task.updated':
+      return line(`${event.taskId} edited: ${Object.keys(event.changes).join(', ')}`);
+    case 'model.fallback':
+      return line(`${event.taskId ?? event.role}: model ${event.from} failed (${event.reason}); trying ${event.to}`);
+    case 'breaker.changed':
+      return line(`provider ${event.key} ${event.state === 'open' ? `skipped until ${event.until ?? 'later'}` : 'back in use'}: ${event.reason}`);
+    case 'budget.exceeded':
+      return line(`budget: the ${event.scope} ${event.metric} cap (${event.limit}) would be exceeded by the next ${event.role} call; run ${event.action === 'pause' ? 'paused' : 'stopped'}`);
+    case 'run.budgetsChanged':
+      return line('budgets changed');
+    case 'loop.detected':
+      return line(`${event.taskId ?? 'run'} stopped a loop: ${event.detail} (${event.count} times)`);
+    case 'checkpoint.created':
+      return options.verbose ? line(`checkpoint ${event.checkpointId}: ${event.label}`) : undefined;
+    case 'checkpoint.restored':
+      return line(`rolled back to ${event.checkpointId}: ${event.restored.length} files restored, ${event.deleted.length} removed`);
+    case 'git.branch':
+      return line(`working on branch ${event.branch} (from ${event.base})`);
+    case 'git.committed':
+      return line(`${event.taskId} committed ${event.sha.slice(0, 8)}`);
+    case 'step.replayed':
+      return line(`replayed ${event.stepId} with ${event.model}: ${event.artifact} (${event.ok ? 'ok' : 'failed'}) — ${event.summary}`);
     case 'log':
       return event.level === 'info' && !options.verbose ? line(event.message) : line(`${event.level}: ${event.message}`);
   }

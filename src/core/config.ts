@@ -16,6 +16,17 @@ const modelSpecSchema = z.discriminatedUnion('provider', [
     .strict(),
 ]);
 
+const capSchema = z.object({ usd: z.number().positive().optional(), tokens: z.number().int().positive().optional() }).strict();
+
+const budgetsSchema = z
+  .object({
+    run: capSchema.optional(),
+    task: capSchema.optional(),
+    roles: z.partialRecord(z.enum(ROLES), capSchema).optional(),
+    onExceed: z.enum(['pause', 'stop']),
+  })
+  .strict();
+
 export const runConfigSchema = z
   .object({
     models: z.array(modelSpecSchema),
@@ -28,6 +39,13 @@ export const runConfigSchema = z
     testCommand: z.string().min(1).optional(),
     testTimeoutMs: z.number().int().min(1000),
     reviewGate: z.boolean(),
+    budgets: budgetsSchema,
+    timeouts: z.object({ firstTokenMs: z.number().int().min(100), totalMs: z.number().int().min(1000) }).strict(),
+    loopThreshold: z.number().int().min(2).max(20),
+    autoApproveRules: z.object({ roles: z.array(z.enum(ROLES)).optional(), globs: z.array(z.string().min(1)).optional() }).strict().optional(),
+    checkpoints: z.boolean(),
+    gitMode: z.boolean(),
+    relatedTestsFirst: z.boolean(),
   })
   .strict();
 
@@ -41,6 +59,12 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   requirePlanApproval: false,
   testTimeoutMs: 10 * 60_000,
   reviewGate: true,
+  budgets: { onExceed: 'pause' },
+  timeouts: { firstTokenMs: 60_000, totalMs: 10 * 60_000 },
+  loopThreshold: 3,
+  checkpoints: true,
+  gitMode: false,
+  relatedTestsFirst: true,
 };
 
 export class ConfigError extends Error {

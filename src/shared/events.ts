@@ -1,6 +1,7 @@
 // The event log's vocabulary. Every state change of a run is one of these, appended to the run's
 // events.jsonl before anything else happens; run and task state is a fold over them (runState.ts).
 import type {
+  Budgets,
   FileChange,
   Plan,
   ReviewVerdict,
@@ -12,6 +13,15 @@ import type {
 } from './model';
 
 export type TestPhase = 'baseline' | 'task' | 'final';
+
+/** What a user may change of a task: its definition, and the model its next attempts use. */
+export interface TaskChanges {
+  title?: string;
+  description?: string;
+  acceptance?: string[];
+  files?: string[];
+  model?: string;
+}
 
 /** Fields every event has once it is in the log. */
 export interface EventEnvelope {
@@ -31,7 +41,13 @@ export interface EventPayloads {
   'plan.accepted': { plan: Plan; repairs: number };
   /** A plan failed validation; `errors` name the offending tasks. */
   'plan.rejected': { errors: string[]; attempt: number };
-  'task.status': { taskId: string; status: TaskStatus; reason?: string };
+  /**
+   * `signature` identifies a failure (failing test names, or the reason) so the same failure
+   * repeated across attempts is recognised: the fixer is told to change strategy, then the task stops.
+   */
+  'task.status': { taskId: string; status: TaskStatus; reason?: string; signature?: string };
+  /** The user edited a task while triaging it (or before it ran); `model` pins a model id for its next attempts. */
+  'task.updated': { taskId: string; changes: TaskChanges };
   /** One agent turn began; `attempt` counts from 1 for the task. */
   'step.started': { stepId: string; taskId?: string; role: Role; attempt: number; model: string };
   'step.finished': { stepId: string; taskId?: string; role: Role; ok: boolean; summary: string };
@@ -49,7 +65,32 @@ export interface EventPayloads {
     latencyMs: number;
     outcome: 'ok' | 'error' | 'aborted';
     error?: string;
+    /** False when the model has no known price: its `usd` is 0 but not free. */
+    priced?: boolean;
+    /** The model that failed before this one served the call. */
+    fallbackFrom?: string;
   };
+  /** The router moved a call to the next model of the role's chain. */
+  'model.fallback': { stepId: string; taskId?: string; role: Role; from: string; to: string; reason: string };
+  /** A provider's circuit breaker opened (skipped until `until`) or closed again. */
+  'breaker.changed': { key: string; state: 'open' | 'closed'; reason: string; until?: string };
+  /** A call was refused because its worst-case cost would break a cap. */
+  'budget.exceeded': {
+    scope: 'run' | 'task' | 'role';
+    /** The task id or role name the cap belongs to; the run id for run caps. */
+    key: string;
+    metric: 'usd' | 'tokens';
+    limit: number;
+    used: number;
+    estimate: number;
+    action: 'pause' | 'stop';
+    role: Role;
+    taskId?: string;
+  };
+  /** The user raised or changed the caps of a paused run (the only part of the config that may change). */
+  'run.budgetsChanged': { budgets: Budgets };
+  /** The same tool call or the same failure came back `count` times. */
+  'loop.detected': { kind: 'tool-call' | 'same-failure'; detail: string; count: number; taskId?: string; stepId?: string };
   'tool.call': { stepId: string; taskId?: string; toolCallId: string; tool: string; input: string };
   'tool.result': { stepId: string; taskId?: string; toolCallId: string; tool: string; ok: boolean; output: string };
   /** An agent's edit set went to review. */
@@ -68,11 +109,19 @@ export interface EventPayloads {
    * Test runs: `baseline` before any task (failures already there are not blamed on agents),
    * `task` gates one task, `final` is the whole suite before the run may complete.
    */
-  'test.started': { phase: TestPhase; taskId?: string; command: string };
+  'test.started': { phase: TestPhase; taskId?: string; command: string; related?: string[] };
   'test.finished': { phase: TestPhase; taskId?: string; report: TestReport };
   'review.finished': { taskId: string; verdict: ReviewVerdict };
   /** A markdown or JSON artifact was written beside the log. */
   'artifact.written': { name: string; taskId?: string };
+  /** A snapshot of the workspace at a task boundary, in the shadow repository. */
+  'checkpoint.created': { checkpointId: string; label: string; taskId?: string };
+  'checkpoint.restored': { checkpointId: string; restored: string[]; deleted: string[] };
+  /** Git mode: the run works on this branch of the user's repository. */
+  'git.branch': { branch: string; base: string };
+  'git.committed': { taskId: string; sha: string; message: string; files: string[] };
+  /** A step was run again from its recorded inputs; the result is the artifact `artifact`. */
+  'step.replayed': { stepId: string; artifact: string; model: string; ok: boolean; summary: string };
   /** Something a human should know that changes no state. */
   'log': { level: 'info' | 'warn' | 'error'; message: string; taskId?: string };
 }

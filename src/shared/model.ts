@@ -98,6 +98,35 @@ export interface RunConfig {
   testTimeoutMs: number;
   /** Run the reviewer role as a gate after tests pass. */
   reviewGate: boolean;
+  /** Hard spending caps, checked before every model call with a worst-case estimate. */
+  budgets: Budgets;
+  /** Per-call model timeouts; a timeout before any output falls over to the next model. */
+  timeouts: { firstTokenMs: number; totalMs: number };
+  /** The same tool call with the same arguments, or the same failure, this many times stops the task. */
+  loopThreshold: number;
+  /** Auto-approve only some proposals: by the role that made them, or when every file matches a glob. */
+  autoApproveRules?: { roles?: Role[]; globs?: string[] };
+  /** Take a checkpoint of the workspace before each task's edits land (rollback to any task boundary). */
+  checkpoints: boolean;
+  /** Work on a branch of its own and commit per task (git workspaces only). */
+  gitMode: boolean;
+  /** Run the tests related to a task's files first, the whole suite only when they pass. */
+  relatedTestsFirst: boolean;
+}
+
+/** A spending cap; an absent field is no cap. */
+export interface Cap {
+  usd?: number;
+  tokens?: number;
+}
+
+export interface Budgets {
+  run?: Cap;
+  /** Applies to each task separately. */
+  task?: Cap;
+  roles?: Partial<Record<Role, Cap>>;
+  /** What a breach does: pause the run (resumable after raising the cap) or stop it as stopped_budget. */
+  onExceed: 'pause' | 'stop';
 }
 
 /** One file of an edit set as the reviewer sees it. */

@@ -25,6 +25,12 @@ export interface TaskState extends PlanTask {
   lastTest?: TestReport;
   review?: ReviewVerdict;
   usage: Usage;
+  /** Model id the user pinned for this task's next attempts (triage: retry with another model). */
+  modelOverride?: string;
+  /** Signatures of this task's failures, oldest first: repeated ones mean the fixes are going in circles. */
+  failureSignatures: string[];
+  /** Git mode: the commit of the task's changes. */
+  commit?: string;
 }
 
 export interface ProposalState {
@@ -62,6 +68,11 @@ export interface RunState {
   /** Steps started and not yet finished: what was in flight if the process died. */
   openSteps: Record<string, StepState>;
   usage: Usage;
+  usageByRole: Partial<Record<Role, Usage>>;
+  /** Checkpoints taken during the run, oldest first. */
+  checkpoints: { id: string; label: string; taskId?: string; at: string }[];
+  /** Git mode: the branch the run works on. */
+  gitBranch?: string;
   /** The suite as it was before any task ran. */
   baselineTest?: TestReport;
   /** The whole-suite run that decided whether the run completed. */
@@ -113,6 +124,8 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
       proposals: {},
       openSteps: {},
       usage: { ...EMPTY_USAGE },
+      usageByRole: {},
+      checkpoints: [],
       lastSeq: event.seq,
     };
   }
@@ -133,7 +146,7 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
       state.tasks = {};
       state.taskOrder = event.plan.tasks.map((task) => task.id);
       for (const task of event.plan.tasks) {
-        state.tasks[task.id] = { ...task, status: 'pending', attempts: 0, usage: { ...EMPTY_USAGE } };
+        state.tasks[task.id] = { ...task, status: 'pending', attempts: 0, usage: { ...EMPTY_USAGE }, failureSignatures: [] };
       }
       break;
     case 'task.status': {
@@ -143,8 +156,28 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
       }
       task.status = event.status;
       task.statusReason = event.reason;
+      if (event.status === 'failed') task.failureSignatures.push(event.signature ?? event.reason ?? 'unknown');
       break;
     }
+    case 'task.updated': {
+      const task = taskOf(state, event.taskId, event);
+      const { model, ...definition } = event.changes;
+      Object.assign(task, definition);
+      if (model !== undefined) task.modelOverride = model;
+      break;
+    }
+    case 'run.budgetsChanged':
+      state.config = { ...state.config, budgets: event.budgets };
+      break;
+    case 'checkpoint.created':
+      state.checkpoints.push({ id: event.checkpointId, label: event.label, taskId: event.taskId, at: event.at });
+      break;
+    case 'git.branch':
+      state.gitBranch = event.branch;
+      break;
+    case 'git.committed':
+      taskOf(state, event.taskId, event).commit = event.sha;
+      break;
     case 'step.started':
       state.openSteps[event.stepId] = {
         stepId: event.stepId,
@@ -160,6 +193,7 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
       break;
     case 'llm.call':
       addUsage(state.usage, event);
+      addUsage((state.usageByRole[event.role] ??= { ...EMPTY_USAGE }), event);
       if (event.taskId) addUsage(taskOf(state, event.taskId, event).usage, event);
       break;
     case 'edit.proposed':
@@ -197,6 +231,12 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
       taskOf(state, event.taskId, event).review = event.verdict;
       break;
     case 'plan.rejected':
+    case 'model.fallback':
+    case 'breaker.changed':
+    case 'budget.exceeded':
+    case 'loop.detected':
+    case 'checkpoint.restored':
+    case 'step.replayed':
     case 'tool.call':
     case 'tool.result':
     case 'test.started':
