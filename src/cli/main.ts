@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/config';
 import { Engine, UnknownRunError } from '../core/engine';
+import { TriageError, type TriageAction } from '../core/run/runDriver';
 import { ModelConfigError } from '../core/models/registry';
 import { TranscriptError } from '../core/models/scripted';
 import { defaultRunsDir } from '../core/runsDir';
@@ -16,6 +17,9 @@ const HELP = `software-maker — an agent team for your workspace, headless.
 Usage:
   software-maker run "<goal>" --workspace DIR [--model SPEC] [--yes] [options]
   software-maker resume <run-id> --workspace DIR [--yes]
+  software-maker retry <run-id> <task-id> [--model ID] --workspace DIR [--yes]   retry a dead-lettered task
+  software-maker skip <run-id> <task-id> --workspace DIR [--yes]                 skip it (and what depends on it)
+  software-maker done <run-id> <task-id> --workspace DIR [--yes]                 mark it done after fixing it by hand
   software-maker status [<run-id>] [--workspace DIR] [--json]
   software-maker logs <run-id> [--workspace DIR] [--json]
 
@@ -73,9 +77,12 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'run':
-    case 'resume': {
+    case 'resume':
+    case 'retry':
+    case 'skip':
+    case 'done': {
       const target = rest.join(' ').trim();
-      if (!target) throw new UsageError(command === 'run' ? 'Say what to do: software-maker run "<goal>".' : 'Which run? software-maker resume <run-id>.');
+      if (!target) throw new UsageError(command === 'run' ? 'Say what to do: software-maker run "<goal>".' : `Which run? software-maker ${command} <run-id>${command === 'resume' ? '' : ' <task-id>'}.`);
       if (!values.yes && !interactive) {
         throw new UsageError('Proposed edits need approval, but there is no terminal to ask in. Pass --yes to apply them without asking.');
       }
@@ -96,8 +103,13 @@ async function main(argv: string[]): Promise<number> {
           apiKeyEnv: values['api-key-env'],
         });
         handle = await engine.startRun(target, config);
-      } else {
+      } else if (command === 'resume') {
         handle = await engine.resumeRun(target);
+      } else {
+        const [runId, taskId] = rest;
+        if (!runId || !taskId) throw new UsageError(`Which task? software-maker ${command} <run-id> <task-id>.`);
+        const action: TriageAction = command === 'retry' ? { kind: 'retry', model: values.model?.[0] } : command === 'skip' ? { kind: 'skip' } : { kind: 'takeOver' };
+        handle = await engine.triageTask(runId, taskId, action);
       }
       let interrupted = false;
       const onSigint = (): void => {
@@ -110,7 +122,17 @@ async function main(argv: string[]): Promise<number> {
       const final = await handle.finished;
       process.off('SIGINT', onSigint);
       process.stdout.write(`\nRun ${final.id}: ${final.status}${final.statusReason ? ` — ${final.statusReason}` : ''}\n`);
-      process.stdout.write(`Report: ${resolve(runsDir, final.id, 'report.md')}\n`);
+      if (final.status === 'paused') {
+        const dead = final.taskOrder.filter((id) => final.tasks[id]!.status === 'dead_letter');
+        for (const id of dead) {
+          process.stdout.write(
+            `Task ${id} needs a decision: software-maker retry ${final.id} ${id} [--model ID] | skip ${final.id} ${id} | done ${final.id} ${id} (after fixing it by hand)\n`,
+          );
+        }
+        if (!dead.length) process.stdout.write(`Continue with: software-maker resume ${final.id}\n`);
+      } else {
+        process.stdout.write(`Report: ${resolve(runsDir, final.id, 'report.md')}\n`);
+      }
       return final.status === 'completed' ? 0 : 1;
     }
     case 'status': {
@@ -146,7 +168,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const known = error instanceof UsageError || error instanceof ConfigError || error instanceof UnknownRunError || error instanceof TranscriptError || error instanceof ModelConfigError;
+    const known = error instanceof UsageError || error instanceof ConfigError || error instanceof UnknownRunError || error instanceof TranscriptError || error instanceof ModelConfigError || error instanceof TriageError;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`software-maker: ${message}\n`);
     if (!known && error instanceof Error && process.env.SOFTWARE_MAKER_DEBUG) process.stderr.write(`${error.stack}\n`);

@@ -1,21 +1,70 @@
 // Run configuration: defaults, and the check that turns user settings into an immutable snapshot.
 import { z } from 'zod';
-import { ROLES, type RunConfig } from '../shared/model';
+import { OPENAI_COMPATIBLE_PRESETS, ROLES, type RunConfig } from '../shared/model';
 
-const modelSpecSchema = z.discriminatedUnion('provider', [
-  z.object({ id: z.string().min(1), provider: z.literal('scripted'), transcript: z.string().min(1) }).strict(),
+// Keep in step with ModelSpec in src/shared/model.ts: the parsed config is cast to that type.
+const modelPriceSchema = z
+  .object({
+    inputPerMTok: z.number().nonnegative(),
+    outputPerMTok: z.number().nonnegative(),
+    cachedInputPerMTok: z.number().nonnegative().optional(),
+  })
+  .strict();
+
+const commonSpecFields = {
+  id: z.string().min(1),
+  contextWindow: z.number().int().positive().optional(),
+  maxOutputTokens: z.number().int().positive().optional(),
+  prices: modelPriceSchema.optional(),
+};
+
+export const modelSpecSchema = z.discriminatedUnion('provider', [
+  z.object({ ...commonSpecFields, provider: z.literal('scripted'), transcript: z.string().min(1) }).strict(),
   z
     .object({
-      id: z.string().min(1),
+      ...commonSpecFields,
+      provider: z.literal('openai'),
+      model: z.string().min(1),
+      apiKeyName: z.string().min(1).optional(),
+      baseURL: z.string().url().optional(),
+      api: z.enum(['responses', 'chat']).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      ...commonSpecFields,
+      provider: z.literal('anthropic'),
+      model: z.string().min(1),
+      apiKeyName: z.string().min(1).optional(),
+      baseURL: z.string().url().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      ...commonSpecFields,
       provider: z.literal('openai-compatible'),
       model: z.string().min(1),
-      baseURL: z.string().url(),
+      baseURL: z.string().url().optional(),
       apiKeyName: z.string().min(1).optional(),
-      contextWindow: z.number().int().positive().optional(),
+      preset: z.enum(OPENAI_COMPATIBLE_PRESETS).optional(),
+    })
+    .strict()
+    .refine((spec) => spec.baseURL !== undefined || spec.preset !== undefined, {
+      message: `an openai-compatible model needs a baseURL, or a preset (${OPENAI_COMPATIBLE_PRESETS.join(', ')}) that supplies one`,
+      path: ['baseURL'],
+    }),
+  z
+    .object({
+      ...commonSpecFields,
+      provider: z.literal('vscode-lm'),
+      vendor: z.string().min(1).optional(),
+      family: z.string().min(1).optional(),
+      model: z.string().min(1).optional(),
     })
     .strict(),
 ]);
 
+// Budgets (owned by the run driver's budget gate; keep next to runConfigSchema).
 const capSchema = z.object({ usd: z.number().positive().optional(), tokens: z.number().int().positive().optional() }).strict();
 
 const budgetsSchema = z

@@ -10,7 +10,7 @@ import type { EngineApi, EventListener, RunHandle } from './engineApi';
 import { EventLog, readLog, RunLock } from './log/eventLog';
 import type { HostPorts } from './ports';
 import { preflightModels } from './models/registry';
-import { RunDriver } from './run/runDriver';
+import { checkTriage, RunDriver, type TriageAction } from './run/runDriver';
 import { ensureRunsDir, listRunIds, newRunId } from './runsDir';
 
 export interface EngineOptions {
@@ -88,9 +88,24 @@ export class Engine implements EngineApi {
     return { runId, finished: driver.start() };
   }
 
-  async resumeRun(runId: string): Promise<RunHandle> {
+  async triageTask(runId: string, taskId: string, action: TriageAction): Promise<RunHandle> {
+    const driver = this.drivers.get(runId);
+    if (driver) {
+      driver.triage(taskId, action);
+      return { runId, finished: driver.start() };
+    }
+    const state = await this.getRun(runId);
+    if (!state) throw new UnknownRunError(runId);
+    checkTriage(state, taskId, action);
+    return this.resumeRun(runId, { taskId, action });
+  }
+
+  async resumeRun(runId: string, triage?: { taskId: string; action: TriageAction }): Promise<RunHandle> {
     const existing = this.drivers.get(runId);
-    if (existing) return { runId, finished: existing.start() };
+    if (existing) {
+      if (triage) existing.triage(triage.taskId, triage.action);
+      return { runId, finished: existing.start() };
+    }
     if (!RUN_ID.test(runId)) throw new UnknownRunError(runId);
     const runDir = this.runDir(runId);
     const lock = await RunLock.acquire(runDir);
@@ -110,7 +125,7 @@ export class Engine implements EngineApi {
       );
       for (const event of resumeEvents) applyEvent(state, event);
       for (const event of resumeEvents) this.publish(runId, event);
-      const driver = this.track(runDir, log, lock, state, loaded.events);
+      const driver = this.track(runDir, log, lock, state, loaded.events, triage);
       return { runId, finished: driver.start() };
     } catch (error) {
       await lock.release();
@@ -143,7 +158,14 @@ export class Engine implements EngineApi {
     return join(this.options.runsDir, runId);
   }
 
-  private track(runDir: string, log: EventLog, lock: RunLock, state: RunState, priorEvents: readonly EngineEvent[] = []): RunDriver {
+  private track(
+    runDir: string,
+    log: EventLog,
+    lock: RunLock,
+    state: RunState,
+    priorEvents: readonly EngineEvent[] = [],
+    triage?: { taskId: string; action: TriageAction },
+  ): RunDriver {
     const driver = new RunDriver({
       ports: this.options.ports,
       runDir,
@@ -153,6 +175,7 @@ export class Engine implements EngineApi {
       notify: (event) => this.publish(state.id, event),
       scriptedLatencyMs: this.options.scriptedLatencyMs,
       priorEvents,
+      triage,
     });
     this.drivers.set(state.id, driver);
     void driver.start().finally(() => {

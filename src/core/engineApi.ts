@@ -2,6 +2,7 @@
 import type { EngineEvent } from '../shared/events';
 import type { RunConfig } from '../shared/model';
 import type { RunState, RunSummary } from '../shared/runState';
+import type { TriageAction } from './run/runDriver';
 
 export type EventListener = (runId: string, event: EngineEvent) => void;
 
@@ -26,6 +27,11 @@ export interface EngineApi {
   resumeRun(runId: string): Promise<RunHandle>;
   cancelRun(runId: string, reason?: string): Promise<boolean>;
   approvePlan(runId: string): Promise<boolean>;
+  /**
+   * A user decision about a task: retry (optionally with another model), skip, take over (mark done)
+   * or edit. A run paused for triage is resumed with the decision applied first.
+   */
+  triageTask(runId: string, taskId: string, action: TriageAction): Promise<RunHandle>;
   /** Runs this engine is driving right now. */
   activeRunIds(): string[];
   /** Cancels nothing; stops driving runs (they resume later from their logs) and releases locks. */

@@ -8,17 +8,17 @@ export function newlyReady(state: RunState): TaskState[] {
     .filter((task) => task.status === 'pending' && task.dependsOn.every((dep) => state.tasks[dep]?.status === 'done'));
 }
 
-/** Pending tasks that can never run because a dependency ended without being done. */
+/**
+ * Pending tasks that can never run because the user skipped a dependency. A dead-lettered
+ * dependency is not final: the user may retry it, so its dependents wait.
+ */
 export function blockedForever(state: RunState): { task: TaskState; cause: string }[] {
   const out: { task: TaskState; cause: string }[] = [];
   for (const id of state.taskOrder) {
     const task = state.tasks[id]!;
     if (task.status !== 'pending') continue;
-    const dead = task.dependsOn.find((dep) => {
-      const status = state.tasks[dep]?.status;
-      return status === 'skipped' || status === 'dead_letter';
-    });
-    if (dead) out.push({ task, cause: dead });
+    const skipped = task.dependsOn.find((dep) => state.tasks[dep]?.status === 'skipped');
+    if (skipped) out.push({ task, cause: skipped });
   }
   return out;
 }

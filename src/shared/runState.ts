@@ -22,6 +22,8 @@ export interface TaskState extends PlanTask {
   statusReason?: string;
   /** Agent turns started for this task (first try plus fix attempts). */
   attempts: number;
+  /** `attempts` when the user last retried the task from dead-letter: the attempt limit counts from here. */
+  attemptBase: number;
   lastTest?: TestReport;
   review?: ReviewVerdict;
   usage: Usage;
@@ -146,7 +148,7 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
       state.tasks = {};
       state.taskOrder = event.plan.tasks.map((task) => task.id);
       for (const task of event.plan.tasks) {
-        state.tasks[task.id] = { ...task, status: 'pending', attempts: 0, usage: { ...EMPTY_USAGE }, failureSignatures: [] };
+        state.tasks[task.id] = { ...task, status: 'pending', attempts: 0, attemptBase: 0, usage: { ...EMPTY_USAGE }, failureSignatures: [] };
       }
       break;
     case 'task.status': {
@@ -154,6 +156,7 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
       if (!canTransitionTask(task.status, event.status)) {
         throw new IllegalTransitionError('task', task.status, event.status, `task ${task.id}`);
       }
+      if (task.status === 'dead_letter' && event.status === 'ready') task.attemptBase = task.attempts;
       task.status = event.status;
       task.statusReason = event.reason;
       if (event.status === 'failed') task.failureSignatures.push(event.signature ?? event.reason ?? 'unknown');

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { CALCULATOR_TRANSCRIPT, calculatorWorkspace, REPO, tempDir } from './helpers';
@@ -71,6 +71,34 @@ describe('software-maker CLI', function () {
     const run = await runCli(['run', 'Do nothing', '--workspace', ws, '--model', `scripted:${transcript}`, '--yes']);
     assert.equal(run.code, 1);
     assert.match(run.stdout, /run failed — the tests still fail after all tasks/);
+  });
+
+  it('pauses on a dead letter with the commands to triage it; done after a fix by hand completes the run', async () => {
+    const ws = await calculatorWorkspace();
+    const transcript = join(ws, 'breaks.json');
+    const plan = { summary: 's', tasks: [{ id: 't1', title: 'Fix add', description: 'd', role: 'implementer', dependsOn: [], acceptance: ['a'], files: ['src/calc.js'] }] };
+    await writeFile(transcript, JSON.stringify({ version: 1, turns: [
+      { role: 'planner', toolCalls: [{ tool: 'finish', input: plan }] },
+      { role: 'implementer', task: 't1', toolCalls: [{ tool: 'propose_edit', input: { path: 'src/calc.js', hunks: [{ search: 'return a * b;', replace: 'return a * b + 1;' }] } }] },
+      { role: 'implementer', task: 't1', toolCalls: [{ tool: 'finish', input: { summary: 'oops' } }] },
+    ] }));
+    const run = await runCli(['run', 'Fix add', '--workspace', ws, '--model', `scripted:${transcript}`, '--yes', '--max-fix-attempts', '0']);
+    assert.equal(run.code, 1);
+    const runId = /Run (\S+): paused — needs triage: t1/.exec(run.stdout)?.[1];
+    assert.ok(runId, run.stdout);
+    assert.match(run.stdout, new RegExp(`software-maker retry ${runId} t1 \\[--model ID\\] \\| skip ${runId} t1 \\| done ${runId} t1`));
+
+    const wrong = await runCli(['done', runId, 't9', '--workspace', ws, '--yes']);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /has no task "t9"/);
+
+    // The user fixes both functions by hand, then tells the run the task is done.
+    const fixed = (await readFile(join(ws, 'src/calc.js'), 'utf8')).replace('return a - b;', 'return a + b;').replace('return a * b + 1;', 'return a * b;');
+    await writeFile(join(ws, 'src/calc.js'), fixed);
+    const done = await runCli(['done', runId, 't1', '--workspace', ws, '--yes']);
+    assert.equal(done.code, 0, done.stdout + done.stderr);
+    assert.match(done.stdout, /t1 done — done by hand/);
+    assert.match(done.stdout, /run completed/);
   });
 
   it('explains a missing workspace, an unknown model, an unreadable transcript and a missing terminal', async () => {

@@ -42,6 +42,13 @@ const finish = (role: string, summary: string, expect?: string): TranscriptTurn 
 });
 const approve: TranscriptTurn = { role: 'reviewer', task: 't1', toolCalls: [{ tool: 'finish', input: { approved: true, summary: 'ok', issues: [] } }] };
 
+// A wrong fix that breaks multiply() adds a failure the baseline did not have, so the gate blames the task.
+const breakMultiply: TranscriptTurn = {
+  role: 'implementer',
+  task: 't1',
+  toolCalls: [{ tool: 'propose_edit', input: { path: 'src/calc.js', hunks: [{ search: 'return a * b;', replace: 'return a * b + 1;' }] } }],
+};
+
 describe('engine: a whole run', function () {
   this.timeout(60_000);
 
@@ -80,14 +87,8 @@ describe('engine: a whole run', function () {
     assert.equal(runs[0]!.tasksDone, 3);
   });
 
-  // A wrong fix that breaks multiply() adds a failure the baseline did not have, so the gate blames the task.
-  const breakMultiply: TranscriptTurn = {
-    role: 'implementer',
-    task: 't1',
-    toolCalls: [{ tool: 'propose_edit', input: { path: 'src/calc.js', hunks: [{ search: 'return a * b;', replace: 'return a * b + 1;' }] } }],
-  };
 
-  it('ends a task whose fixes keep failing in dead-letter, and the run fails', async () => {
+  it('puts a task whose fixes keep failing in dead-letter and pauses the run for triage', async () => {
     const ws = await calculatorWorkspace();
     const transcript = await writeTranscript(ws, [
       planTurn,
@@ -98,12 +99,11 @@ describe('engine: a whole run', function () {
     ]);
     const { engine, events } = await makeEngine(ws);
     const final = await (await engine.startRun(GOAL, scriptedConfig(transcript, { maxFixAttempts: 1 }))).finished;
-    assert.equal(final.status, 'failed');
+    assert.equal(final.status, 'paused');
+    assert.match(final.statusReason!, /needs triage: t1 \(2 attempts failed; last: tests: new failing tests: multiply returns the product\)/);
     assert.equal(final.tasks.t1!.status, 'dead_letter');
     assert.equal(final.tasks.t1!.attempts, 2);
-    assert.match(final.tasks.t1!.statusReason!, /new failing tests: multiply returns the product/);
-    assert.match(final.statusReason!, /t1 failed every attempt/);
-    assert.equal(final.finalTest?.ok, false);
+    assert.equal(final.finalTest, undefined, 'a paused run has not been judged yet');
     assert.deepEqual(ofType(events, 'step.started').map((e) => e.stepId), ['plan@v1', 't1:implement@v1', 't1:fix@v2']);
     assert.ok(!nodeTestPasses(ws));
   });
@@ -225,8 +225,121 @@ describe('engine: a whole run', function () {
     const transcript = await writeTranscript(ws, [planTurn]);
     const { engine } = await makeEngine(ws);
     const final = await (await engine.startRun(GOAL, scriptedConfig(transcript, { maxFixAttempts: 0 }))).finished;
-    assert.equal(final.status, 'failed');
+    assert.equal(final.status, 'paused');
     assert.match(final.tasks.t1!.statusReason!, /no response left for implementer\/t1/);
+  });
+});
+
+describe('engine: triage and loops', function () {
+  this.timeout(60_000);
+
+  const deadLetterTurns: TranscriptTurn[] = [planTurn, breakMultiply, finish('implementer', 'changed multiply')];
+
+  async function deadLettered(extraTurns: TranscriptTurn[] = [], models?: { id: string; transcript: string }[]) {
+    const ws = await calculatorWorkspace();
+    const transcript = await writeTranscript(ws, [...deadLetterTurns, ...extraTurns]);
+    const { engine, events } = await makeEngine(ws);
+    const config = scriptedConfig(transcript, { maxFixAttempts: 0 });
+    const withModels = models ? { ...config, models: [...config.models, ...models.map((m) => ({ id: m.id, provider: 'scripted' as const, transcript: m.transcript }))] } : config;
+    const handle = await engine.startRun(GOAL, withModels);
+    const paused = await handle.finished;
+    assert.equal(paused.status, 'paused');
+    assert.equal(paused.tasks.t1!.status, 'dead_letter');
+    return { ws, engine, events, runId: handle.runId };
+  }
+
+  it('retries a dead-lettered task with another model, gives it fresh attempts, and completes', async () => {
+    const ws0 = await tempDir();
+    const strong = await writeTranscript(ws0, [
+      { role: 'fixer', task: 't1', expect: 'multiply returns the product', toolCalls: [{ tool: 'propose_edit', input: { path: 'src/calc.js', hunks: [{ search: 'return a - b;', replace: 'return a + b;' }, { search: 'return a * b + 1;', replace: 'return a * b;' }] } }] },
+      finish('fixer', 'fixed both'),
+    ]);
+    // The reviewer keeps its own chain: only the task's attempts use the pinned model.
+    const { ws, engine, events, runId } = await deadLettered([approve], [{ id: 'strong', transcript: strong }]);
+    // A fresh engine, as after a window reload: the paused run is resumed by the decision.
+    const again = await makeEngine(ws);
+    const final = await (await again.engine.triageTask(runId, 't1', { kind: 'retry', model: 'strong' })).finished;
+    assert.equal(final.status, 'completed', final.statusReason);
+    assert.equal(final.tasks.t1!.modelOverride, 'strong');
+    assert.equal(final.tasks.t1!.attempts, 2);
+    const retried = ofType(again.events, 'step.started').find((e) => e.stepId === 't1:fix@v2');
+    assert.equal(retried?.model, 'strong');
+    assert.ok(nodeTestPasses(ws));
+    void engine;
+    void events;
+  });
+
+  it('refuses triage that does not apply, without touching the run', async () => {
+    const { engine, runId } = await deadLettered();
+    await assert.rejects(engine.triageTask(runId, 't9', { kind: 'skip' }), /has no task "t9"/);
+    await assert.rejects(engine.triageTask(runId, 't1', { kind: 'retry', model: 'nope' }), /Model "nope" is not configured/);
+    const state = await engine.getRun(runId);
+    assert.equal(state!.status, 'paused');
+    assert.deepEqual(engine.activeRunIds(), []);
+  });
+
+  it('skips a dead letter (and what depends on it), or takes it over by hand', async () => {
+    const twoTasks = {
+      summary: 's',
+      tasks: [
+        onePlan.tasks[0],
+        { id: 't2', title: 'Docs', description: 'd', role: 'docs', dependsOn: ['t1'], acceptance: ['a'], files: ['README.md'] },
+      ],
+    };
+    const ws = await calculatorWorkspace();
+    const transcript = await writeTranscript(ws, [{ role: 'planner', toolCalls: [{ tool: 'finish', input: twoTasks }] }, breakMultiply, finish('implementer', 'x')]);
+    const first = await makeEngine(ws);
+    const handle = await first.engine.startRun(GOAL, scriptedConfig(transcript, { maxFixAttempts: 0 }));
+    const paused = await handle.finished;
+    assert.equal(paused.tasks.t2!.status, 'pending', 'the dependent waits for the decision');
+    const skipped = await (await first.engine.triageTask(handle.runId, 't1', { kind: 'skip' })).finished;
+    assert.equal(skipped.tasks.t1!.status, 'skipped');
+    assert.equal(skipped.tasks.t2!.status, 'skipped');
+    assert.equal(skipped.status, 'failed', 'the tests still fail, so the run cannot complete');
+
+    const { engine, runId } = await deadLettered();
+    const taken = await (await engine.triageTask(runId, 't1', { kind: 'takeOver' })).finished;
+    assert.equal(taken.tasks.t1!.status, 'done');
+    assert.equal(taken.tasks.t1!.statusReason, 'done by hand');
+  });
+
+  it('stops a task whose agent repeats the same tool call, with the explanation', async () => {
+    const ws = await calculatorWorkspace();
+    const read = { role: 'implementer', task: 't1', toolCalls: [{ tool: 'read_file', input: { path: 'src/calc.js' } }] };
+    const transcript = await writeTranscript(ws, [planTurn, read, read, read, read]);
+    const { engine, events } = await makeEngine(ws);
+    const final = await (await engine.startRun(GOAL, scriptedConfig(transcript, { loopThreshold: 3 }))).finished;
+    assert.equal(final.tasks.t1!.status, 'dead_letter');
+    assert.match(final.tasks.t1!.statusReason!, /stopped: .*read_file.*3 times/);
+    const loop = ofType(events, 'loop.detected')[0]!;
+    assert.equal(loop.kind, 'tool-call');
+    assert.equal(loop.count, 3);
+    assert.equal(ofType(events, 'step.started').filter((e) => e.taskId === 't1').length, 1, 'no fix attempt after a loop');
+  });
+
+  it('tells the fixer to change strategy after the same failure twice, and stops at the threshold', async () => {
+    const ws = await calculatorWorkspace();
+    const sameBreak = (n: number, expect?: string): TranscriptTurn => ({
+      role: 'fixer',
+      task: 't1',
+      ...(expect ? { expect } : {}),
+      toolCalls: [{ tool: 'propose_edit', input: { path: 'src/calc.js', hunks: [{ search: `return a * b + ${n};`, replace: `return a * b + ${n + 1};` }] } }],
+    });
+    const transcript = await writeTranscript(ws, [
+      planTurn,
+      breakMultiply,
+      finish('implementer', 'x'),
+      sameBreak(1, 'This is attempt 2'),
+      finish('fixer', 'y'),
+      sameBreak(2, 'Take a different approach'),
+      finish('fixer', 'z'),
+    ]);
+    const { engine, events } = await makeEngine(ws);
+    const final = await (await engine.startRun(GOAL, scriptedConfig(transcript, { maxFixAttempts: 5, loopThreshold: 3 }))).finished;
+    assert.equal(final.tasks.t1!.status, 'dead_letter');
+    assert.equal(final.tasks.t1!.attempts, 3, 'stopped after three identical failures, not after six attempts');
+    assert.match(final.tasks.t1!.statusReason!, /the same failure 3 times in a row/);
+    assert.equal(ofType(events, 'loop.detected')[0]!.kind, 'same-failure');
   });
 });
 
@@ -307,6 +420,7 @@ describe('engine: interruption and resume', function () {
     const final = await (await engine.startRun(GOAL, scriptedConfig(transcript, { maxFixAttempts: 0 }))).finished;
     assert.equal(final.tasks.t1!.status, 'dead_letter');
     assert.match(final.tasks.t1!.statusReason!, /new failing tests: brand new/);
+    assert.equal(final.status, 'paused');
 
     const ws2 = await calculatorWorkspace();
     const transcript2 = await writeTranscript(ws2, [planTurn, editAdd('a + b'), finish('implementer', 'x'), approve]);

@@ -36,6 +36,10 @@ function taskHeader(state: RunState, task: TaskState): string[] {
 /** Why the previous attempt of a task failed, from what the log recorded. */
 export function failureContext(state: RunState, task: TaskState): string[] {
   const lines = [`This is attempt ${task.attempts + 1}. The previous attempt failed: ${task.statusReason ?? 'unknown reason'}.`];
+  const signatures = task.failureSignatures;
+  if (signatures.length >= 2 && signatures.at(-1) === signatures.at(-2)) {
+    lines.push('The last two attempts ended with the same failure: what was tried does not work. Take a different approach; do not repeat the previous change.');
+  }
   if (task.lastTest && !task.lastTest.ok) lines.push('', 'Test results of the previous attempt:', summarizeReport(task.lastTest));
   if (task.review && !task.review.approved) {
     lines.push('', `Reviewer: ${task.review.summary}`, ...task.review.issues.map((issue) => `- ${issue}`));

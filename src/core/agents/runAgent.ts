@@ -18,6 +18,8 @@ export interface AgentTurnRequest {
   prompt: string;
   tools: ToolSet;
   maxSteps: number;
+  /** The same tool call with the same input this many times in one turn ends the turn as a loop. */
+  loopThreshold: number;
   signal: AbortSignal;
   emit: (event: NewEvent) => void;
 }
@@ -27,6 +29,17 @@ export interface AgentTurnResult {
   output: unknown;
   modelCalls: number;
   toolCalls: { tool: string; input: unknown; ok: boolean; output: string }[];
+}
+
+/** The agent repeated one tool call with the same input until the loop threshold. */
+export class LoopDetectedError extends Error {
+  constructor(
+    readonly detail: string,
+    readonly count: number,
+  ) {
+    super(`The agent called ${detail} ${count} times with the same input and was stopped: it was going in circles.`);
+    this.name = 'LoopDetectedError';
+  }
 }
 
 export class AgentTurnError extends Error {
@@ -68,6 +81,8 @@ const finished: StopCondition<ToolSet> = ({ steps }) => {
 export async function runAgentTurn(request: AgentTurnRequest): Promise<AgentTurnResult> {
   const { emit, stepId, taskId, role } = request;
   const toolCalls: AgentTurnResult['toolCalls'] = [];
+  const seenCalls = new Map<string, number>();
+  const loopAbort = new AbortController();
   let modelCalls = 0;
   let callStarted = Date.now();
   const logCall = (outcome: 'ok' | 'error', tokens: { inputTokens: number; outputTokens: number; cachedInputTokens: number }, error?: string): void =>
@@ -79,7 +94,7 @@ export async function runAgentTurn(request: AgentTurnRequest): Promise<AgentTurn
       prompt: request.prompt,
       tools: request.tools,
       stopWhen: [finished, stepCountIs(request.maxSteps)],
-      abortSignal: request.signal,
+      abortSignal: AbortSignal.any([request.signal, loopAbort.signal]),
       maxRetries: 0,
       providerOptions: { [CALL_TAG_KEY]: { role, ...(taskId ? { taskId } : {}) } },
       onLanguageModelCallStart: () => {
@@ -96,7 +111,16 @@ export async function runAgentTurn(request: AgentTurnRequest): Promise<AgentTurn
       onStepFinish: (step) => {
         for (const part of step.content) {
           if (part.type === 'tool-call') {
-            emit({ type: 'tool.call', stepId, taskId, toolCallId: part.toolCallId, tool: part.toolName, input: clip(redactText(stringify(part.input))) });
+            const input = stringify(part.input);
+            emit({ type: 'tool.call', stepId, taskId, toolCallId: part.toolCallId, tool: part.toolName, input: clip(redactText(input)) });
+            const key = `${part.toolName} ${input}`;
+            const count = (seenCalls.get(key) ?? 0) + 1;
+            seenCalls.set(key, count);
+            if (count >= request.loopThreshold && !loopAbort.signal.aborted) {
+              const detail = `${part.toolName}(${clip(redactText(input), 200)})`;
+              emit({ type: 'loop.detected', kind: 'tool-call', detail, count, taskId, stepId });
+              loopAbort.abort(new LoopDetectedError(detail, count));
+            }
           } else if (part.type === 'tool-result' || part.type === 'tool-error') {
             const ok = part.type === 'tool-result';
             const output = ok ? stringify(part.output) : errorText(part.error);
@@ -116,6 +140,7 @@ export async function runAgentTurn(request: AgentTurnRequest): Promise<AgentTurn
     return { output: finishResult.input, modelCalls, toolCalls };
   } catch (error) {
     if (request.signal.aborted) throw request.signal.reason ?? error;
+    if (loopAbort.signal.aborted) throw loopAbort.signal.reason;
     if (error instanceof AgentTurnError) throw error;
     logCall('error', { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 }, clip(redactText(errorText(error)), 500));
     throw new AgentTurnError(`The ${role} agent's model call failed: ${redactText(errorText(error))}`, error);

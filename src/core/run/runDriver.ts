@@ -5,13 +5,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ToolSet } from 'ai';
 import type { z } from 'zod';
-import type { EngineEvent, NewEvent, TestPhase } from '../../shared/events';
+import type { EngineEvent, NewEvent, TaskChanges, TestPhase } from '../../shared/events';
 import { canTransitionRun, canTransitionTask, IllegalTransitionError, isTerminalRun } from '../../shared/lifecycle';
 import type { Role, RunStatus, TaskStatus, TestReport } from '../../shared/model';
 import { applyEvent, type RunState, type TaskState } from '../../shared/runState';
 import { plannerPrompt, reviewPrompt, taskPrompt } from '../agents/prompts';
 import { planSchema, reviewOutputSchema, systemPrompt, workOutputSchema } from '../agents/roles';
-import { runAgentTurn, type AgentTurnResult } from '../agents/runAgent';
+import { LoopDetectedError, runAgentTurn, type AgentTurnResult } from '../agents/runAgent';
 import { buildTools } from '../agents/tools';
 import { describeChange, EditSet, toWrite, type StagedFile } from '../edits/editSet';
 import { unifiedDiff } from '../edits/hunks';
@@ -22,7 +22,7 @@ import { checkPlan, validatePlanGraph } from '../plan/plan';
 import type { HostPorts } from '../ports';
 import { blockedForever, newlyReady, pickRunnable } from '../scheduler';
 import { detectTestCommand } from '../testing/detect';
-import { describeFailure, judgeTaskGate } from '../testing/gate';
+import { describeFailure, failureSignature, judgeTaskGate } from '../testing/gate';
 import { parseTestOutput } from '../testing/parse';
 import { renderPlan, renderReport } from './report';
 
@@ -79,6 +79,41 @@ export interface RunDriverOptions {
   scriptedLatencyMs?: number;
   /** The log as it was when a resumed run was loaded (empty for a new run). */
   priorEvents?: readonly EngineEvent[];
+  /** A triage decision to apply before driving on (the run was paused waiting for it). */
+  triage?: { taskId: string; action: TriageAction };
+}
+
+/** What the user can do with a task in dead-letter (and `edit`, also before a task runs). */
+export type TriageAction =
+  | { kind: 'retry'; model?: string }
+  | { kind: 'skip' }
+  | { kind: 'takeOver' }
+  | { kind: 'edit'; changes: TaskChanges };
+
+export class TriageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TriageError';
+  }
+}
+
+/** Throws TriageError when the action does not apply to the task as the log has it. */
+export function checkTriage(state: RunState, taskId: string, action: TriageAction): void {
+  const task = state.tasks[taskId];
+  if (!task) throw new TriageError(`Run ${state.id} has no task "${taskId}".`);
+  if (isTerminalRun(state.status)) throw new TriageError(`Run ${state.id} has ended (${state.status}); start a new goal instead.`);
+  if (action.kind === 'edit') {
+    if (!['pending', 'ready', 'dead_letter'].includes(task.status)) {
+      throw new TriageError(`Task ${taskId} is ${task.status}; a task can be edited before it runs or while it is in dead-letter.`);
+    }
+    return;
+  }
+  if (task.status !== 'dead_letter') {
+    throw new TriageError(`Task ${taskId} is ${task.status}; only a task in dead-letter can be retried, skipped or taken over.`);
+  }
+  if (action.kind === 'retry' && action.model && !state.config.models.some((model) => model.id === action.model)) {
+    throw new TriageError(`Model "${action.model}" is not configured for this run. Known: ${state.config.models.map((m) => m.id).join(', ')}.`);
+  }
 }
 
 export class RunDriver {
@@ -190,6 +225,7 @@ export class RunDriver {
   private async drive(): Promise<RunState> {
     try {
       const closed = this.closeStaleSteps();
+      if (this.options.triage) this.triage(this.options.triage.taskId, this.options.triage.action);
       if (this.options.priorEvents?.length) this.models.setScriptedConsumed(consumedTurns([...this.options.priorEvents, ...closed]));
       await this.resolveTestCommand();
       if (this.state.status === 'queued') this.setRun('planning');
@@ -202,7 +238,7 @@ export class RunDriver {
       if (this.state.status === 'running') {
         await this.runBaseline();
         await this.executeTasks();
-        await this.finishRun();
+        if (this.state.status === 'running') await this.finishRun();
       }
     } catch (error) {
       if (!this.abort.signal.aborted) {
@@ -300,9 +336,70 @@ export class RunDriver {
         if (IN_FLIGHT.has(this.state.tasks[id]!.status) && !this.active.has(id)) this.launch(id);
       }
       for (const task of pickRunnable(this.state, this.state.config.concurrency, this.active)) this.launch(task.id);
-      if (this.active.size === 0) return;
+      if (this.active.size === 0) {
+        const dead = this.state.taskOrder.filter((id) => this.state.tasks[id]!.status === 'dead_letter');
+        // Nothing else can move: the user decides what happens to the dead letters (retry, skip, edit, take over).
+        if (dead.length) this.setRun('paused', `needs triage: ${dead.map((id) => `${id} (${this.state.tasks[id]!.statusReason ?? 'failed'})`).join('; ')}`);
+        return;
+      }
       await this.nextWake();
     }
+  }
+
+  /**
+   * Decides what follows a failure: another attempt (the fixer), or dead-letter when attempts are
+   * used up, the agent looped, or the same failure keeps coming back. Returns true when the task rests.
+   */
+  private afterFailure(task: TaskState): boolean {
+    const signatures = task.failureSignatures;
+    const last = signatures.at(-1) ?? '';
+    const attemptsUsed = task.attempts - task.attemptBase;
+    let repeats = 0;
+    for (let i = signatures.length - 1; i >= 0 && signatures[i] === last && repeats < attemptsUsed; i--) repeats++;
+    const allowed = 1 + this.state.config.maxFixAttempts;
+    if (last.startsWith('loop:')) {
+      this.setTask(task.id, 'dead_letter', `stopped: ${task.statusReason ?? 'the agent looped'}`);
+      return true;
+    }
+    if (repeats >= this.state.config.loopThreshold) {
+      const detail = `the same failure ${repeats} times in a row: ${task.statusReason ?? last}`;
+      this.emit({ type: 'loop.detected', kind: 'same-failure', detail, count: repeats, taskId: task.id });
+      this.setTask(task.id, 'dead_letter', `stopped: ${detail}`);
+      return true;
+    }
+    if (attemptsUsed < allowed) {
+      this.setTask(task.id, 'running', `fix attempt ${attemptsUsed} of ${this.state.config.maxFixAttempts}`);
+      return false;
+    }
+    this.setTask(task.id, 'dead_letter', `${allowed} attempt${allowed === 1 ? '' : 's'} failed; last: ${task.statusReason ?? 'unknown'}`);
+    return true;
+  }
+
+  private fail(taskId: string, reason: string, signature: string): void {
+    this.emit({ type: 'task.status', taskId, status: 'failed', reason, signature });
+  }
+
+  /** A user decision about a task (from the tree, the panel or the CLI). Throws TriageError when it does not apply. */
+  triage(taskId: string, action: TriageAction): void {
+    checkTriage(this.state, taskId, action);
+    switch (action.kind) {
+      case 'retry':
+        if (action.model) {
+          this.emit({ type: 'task.updated', taskId, changes: { model: action.model } });
+        }
+        this.setTask(taskId, 'ready', `retried by the user${action.model ? ` with ${action.model}` : ''}`);
+        break;
+      case 'skip':
+        this.setTask(taskId, 'skipped', 'skipped by the user');
+        break;
+      case 'takeOver':
+        this.setTask(taskId, 'done', 'done by hand');
+        break;
+      case 'edit':
+        this.emit({ type: 'task.updated', taskId, changes: action.changes });
+        break;
+    }
+    this.wake();
   }
 
   private launch(taskId: string): void {
@@ -338,16 +435,9 @@ export class RunDriver {
         case 'reviewing':
           await this.reviewGate(task);
           break;
-        case 'failed': {
-          const allowed = 1 + this.state.config.maxFixAttempts;
-          if (task.attempts < allowed) {
-            this.setTask(taskId, 'running', `fix attempt ${task.attempts} of ${this.state.config.maxFixAttempts}`);
-          } else {
-            this.setTask(taskId, 'dead_letter', `${allowed} attempt${allowed === 1 ? '' : 's'} failed; last: ${task.statusReason ?? 'unknown'}`);
-            return;
-          }
+        case 'failed':
+          if (this.afterFailure(task)) return;
           break;
-        }
         default:
           return;
       }
@@ -363,9 +453,9 @@ export class RunDriver {
     const prompt = await taskPrompt(this.state, task, attempt, this.ports.workspace, this.touchedFiles(task.id));
     const edits = new EditSet(this.ports.workspace);
     const tools = buildTools({ workspace: this.ports.workspace, edits, runTests: () => this.runTestsQuietly() }, workOutputSchema);
-    const step = await this.agentStep({ role, stepId, taskId: task.id, attempt, prompt, tools });
+    const step = await this.agentStep({ role, stepId, taskId: task.id, attempt, prompt, tools, modelId: task.modelOverride });
     if (!step.ok) {
-      this.setTask(task.id, 'failed', step.message);
+      this.fail(task.id, step.message, step.signature);
       return;
     }
     const output = step.output as z.infer<typeof workOutputSchema>;
@@ -396,9 +486,11 @@ export class RunDriver {
     tools: ToolSet;
     /** Ends the turn early with its reason as the error (the planner's repair limit). */
     stopSignal?: AbortSignal;
-  }): Promise<{ ok: true; output: unknown } | { ok: false; message: string }> {
+    /** A model the user pinned for this task, instead of the role's chain. */
+    modelId?: string;
+  }): Promise<{ ok: true; output: unknown } | { ok: false; message: string; signature: string }> {
     const { role, stepId, taskId, attempt, prompt } = step;
-    const resolved = await this.models.forRole(role);
+    const resolved = step.modelId ? await this.models.byId(step.modelId) : await this.models.forRole(role);
     const system = systemPrompt(role);
     this.emit({ type: 'step.started', stepId, taskId, role, attempt, model: resolved.id });
     let result: AgentTurnResult;
@@ -414,6 +506,7 @@ export class RunDriver {
         prompt,
         tools: step.tools,
         maxSteps: this.state.config.maxAgentSteps,
+        loopThreshold: this.state.config.loopThreshold,
         signal: step.stopSignal ? AbortSignal.any([this.abort.signal, step.stopSignal]) : this.abort.signal,
         emit: (event) => void this.emit(event),
       });
@@ -421,7 +514,8 @@ export class RunDriver {
       if (this.abort.signal.aborted) throw error;
       const message = error instanceof Error ? error.message : String(error);
       this.emit({ type: 'step.finished', stepId, taskId, role, ok: false, summary: message });
-      return { ok: false, message };
+      const signature = error instanceof LoopDetectedError ? `loop:${error.detail}` : `error:${message.split('\n')[0]}`;
+      return { ok: false, message, signature };
     }
     const record = { stepId, role, taskId, attempt, model: resolved.id, system, prompt, result };
     await this.writeArtifact(join('steps', `${stepId.replace(':', '.')}.json`), JSON.stringify(record, null, 2), taskId);
@@ -442,7 +536,7 @@ export class RunDriver {
   private async reviewAndApply(task: TaskState): Promise<void> {
     const proposal = Object.values(this.state.proposals).filter((entry) => entry.taskId === task.id && entry.status !== 'applied').at(-1);
     if (!proposal) {
-      this.setTask(task.id, 'failed', 'the proposal to review is missing from the log');
+      this.fail(task.id, 'the proposal to review is missing from the log', 'error:missing proposal');
       return;
     }
     const artifact = await this.loadProposal(proposal.id);
@@ -471,7 +565,7 @@ export class RunDriver {
     }
     if (accepted.length === 0) {
       const reason = this.state.proposals[proposal.id]?.reason;
-      this.setTask(task.id, 'failed', `the user rejected the edit${reason ? `: ${reason}` : ''}`);
+      this.fail(task.id, `the user rejected the edit${reason ? `: ${reason}` : ''}`, `rejected:${reason ?? ''}`);
       return;
     }
     const writes = artifact.files.filter((file) => accepted.includes(file.path)).map(toWrite);
@@ -490,7 +584,7 @@ export class RunDriver {
     }
     if (conflicts.length) {
       const detail = conflicts.map((outcome) => (outcome.status === 'conflict' ? `${outcome.path} (${outcome.detail})` : outcome.path)).join(', ');
-      this.setTask(task.id, 'failed', `the file changed since the proposal, so it was not overwritten: ${detail}`);
+      this.fail(task.id, `the file changed since the proposal, so it was not overwritten: ${detail}`, `conflict:${detail}`);
       return;
     }
     this.setTask(task.id, 'testing');
@@ -505,7 +599,7 @@ export class RunDriver {
     const report = await this.runTests('task', task.id);
     const verdict = judgeTaskGate(report, this.state.baselineTest);
     if (verdict.pass) this.setTask(task.id, next, `tests: ${verdict.reason}`);
-    else this.setTask(task.id, 'failed', `tests: ${verdict.reason}`);
+    else this.fail(task.id, `tests: ${verdict.reason}`, `tests:${failureSignature(report)}`);
   }
 
   private async reviewGate(task: TaskState): Promise<void> {
@@ -514,14 +608,14 @@ export class RunDriver {
     const tools = buildTools({ workspace: this.ports.workspace }, reviewOutputSchema);
     const step = await this.agentStep({ role: 'reviewer', stepId, taskId: task.id, attempt: task.attempts, prompt, tools });
     if (!step.ok) {
-      this.setTask(task.id, 'failed', `review could not run: ${step.message}`);
+      this.fail(task.id, `review could not run: ${step.message}`, step.signature);
       return;
     }
     const verdict = step.output as z.infer<typeof reviewOutputSchema>;
     this.emit({ type: 'review.finished', taskId: task.id, verdict });
     this.emit({ type: 'step.finished', stepId, taskId: task.id, role: 'reviewer', ok: true, summary: verdict.summary });
     if (verdict.approved) this.setTask(task.id, 'done', `review: ${verdict.summary}`);
-    else this.setTask(task.id, 'failed', `review asked for changes: ${verdict.issues.join('; ') || verdict.summary}`);
+    else this.fail(task.id, `review asked for changes: ${verdict.issues.join('; ') || verdict.summary}`, `review:${verdict.issues.join('; ')}`);
   }
 
   /** Unified diff of what the task's accepted proposals changed. */

@@ -29,3 +29,9 @@ export function describeFailure(report: TestReport): string {
   if (names.length) return `${report.failed} failing: ${names.join(', ')}${more}`;
   return report.problem ?? `tests failed (exit code ${report.exitCode})`;
 }
+
+/** Identifies a test failure across attempts: the failing test names, or the problem when none are known. */
+export function failureSignature(report: TestReport): string {
+  const names = report.failures.map((failure) => failure.name).sort();
+  return names.length ? names.join('|') : (report.problem ?? `exit ${report.exitCode}`);
+}
