@@ -4,12 +4,14 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/config';
 import { Engine, UnknownRunError } from '../core/engine';
+import { ReplayError } from '../core/run/replay';
 import { TriageError, type TriageAction } from '../core/run/runDriver';
 import { ModelConfigError } from '../core/models/registry';
 import { TranscriptError } from '../core/models/scripted';
 import { defaultRunsDir } from '../core/runsDir';
 import { formatEvent, formatRunDetail, formatRunList } from './format';
 import { buildCliConfig, UsageError } from './options';
+import { runTestCommand } from './testCommand';
 import { createCliPorts } from './ports';
 
 const HELP = `software-maker — an agent team for your workspace, headless.
@@ -20,8 +22,10 @@ Usage:
   software-maker retry <run-id> <task-id> [--model ID] --workspace DIR [--yes]   retry a dead-lettered task
   software-maker skip <run-id> <task-id> --workspace DIR [--yes]                 skip it (and what depends on it)
   software-maker done <run-id> <task-id> --workspace DIR [--yes]                 mark it done after fixing it by hand
+  software-maker replay <run-id> <step-id> [--model ID] --workspace DIR          run one step again from its record
   software-maker status [<run-id>] [--workspace DIR] [--json]
   software-maker logs <run-id> [--workspace DIR] [--json]
+  software-maker test [--workspace DIR] [--json] [--near PATH]... [--test-command CMD]
 
 Models (--model, repeatable per role with ROLE=SPEC):
   scripted:PATH                 replay a recorded transcript (tests, demos)
@@ -40,7 +44,8 @@ Options:
   --no-review-gate      skip the reviewer after tests pass
   --api-key-env NAME    environment variable with the API key of an openai-compatible model
   --runs-dir DIR        where runs are stored (default: DIR/.software-maker/runs)
-  --json                machine-readable output (status, logs)
+  --json                machine-readable output (status, logs, test)
+  --near PATH           test: run the tests of the package nearest to PATH (repeatable; monorepos)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -59,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
       'api-key-env': { type: 'string' },
       'runs-dir': { type: 'string' },
       json: { type: 'boolean' },
+      near: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -147,6 +153,16 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'replay': {
+      const [runId, stepId] = rest;
+      if (!runId || !stepId) throw new UsageError('Which step? software-maker replay <run-id> <step-id> [--model ID] (step ids like t1:implement@v1 are in software-maker logs).');
+      const result = await engine.replayStep(runId, stepId, { model: values.model?.[0] });
+      process.stdout.write(`${stepId} replayed as ${result.replayId} with ${result.record.model}: ${result.ok ? 'ok' : 'failed'} — ${result.summary}\n`);
+      process.stdout.write(`Record: ${resolve(runsDir, runId, result.artifact)}\n`);
+      for (const edit of result.record.edits ?? []) process.stdout.write(`\nProposed (not applied):\n${edit.diff}\n`);
+      if (result.record.diffFromOriginal) process.stdout.write(`\nOutput compared with ${stepId}:\n${result.record.diffFromOriginal}\n`);
+      return result.ok ? 0 : 1;
+    }
     case 'logs': {
       const runId = rest[0];
       if (!runId) throw new UsageError('Which run? software-maker logs <run-id> (see software-maker status).');
@@ -158,8 +174,11 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'test':
+      // Exit 0 when the tests pass, 1 when they fail; a usage error (nothing detected) exits 2.
+      return runTestCommand({ workspace, json: values.json ?? false, near: [...(values.near ?? []), ...rest], testCommand: values['test-command'] });
     default:
-      throw new UsageError(`Unknown command "${command}". Commands: run, resume, status, logs (software-maker --help).`);
+      throw new UsageError(`Unknown command "${command}". Commands: run, resume, status, logs, test (software-maker --help).`);
   }
 }
 
@@ -168,7 +187,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const known = error instanceof UsageError || error instanceof ConfigError || error instanceof UnknownRunError || error instanceof TranscriptError || error instanceof ModelConfigError || error instanceof TriageError;
+    const known = error instanceof UsageError || error instanceof ConfigError || error instanceof UnknownRunError || error instanceof TranscriptError || error instanceof ModelConfigError || error instanceof TriageError || error instanceof ReplayError;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`software-maker: ${message}\n`);
     if (!known && error instanceof Error && process.env.SOFTWARE_MAKER_DEBUG) process.stderr.write(`${error.stack}\n`);

@@ -1,7 +1,7 @@
 // The engine: creates, resumes and lists runs; each run is driven by a RunDriver over its own log.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EngineEvent } from '../shared/events';
+import type { EngineEvent, NewEvent } from '../shared/events';
 import { isTerminalRun } from '../shared/lifecycle';
 import type { RunConfig } from '../shared/model';
 import { applyEvent, foldEvents, summarizeRun, type RunState, type RunSummary } from '../shared/runState';
@@ -10,7 +10,8 @@ import type { EngineApi, EventListener, RunHandle } from './engineApi';
 import { EventLog, readLog, RunLock } from './log/eventLog';
 import type { HostPorts } from './ports';
 import { preflightModels } from './models/registry';
-import { checkTriage, RunDriver, type TriageAction } from './run/runDriver';
+import { replayStep, writeRunFile, type ReplayResult } from './run/replay';
+import { checkTriage, replayModels, RunDriver, type TriageAction } from './run/runDriver';
 import { ensureRunsDir, listRunIds, newRunId } from './runsDir';
 
 export interface EngineOptions {
@@ -130,6 +131,60 @@ export class Engine implements EngineApi {
     } catch (error) {
       await lock.release();
       throw error;
+    }
+  }
+
+  async replayStep(runId: string, stepId: string, options: { model?: string } = {}): Promise<ReplayResult> {
+    const driver = this.drivers.get(runId);
+    if (driver) return driver.replay(stepId, options.model);
+    return this.withRunLog(runId, async ({ runDir, state, events, emit }) => {
+      const controller = new AbortController();
+      return replayStep({
+        runDir,
+        state,
+        stepId,
+        modelId: options.model,
+        workspace: this.options.ports.workspace,
+        models: replayModels(state, events, stepId, this.options.ports, this.options.scriptedLatencyMs),
+        signal: controller.signal,
+        emit,
+        writeArtifact: async (name, content, taskId) => {
+          await writeRunFile(runDir, name, content);
+          emit({ type: 'artifact.written', name, taskId });
+        },
+      });
+    });
+  }
+
+  /** Appends to the log of a run no driver holds (replays, notes), under the run's lock. */
+  private async withRunLog<T>(
+    runId: string,
+    work: (session: { runDir: string; state: RunState; events: readonly EngineEvent[]; emit: (event: NewEvent) => void }) => Promise<T>,
+  ): Promise<T> {
+    if (!RUN_ID.test(runId)) throw new UnknownRunError(runId);
+    const runDir = this.runDir(runId);
+    const lock = await RunLock.acquire(runDir);
+    try {
+      const loaded = await readLog(runDir);
+      const state = foldEvents(loaded.events);
+      if (!state) throw new UnknownRunError(runId);
+      const log = EventLog.openForAppend(runDir, runId, loaded, this.options.ports.clock);
+      try {
+        return await work({
+          runDir,
+          state,
+          events: loaded.events,
+          emit: (event) => {
+            const logged = log.append(event);
+            applyEvent(state, logged);
+            this.publish(runId, logged);
+          },
+        });
+      } finally {
+        await log.close();
+      }
+    } finally {
+      await lock.release();
     }
   }
 

@@ -2,6 +2,7 @@
 import type { EngineEvent } from '../shared/events';
 import type { RunConfig } from '../shared/model';
 import type { RunState, RunSummary } from '../shared/runState';
+import type { ReplayResult } from './run/replay';
 import type { TriageAction } from './run/runDriver';
 
 export type EventListener = (runId: string, event: EngineEvent) => void;
@@ -32,6 +33,11 @@ export interface EngineApi {
    * or edit. A run paused for triage is resumed with the decision applied first.
    */
   triageTask(runId: string, taskId: string, action: TriageAction): Promise<RunHandle>;
+  /**
+   * Runs one recorded step again from its inputs (optionally with another model) and stores the
+   * result as the stage's next version beside the previous ones, with a diff. Never edits the workspace.
+   */
+  replayStep(runId: string, stepId: string, options?: { model?: string }): Promise<ReplayResult>;
   /** Runs this engine is driving right now. */
   activeRunIds(): string[];
   /** Cancels nothing; stops driving runs (they resume later from their logs) and releases locks. */

@@ -51,6 +51,11 @@ describe('software-maker CLI', function () {
     const detail = await runCli(['status', runId, '--workspace', ws, '--json']);
     assert.equal(JSON.parse(detail.stdout).tasks.t3.status, 'done');
 
+    const replay = await runCli(['replay', runId, 't3:docs@v1', '--workspace', ws]);
+    assert.equal(replay.code, 0, replay.stderr);
+    assert.match(replay.stdout, /t3:docs@v1 replayed as t3:docs@v2 with scripted: ok/);
+    assert.match(replay.stdout, /Proposed \(not applied\):\n--- a\/README.md/);
+
     const logs = await runCli(['logs', runId, '--workspace', ws]);
     assert.equal(logs.code, 0, logs.stderr);
     assert.match(logs.stdout, /t1:implement@v1 started \(implementer, scripted\)/);

@@ -1,7 +1,7 @@
 // Drives one run from its current state to the next resting point: planning, the task DAG, the test
 // gates and the final report. Every decision is an event appended to the log first; the driver's
 // state is only the fold of those events, so a driver built from a log continues where it stopped.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ToolSet } from 'ai';
 import type { z } from 'zod';
@@ -15,7 +15,7 @@ import { LoopDetectedError, runAgentTurn, type AgentTurnResult } from '../agents
 import { buildTools } from '../agents/tools';
 import { describeChange, EditSet, toWrite, type StagedFile } from '../edits/editSet';
 import { unifiedDiff } from '../edits/hunks';
-import type { EventLog, RunLock } from '../log/eventLog';
+import { readLog, type EventLog, type RunLock } from '../log/eventLog';
 import { RunModels } from '../models/registry';
 import { keyOf } from '../models/scripted';
 import { checkPlan, validatePlanGraph } from '../plan/plan';
@@ -25,6 +25,7 @@ import { detectTestCommand } from '../testing/detect';
 import { describeFailure, failureSignature, judgeTaskGate } from '../testing/gate';
 import { parseTestOutput } from '../testing/parse';
 import { renderPlan, renderReport } from './report';
+import { replayStep, scriptedOffsetBefore, stepRecordName, writeRunFile, type ReplayResult, type StepRecord } from './replay';
 
 /** Aborts a run because the user cancelled it. */
 export class RunCancelledError extends Error {
@@ -517,8 +518,8 @@ export class RunDriver {
       const signature = error instanceof LoopDetectedError ? `loop:${error.detail}` : `error:${message.split('\n')[0]}`;
       return { ok: false, message, signature };
     }
-    const record = { stepId, role, taskId, attempt, model: resolved.id, system, prompt, result };
-    await this.writeArtifact(join('steps', `${stepId.replace(':', '.')}.json`), JSON.stringify(record, null, 2), taskId);
+    const record: StepRecord = { stepId, role, taskId, attempt, model: resolved.id, system, prompt, result };
+    await this.writeArtifact(stepRecordName(stepId), JSON.stringify(record, null, 2), taskId);
     return { ok: true, output: result.output };
   }
 
@@ -681,10 +682,24 @@ export class RunDriver {
   // ---- artifacts ---------------------------------------------------------------------------
 
   private async writeArtifact(name: string, content: string, taskId?: string): Promise<void> {
-    const path = join(this.options.runDir, name);
-    await mkdir(join(path, '..'), { recursive: true });
-    await writeFile(path, content);
+    await writeRunFile(this.options.runDir, name, content);
     this.emit({ type: 'artifact.written', name, taskId });
+  }
+
+  /** Replays a step of this run while the run is being driven (the driver owns the log). */
+  async replay(stepId: string, modelId: string | undefined): Promise<ReplayResult> {
+    const { events } = await readLog(this.options.runDir);
+    return replayStep({
+      runDir: this.options.runDir,
+      state: this.state,
+      stepId,
+      modelId,
+      workspace: this.ports.workspace,
+      models: replayModels(this.state, events, stepId, this.ports, this.options.scriptedLatencyMs),
+      signal: this.abort.signal,
+      emit: (event) => void this.emit(event),
+      writeArtifact: (name, content, taskId) => this.writeArtifact(name, content, taskId),
+    });
   }
 
   private async writeReport(): Promise<void> {
@@ -705,4 +720,14 @@ export function consumedTurns(events: readonly EngineEvent[]): Map<string, numbe
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;
+}
+
+/** Models for a replay: fresh instances, with a scripted transcript starting where the original step started. */
+export function replayModels(state: RunState, events: readonly EngineEvent[], stepId: string, ports: HostPorts, scriptedLatencyMs?: number): RunModels {
+  const models = new RunModels(state.config, { workspaceRoot: ports.workspace.root, secret: (name) => ports.secret(name), scriptedLatencyMs });
+  const started = events.find((event) => event.type === 'step.started' && event.stepId === stepId);
+  if (started?.type === 'step.started') {
+    models.setScriptedConsumed(new Map([[keyOf(started.role, started.taskId), scriptedOffsetBefore(events, stepId)]]));
+  }
+  return models;
 }
