@@ -60,24 +60,77 @@ export interface Plan {
 /** Model assignment of one role: an ordered chain of model ids (the first is used; the router falls over). */
 export type RoleModels = Partial<Record<Role, string[]>>;
 
+/** Prices of one model in USD per million tokens; cached input is a prompt-cache read. */
+export interface ModelPrice {
+  inputPerMTok: number;
+  outputPerMTok: number;
+  /** Price of input tokens read from the provider's prompt cache; the input price when absent. */
+  cachedInputPerMTok?: number;
+}
+
+/** OpenAI-compatible endpoints with a known default base URL and key name. */
+export const OPENAI_COMPATIBLE_PRESETS = ['ollama', 'lmstudio', 'vllm', 'llamacpp', 'deepseek', 'groq', 'openrouter'] as const;
+export type OpenAICompatiblePreset = (typeof OPENAI_COMPATIBLE_PRESETS)[number];
+
+/** Settings every model spec may carry. */
+export interface ModelSpecCommon {
+  id: string;
+  /** Tokens the model accepts in one prompt. */
+  contextWindow?: number;
+  /** Cap on output tokens per call; also the worst case the budget check assumes. */
+  maxOutputTokens?: number;
+  /** Overrides the built-in price table (core/models/prices.ts). */
+  prices?: ModelPrice;
+}
+
+export interface ScriptedModelSpec extends ModelSpecCommon {
+  provider: 'scripted';
+  /** Path of the transcript file, absolute or relative to the workspace. */
+  transcript: string;
+}
+
+export interface OpenAIModelSpec extends ModelSpecCommon {
+  provider: 'openai';
+  /** Model name sent to the API, e.g. "gpt-5.4-mini". */
+  model: string;
+  /** Secret / environment variable holding the key; OPENAI_API_KEY when absent. */
+  apiKeyName?: string;
+  baseURL?: string;
+  /** Which OpenAI endpoint to call; the Responses API when absent. */
+  api?: 'responses' | 'chat';
+}
+
+export interface AnthropicModelSpec extends ModelSpecCommon {
+  provider: 'anthropic';
+  /** Model name sent to the API, e.g. "claude-sonnet-4-5". */
+  model: string;
+  /** Secret / environment variable holding the key; ANTHROPIC_API_KEY when absent. */
+  apiKeyName?: string;
+  baseURL?: string;
+}
+
+export interface OpenAICompatibleModelSpec extends ModelSpecCommon {
+  provider: 'openai-compatible';
+  /** Model name sent to the endpoint, e.g. "qwen2.5-coder:7b". */
+  model: string;
+  /** Required unless a preset supplies it. */
+  baseURL?: string;
+  /** Name of the environment variable (CLI) or secret (VS Code) that holds the key; none for local servers. */
+  apiKeyName?: string;
+  /** Supplies the default base URL and key name of a well-known endpoint. */
+  preset?: OpenAICompatiblePreset;
+}
+
+/** A chat model the VS Code host already has (vscode.lm); only the extension can create it. */
+export interface VscodeLmModelSpec extends ModelSpecCommon {
+  provider: 'vscode-lm';
+  vendor?: string;
+  family?: string;
+  model?: string;
+}
+
 /** How one model id is reached. */
-export type ModelSpec =
-  | {
-      id: string;
-      provider: 'scripted';
-      /** Path of the transcript file, absolute or relative to the workspace. */
-      transcript: string;
-    }
-  | {
-      id: string;
-      provider: 'openai-compatible';
-      /** Model name sent to the endpoint, e.g. "qwen2.5-coder:7b". */
-      model: string;
-      baseURL: string;
-      /** Name of the environment variable (CLI) or secret (VS Code) that holds the key; none for local servers. */
-      apiKeyName?: string;
-      contextWindow?: number;
-    };
+export type ModelSpec = ScriptedModelSpec | OpenAIModelSpec | AnthropicModelSpec | OpenAICompatibleModelSpec | VscodeLmModelSpec;
 
 /** Immutable snapshot of everything a run was started with. */
 export interface RunConfig {
@@ -131,12 +184,17 @@ export interface Budgets {
 
 /** One file of an edit set as the reviewer sees it. */
 export interface FileChange {
-  /** Workspace-relative, forward slashes. */
+  /** Workspace-relative, forward slashes. For a rename, the new path. */
   path: string;
-  kind: 'create' | 'modify';
-  /** sha256 of the text the change was computed against ("" hash for a new file). */
+  kind: 'create' | 'modify' | 'delete' | 'rename';
+  /** For a rename: the path the file is moved from. */
+  from?: string;
+  /**
+   * sha256 of the text the change was computed against: "" hash for a new file, the deleted text for
+   * a delete, the source's text for a rename.
+   */
   baseHash: string;
-  /** sha256 of the proposed text. */
+  /** sha256 of the proposed text ("" hash for a delete). */
   newHash: string;
   /** Lines added and removed, for summaries. */
   added: number;
@@ -161,6 +219,10 @@ export interface TestReport {
   problem?: string;
   /** Last part of the output, ANSI stripped, for humans and the fixer. */
   outputTail: string;
+  /** The test framework that produced the report (jest, vitest, mocha, node-test, tap, pytest, go, cargo), when known. */
+  framework?: string;
+  /** Where the counts came from: the framework's machine-readable report file, or the scraped output. */
+  source?: 'report' | 'output';
 }
 
 export interface TestFailure {

@@ -91,7 +91,7 @@ describe('OpenAI-compatible provider path', function () {
       assert.ok(requests.every((request) => request.path === '/v1/chat/completions'));
       assert.ok(requests.every((request) => request.authorization === `Bearer ${key}`));
       assert.equal(requests[0]!.body.model, 'local-coder');
-      assert.deepEqual(requests[1]!.body.tools!.map((tool) => tool.function.name).sort(), ['finish', 'list_files', 'propose_edit', 'read_file', 'run_tests', 'search_text']);
+      assert.deepEqual(requests[1]!.body.tools!.map((tool) => tool.function.name).sort(), ['delete_file', 'finish', 'list_files', 'propose_edit', 'read_file', 'rename_file', 'run_tests', 'search_text']);
       // The second implementer call carries the tool result of the first: the loop really went round.
       assert.ok(JSON.stringify(requests[2]!.body.messages).includes('Staged change to src/calc.js'));
 

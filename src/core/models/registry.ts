@@ -1,52 +1,29 @@
 // Turns the run's model specs into ai SDK models. One instance per model id and run, so a scripted
-// transcript is consumed in order across all of the run's calls.
-import { isAbsolute, resolve } from 'node:path';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import type { LanguageModel } from 'ai';
-import type { ModelSpec, Role, RunConfig } from '../../shared/model';
-import { loadTranscript, ScriptedModel } from './scripted';
+// transcript is consumed in order across all of the run's calls. The per-provider creation lives
+// in providers.ts.
+import type { LanguageModelV4 } from '@ai-sdk/provider';
+import type { ModelPrice, ModelSpec, Role, RunConfig } from '../../shared/model';
+import { priceFor } from './prices';
+import { breakerKeyOf, createLanguageModel, ModelConfigError, type ProviderContext } from './providers';
+
+export { ModelConfigError } from './providers';
 
 export interface ResolvedModel {
   id: string;
   provider: string;
-  model: LanguageModel;
+  model: LanguageModelV4;
+  spec: ModelSpec;
+  /** Undefined when the model's cost is unknown (a hosted model the price table does not list). */
+  price: ModelPrice | undefined;
+  /** Models that share an endpoint share a circuit breaker. */
+  breakerKey: string;
 }
 
-export interface ModelContext {
-  workspaceRoot: string;
-  secret(name: string): Promise<string | undefined>;
-  /** Simulated latency for scripted models (benchmark). */
-  scriptedLatencyMs?: number;
-  /** Scripted turns already used before a resume, by role/task key. */
-  scriptedConsumed?: ReadonlyMap<string, number>;
-}
-
-export class ModelConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ModelConfigError';
-  }
-}
+export type ModelContext = ProviderContext;
 
 export async function createModel(spec: ModelSpec, context: ModelContext): Promise<ResolvedModel> {
-  switch (spec.provider) {
-    case 'scripted': {
-      const path = isAbsolute(spec.transcript) ? spec.transcript : resolve(context.workspaceRoot, spec.transcript);
-      const transcript = await loadTranscript(path);
-      return { id: spec.id, provider: 'scripted', model: new ScriptedModel(spec.id, transcript, { latencyMs: context.scriptedLatencyMs, consumed: context.scriptedConsumed }) };
-    }
-    case 'openai-compatible': {
-      let apiKey: string | undefined;
-      if (spec.apiKeyName) {
-        apiKey = await context.secret(spec.apiKeyName);
-        if (!apiKey) {
-          throw new ModelConfigError(`Model "${spec.id}" needs the API key "${spec.apiKeyName}", which is not set. In VS Code run "Software Maker: Set API Key"; in the CLI export ${spec.apiKeyName}.`);
-        }
-      }
-      const provider = createOpenAICompatible({ name: spec.id, baseURL: spec.baseURL, apiKey, includeUsage: true });
-      return { id: spec.id, provider: 'openai-compatible', model: provider.chatModel(spec.model) };
-    }
-  }
+  const { model, provider } = await createLanguageModel(spec, context);
+  return { id: spec.id, provider, model, spec, price: priceFor(spec), breakerKey: breakerKeyOf(spec) };
 }
 
 /** Lazily creates each configured model once for a run and hands out the first of a role's chain. */
@@ -68,6 +45,13 @@ export class RunModels {
     const id = chain?.[0];
     if (!id) throw new ModelConfigError(`No model is configured for the ${role} role.`);
     return this.byId(id);
+  }
+
+  /** Every model of a role's chain, in fallback order. */
+  chainFor(role: Role): Promise<ResolvedModel[]> {
+    const chain = this.config.roles[role];
+    if (!chain?.length) return Promise.reject(new ModelConfigError(`No model is configured for the ${role} role.`));
+    return Promise.all(chain.map((id) => this.byId(id)));
   }
 
   byId(id: string): Promise<ResolvedModel> {
