@@ -67,7 +67,7 @@ export const modelSpecSchema = z.discriminatedUnion('provider', [
 // Budgets (owned by the run driver's budget gate; keep next to runConfigSchema).
 const capSchema = z.object({ usd: z.number().positive().optional(), tokens: z.number().int().positive().optional() }).strict();
 
-const budgetsSchema = z
+export const budgetsSchema = z
   .object({
     run: capSchema.optional(),
     task: capSchema.optional(),

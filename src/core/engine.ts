@@ -3,13 +3,14 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineEvent, NewEvent } from '../shared/events';
 import { isTerminalRun } from '../shared/lifecycle';
-import type { RunConfig } from '../shared/model';
+import type { Budgets, RunConfig } from '../shared/model';
 import { applyEvent, foldEvents, summarizeRun, type RunState, type RunSummary } from '../shared/runState';
-import { runConfigSchema } from './config';
+import { budgetsSchema, runConfigSchema } from './config';
 import type { EngineApi, EventListener, RunHandle } from './engineApi';
 import { EventLog, readLog, RunLock } from './log/eventLog';
 import type { HostPorts } from './ports';
 import { preflightModels } from './models/registry';
+import { CircuitBreakers, type CircuitBreakerOptions } from './models/router';
 import { replayStep, writeRunFile, type ReplayResult } from './run/replay';
 import { checkTriage, replayModels, RunDriver, type TriageAction } from './run/runDriver';
 import { ensureRunsDir, listRunIds, newRunId } from './runsDir';
@@ -21,6 +22,8 @@ export interface EngineOptions {
   scriptedLatencyMs?: number;
   /** Where problems with individual run folders are reported (a corrupt log must not hide the others). */
   warn?: (message: string) => void;
+  /** Breaker thresholds and clock (tests). */
+  breakerOptions?: Omit<CircuitBreakerOptions, 'onChange'>;
 }
 
 export class UnknownRunError extends Error {
@@ -35,8 +38,17 @@ const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$/;
 export class Engine implements EngineApi {
   private readonly listeners = new Set<EventListener>();
   private readonly drivers = new Map<string, RunDriver>();
+  /** One breaker per endpoint for all runs: a provider that is down is down for every run. */
+  private readonly breakers: CircuitBreakers;
 
-  constructor(private readonly options: EngineOptions) {}
+  constructor(private readonly options: EngineOptions) {
+    this.breakers = new CircuitBreakers({
+      ...options.breakerOptions,
+      onChange: (change) => {
+        for (const driver of this.drivers.values()) driver.noteBreaker(change);
+      },
+    });
+  }
 
   onEvent(listener: EventListener): () => void {
     this.listeners.add(listener);
@@ -134,6 +146,20 @@ export class Engine implements EngineApi {
     }
   }
 
+  async setBudgets(runId: string, budgets: Budgets): Promise<void> {
+    const checked = budgetsSchema.safeParse(budgets);
+    if (!checked.success) throw new Error(`Invalid budgets: ${checked.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    const driver = this.drivers.get(runId);
+    if (driver) {
+      driver.setBudgets(checked.data as Budgets);
+      return;
+    }
+    await this.withRunLog(runId, async ({ state, emit }) => {
+      if (isTerminalRun(state.status)) throw new Error(`Run ${runId} has ended (${state.status}); its budgets can no longer change.`);
+      emit({ type: 'run.budgetsChanged', budgets: checked.data as Budgets });
+    });
+  }
+
   async replayStep(runId: string, stepId: string, options: { model?: string } = {}): Promise<ReplayResult> {
     const driver = this.drivers.get(runId);
     if (driver) return driver.replay(stepId, options.model);
@@ -146,6 +172,7 @@ export class Engine implements EngineApi {
         modelId: options.model,
         workspace: this.options.ports.workspace,
         models: replayModels(state, events, stepId, this.options.ports, this.options.scriptedLatencyMs),
+        breakers: this.breakers,
         signal: controller.signal,
         emit,
         writeArtifact: async (name, content, taskId) => {
@@ -231,6 +258,7 @@ export class Engine implements EngineApi {
       scriptedLatencyMs: this.options.scriptedLatencyMs,
       priorEvents,
       triage,
+      breakers: this.breakers,
     });
     this.drivers.set(state.id, driver);
     void driver.start().finally(() => {

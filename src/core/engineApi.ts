@@ -1,6 +1,6 @@
 // The engine's public surface, as the hosts use it. Implemented by Engine in engine.ts.
 import type { EngineEvent } from '../shared/events';
-import type { RunConfig } from '../shared/model';
+import type { Budgets, RunConfig } from '../shared/model';
 import type { RunState, RunSummary } from '../shared/runState';
 import type { ReplayResult } from './run/replay';
 import type { TriageAction } from './run/runDriver';
@@ -38,6 +38,8 @@ export interface EngineApi {
    * result as the stage's next version beside the previous ones, with a diff. Never edits the workspace.
    */
   replayStep(runId: string, stepId: string, options?: { model?: string }): Promise<ReplayResult>;
+  /** Changes a run's caps (the only part of its config that may change); resume a budget-paused run after raising them. */
+  setBudgets(runId: string, budgets: Budgets): Promise<void>;
   /** Runs this engine is driving right now. */
   activeRunIds(): string[];
   /** Cancels nothing; stops driving runs (they resume later from their logs) and releases locks. */

@@ -22,8 +22,15 @@ export interface SearchHit {
   text: string;
 }
 
-/** One file of an accepted edit set, ready to write. */
-export interface FileWrite {
+/**
+ * One file of an accepted edit set, ready to write. `path` is where the file ends up; every kind
+ * carries the hash of the text the proposal was made against, so the writer can refuse when the
+ * file moved on.
+ */
+export type FileWrite = ContentWrite | DeleteWrite | RenameWrite;
+
+/** Creates a file (baseHash is the hash of '') or replaces the text of an existing one. */
+export interface ContentWrite {
   path: string;
   kind: 'create' | 'modify';
   /** Hash of the text the proposal was made against; the writer refuses if the file moved on. */
@@ -32,11 +39,33 @@ export interface FileWrite {
   newHash: string;
 }
 
+/** Deletes `path`. */
+export interface DeleteWrite {
+  path: string;
+  kind: 'delete';
+  /** Hash of the text being deleted: a file the user changed since is not deleted. */
+  baseHash: string;
+  newText: '';
+  /** The hash of ''. */
+  newHash: string;
+}
+
+/** Moves `from` to `path`, whose text becomes newText (the same as the source's, or changed). */
+export interface RenameWrite {
+  path: string;
+  kind: 'rename';
+  from: string;
+  /** Hash of the source's text; the writer refuses if the source moved on or `path` exists. */
+  baseHash: string;
+  newText: string;
+  newHash: string;
+}
+
 export type WriteOutcome =
   | { path: string; status: 'written' }
-  /** The file already holds newText (e.g. applied before a crash, not yet logged). */
+  /** The file already holds newText (e.g. applied before a crash, not yet logged); for a delete: the file is gone; for a rename: the source is gone and `path` holds newText. */
   | { path: string; status: 'already-applied' }
-  /** The user changed the file since the proposal; nothing was written. */
+  /** The user changed the file since the proposal (or, for a rename, the target exists); nothing was written. */
   | { path: string; status: 'conflict'; detail: string };
 
 /** Writes accepted edits. VS Code: one WorkspaceEdit per set, then save; CLI: fs writes. */
@@ -50,7 +79,8 @@ export interface ReviewRequest {
   taskId: string;
   taskTitle: string;
   proposalId: string;
-  files: { path: string; kind: 'create' | 'modify'; before: string; after: string }[];
+  /** `before` is '' for a new file, `after` is '' for a deleted one; a rename shows its source in `from`. */
+  files: { path: string; kind: FileWrite['kind']; from?: string; before: string; after: string }[];
 }
 
 export interface ReviewDecision {

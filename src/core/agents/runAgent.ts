@@ -5,6 +5,7 @@ import { generateText, stepCountIs, type LanguageModel, type StopCondition, type
 import type { NewEvent } from '../../shared/events';
 import type { Role } from '../../shared/model';
 import { redactText } from '../log/redact';
+import { BudgetExceededError } from '../budget';
 import { CALL_TAG_KEY } from '../models/scripted';
 
 export interface AgentTurnRequest {
@@ -12,8 +13,6 @@ export interface AgentTurnRequest {
   taskId?: string;
   stepId: string;
   model: LanguageModel;
-  modelId: string;
-  provider: string;
   system: string;
   prompt: string;
   tools: ToolSet;
@@ -84,9 +83,6 @@ export async function runAgentTurn(request: AgentTurnRequest): Promise<AgentTurn
   const seenCalls = new Map<string, number>();
   const loopAbort = new AbortController();
   let modelCalls = 0;
-  let callStarted = Date.now();
-  const logCall = (outcome: 'ok' | 'error', tokens: { inputTokens: number; outputTokens: number; cachedInputTokens: number }, error?: string): void =>
-    emit({ type: 'llm.call', stepId, taskId, role, model: request.modelId, provider: request.provider, ...tokens, usd: 0, latencyMs: Date.now() - callStarted, outcome, error });
   try {
     const result = await generateText({
       model: request.model,
@@ -97,16 +93,9 @@ export async function runAgentTurn(request: AgentTurnRequest): Promise<AgentTurn
       abortSignal: AbortSignal.any([request.signal, loopAbort.signal]),
       maxRetries: 0,
       providerOptions: { [CALL_TAG_KEY]: { role, ...(taskId ? { taskId } : {}) } },
-      onLanguageModelCallStart: () => {
-        callStarted = Date.now();
-      },
-      onLanguageModelCallEnd: (event) => {
+      // Each model call is logged by the router (it knows which model of the chain answered).
+      onLanguageModelCallEnd: () => {
         modelCalls++;
-        logCall('ok', {
-          inputTokens: event.usage.inputTokens ?? 0,
-          outputTokens: event.usage.outputTokens ?? 0,
-          cachedInputTokens: event.usage.inputTokenDetails.cacheReadTokens ?? 0,
-        });
       },
       onStepFinish: (step) => {
         for (const part of step.content) {
@@ -141,8 +130,9 @@ export async function runAgentTurn(request: AgentTurnRequest): Promise<AgentTurn
   } catch (error) {
     if (request.signal.aborted) throw request.signal.reason ?? error;
     if (loopAbort.signal.aborted) throw loopAbort.signal.reason;
+    // A refused call is the run's business (pause or stop), not a failure of the task.
+    if (error instanceof BudgetExceededError) throw error;
     if (error instanceof AgentTurnError) throw error;
-    logCall('error', { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 }, clip(redactText(errorText(error)), 500));
     throw new AgentTurnError(`The ${role} agent's model call failed: ${redactText(errorText(error))}`, error);
   }
 }

@@ -43,6 +43,8 @@ const proposeEditInput = zodSchema(
       message: 'Give either hunks (existing file) or content (new file), not both and not neither.',
     }),
 );
+const deleteFileInput = zodSchema(z.object({ path: z.string().min(1) }));
+const renameFileInput = zodSchema(z.object({ from: z.string().min(1), to: z.string().min(1) }));
 const finishInputs = new WeakMap<z.ZodType, Schema<unknown>>();
 
 function finishInput<O extends z.ZodType>(outputSchema: O): Schema<z.infer<O>> {
@@ -113,7 +115,29 @@ export function buildTools<O extends z.ZodType>(context: ToolContext, outputSche
         const request = input.hunks ? { path: input.path, hunks: input.hunks } : { path: input.path, content: input.content ?? '' };
         const { file, notes } = await edits.stage(request);
         const note = notes.length ? ` Notes: ${notes.join(' ')}` : '';
-        return `Staged ${file.kind === 'create' ? 'new file' : 'change to'} ${file.path} for review.${note}`;
+        const what = file.kind === 'create' ? 'new file' : file.kind === 'rename' ? `rename of ${file.from} to` : 'change to';
+        return `Staged ${what} ${file.path} for review.${note}`;
+      },
+    });
+    tools.delete_file = tool({
+      description:
+        'Propose deleting one file of the workspace. The user reviews the deletion before it happens; it is refused if the file changes in the meantime.',
+      inputSchema: deleteFileInput,
+      execute: async ({ path }) => {
+        const { file, notes } = await edits.stageDelete(path);
+        const note = notes.length ? ` Notes: ${notes.join(' ')}` : '';
+        return file ? `Staged deletion of ${file.path} for review.${note}` : `Nothing to delete.${note}`;
+      },
+    });
+    tools.rename_file = tool({
+      description:
+        'Propose moving a file to a new path (folders are created as needed). The target must not exist. Changes proposed for the file in this turn move with it; later propose_edit calls use the new path.',
+      inputSchema: renameFileInput,
+      execute: async ({ from, to }) => {
+        const { file, notes } = await edits.stageRename(from, to);
+        const note = notes.length ? ` Notes: ${notes.join(' ')}` : '';
+        const source = file.kind === 'rename' ? file.from : from;
+        return `Staged ${file.kind === 'rename' ? `rename of ${source} to ${file.path}` : `${file.kind === 'create' ? 'new file' : 'change to'} ${file.path}`} for review.${note}`;
       },
     });
   }

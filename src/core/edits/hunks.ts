@@ -132,11 +132,17 @@ function findTolerant(text: string, search: string): { index: number; length: nu
       pattern += part.trimEnd() === part ? escapeRegex(part) : `${escapeRegex(part.trimEnd())}[ \\t]*(?=\\n|$)`;
     }
   }
-  const regex = new RegExp(pattern, 'g');
   const found: { index: number; length: number }[] = [];
-  for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
-    found.push({ index: m.index, length: m[0].length });
-    regex.lastIndex = m.index + 1;
+  try {
+    const regex = new RegExp(pattern, 'g');
+    for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
+      found.push({ index: m.index, length: m[0].length });
+      regex.lastIndex = m.index + 1;
+    }
+  } catch {
+    // V8 compiles lazily and refuses a pattern built from a search of hundreds of kilobytes: such a
+    // text is only matched exactly (the caller then reports it as not found, never as a guess).
+    return [];
   }
   return found;
 }
@@ -270,7 +276,7 @@ function restoreEndings(original: string, lfResult: string, dominant: string): s
 // part of the longest common subsequence, so the result stays minimal and rewrites stay cheap).
 
 /** Lines with their terminators; a last line without "\n" is kept as is. */
-function splitLines(text: string): string[] {
+export function splitLines(text: string): string[] {
   if (text === '') return [];
   const parts = text.split('\n');
   const lines: string[] = [];
@@ -280,7 +286,7 @@ function splitLines(text: string): string[] {
   return lines;
 }
 
-interface DiffOp {
+export interface DiffOp {
   kind: ' ' | '-' | '+';
   line: string;
   /** Lines of `a` before this op (its index in `a` for ' ' and '-'). */
@@ -407,7 +413,8 @@ function middleSnake(A: Int32Array, aLo: number, aHi: number, B: Int32Array, bLo
   return undefined;
 }
 
-function diffOps(a: string[], b: string[]): DiffOp[] {
+/** A minimal line diff of `a` into `b`: every line of both, in order, as kept, removed or added. */
+export function diffOps(a: string[], b: string[]): DiffOp[] {
   const pairs = commonLines(a, b);
   const ops: DiffOp[] = [];
   let i = 0;
@@ -457,13 +464,14 @@ export function unifiedDiff(path: string, before: string, after: string, context
       if (op.kind !== '-') newCount++;
       body += op.line.endsWith('\n') ? `${op.kind}${op.line}` : `${op.kind}${op.line}\n\\ No newline at end of file\n`;
     }
-    out += `@@ -${range(ops[lo].aIndex, oldCount)} +${range(ops[lo].bIndex, newCount)} @@\n${body}`;
+    out += `@@ -${hunkRange(ops[lo].aIndex, oldCount)} +${hunkRange(ops[lo].bIndex, newCount)} @@\n${body}`;
     groupStart = c;
   }
   return out;
 }
 
-function range(linesBefore: number, count: number): string {
+/** A unified-diff range (`start,count`) for `count` lines after `linesBefore` lines. */
+export function hunkRange(linesBefore: number, count: number): string {
   // An empty range names the line before it; a one-line range omits its count.
   if (count === 0) return `${linesBefore},0`;
   return count === 1 ? `${linesBefore + 1}` : `${linesBefore + 1},${count}`;

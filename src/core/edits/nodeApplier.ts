@@ -1,9 +1,10 @@
-// Writes accepted edits to disk (CLI host and tests). A write happens only when the file still holds
-// the text the proposal was made against; anything else is reported, never overwritten.
+// Writes accepted edits to disk (CLI host and tests). A write, delete or rename happens only when the
+// file still holds the text the proposal was made against; anything else is reported, never
+// overwritten. A rename never replaces an existing target.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { EditApplier, FileWrite, WriteOutcome } from '../ports';
+import type { ContentWrite, DeleteWrite, EditApplier, FileWrite, RenameWrite, WriteOutcome } from '../ports';
 import { errorMessage, isMissing, MAX_FILE_BYTES, resolveInWorkspace } from '../workspace/paths';
 import { sha256 } from './hunks';
 
@@ -34,7 +35,7 @@ export class NodeEditApplier implements EditApplier {
    * written), then writes each file atomically. Files are independent: a conflict on one does not stop the others.
    */
   async apply(files: FileWrite[]): Promise<WriteOutcome[]> {
-    const resolved: { file: FileWrite; abs: string; rel: string }[] = [];
+    const resolved: { file: FileWrite; abs: string; rel: string; fromAbs: string }[] = [];
     for (const file of files) {
       const { abs, rel } = await resolveInWorkspace(this.root, file.path);
       if (sha256(file.newText) !== file.newHash) {
@@ -43,17 +44,114 @@ export class NodeEditApplier implements EditApplier {
       if (file.kind === 'create' && file.baseHash !== EMPTY_HASH) {
         throw new EditApplyError(`The edit creating ${rel} has a baseHash other than the hash of the empty text. This is an engine bug; nothing was written.`, rel);
       }
-      resolved.push({ file, abs, rel });
+      if (file.kind === 'delete' && file.newText !== '') {
+        throw new EditApplyError(`The edit deleting ${rel} carries new text. This is an engine bug; nothing was written.`, rel);
+      }
+      let fromAbs = abs;
+      if (file.kind === 'rename') {
+        const from = await resolveInWorkspace(this.root, file.from);
+        if (from.rel === rel) throw new EditApplyError(`The edit renaming ${rel} names the same path as source and target. This is an engine bug; nothing was written.`, rel);
+        fromAbs = from.abs;
+      }
+      resolved.push({ file, abs, rel, fromAbs });
     }
 
     const outcomes: WriteOutcome[] = [];
-    for (const { file, abs } of resolved) {
-      outcomes.push(await this.applyOne(file, abs));
+    for (const { file, abs, fromAbs } of resolved) {
+      if (file.kind === 'delete') outcomes.push(await this.applyDelete(file, abs));
+      else if (file.kind === 'rename') outcomes.push(await this.applyRename(file, fromAbs, abs));
+      else outcomes.push(await this.applyOne(file, abs));
     }
     return outcomes;
   }
 
-  private async applyOne(file: FileWrite, abs: string): Promise<WriteOutcome> {
+  private async applyDelete(file: DeleteWrite, abs: string): Promise<WriteOutcome> {
+    const current = await readCurrent(abs);
+    if (current.exists === false) return { path: file.path, status: 'already-applied' };
+    if (current.exists === 'unreadable') return { path: file.path, status: 'conflict', detail: `${file.path}: ${current.detail} It was not deleted.` };
+    const currentHash = sha256(current.text);
+    if (currentHash !== file.baseHash) {
+      return {
+        path: file.path,
+        status: 'conflict',
+        detail: `${file.path} changed since the deletion was proposed (expected sha256 ${file.baseHash.slice(0, 12)}…, found ${currentHash.slice(0, 12)}…); it was not deleted. Re-read the file and decide again.`,
+      };
+    }
+    try {
+      // Last look right before the unlink: a save between the check and here must not be lost.
+      if (stateKey(await readCurrent(abs)) !== stateKey(current)) {
+        return { path: file.path, status: 'conflict', detail: `${file.path} changed while it was being deleted; it was not deleted. Re-read the file and decide again.` };
+      }
+      // A link inside the workspace is removed itself: the path the agent named goes, its target stays.
+      await unlink(abs);
+    } catch (error) {
+      if (isMissing(error)) return { path: file.path, status: 'already-applied' };
+      throw new EditApplyError(`Deleting ${file.path} failed (${errorMessage(error)}); the file was left as it was. Check the folder's permissions.`, file.path, { cause: error });
+    }
+    return { path: file.path, status: 'written' };
+  }
+
+  private async applyRename(file: RenameWrite, fromAbs: string, toAbs: string): Promise<WriteOutcome> {
+    const source = await readCurrent(fromAbs);
+    const target = await readCurrent(toAbs);
+    if (source.exists === false && target.exists === true && sha256(target.text) === file.newHash) {
+      return { path: file.path, status: 'already-applied' };
+    }
+    if (target.exists !== false) {
+      return { path: file.path, status: 'conflict', detail: `${file.path} already exists, and a rename never overwrites a file; nothing was moved. Move or delete ${file.path} first, or propose another target.` };
+    }
+    if (source.exists === 'unreadable') return { path: file.path, status: 'conflict', detail: `${file.from}: ${source.detail} Nothing was moved.` };
+    if (source.exists === false) {
+      return { path: file.path, status: 'conflict', detail: `${file.from} was deleted or moved since the rename was proposed; nothing was written. Propose creating ${file.path} if it is still needed.` };
+    }
+    const sourceHash = sha256(source.text);
+    if (sourceHash !== file.baseHash) {
+      return {
+        path: file.path,
+        status: 'conflict',
+        detail: `${file.from} changed since the rename was proposed (expected sha256 ${file.baseHash.slice(0, 12)}…, found ${sourceHash.slice(0, 12)}…); nothing was moved. Re-read the file and propose the rename again.`,
+      };
+    }
+
+    const dir = path.dirname(toAbs);
+    const temp = path.join(dir, `.${path.basename(toAbs)}.${process.pid}.${randomBytes(6).toString('hex')}.sm-tmp`);
+    let targetWritten = false;
+    try {
+      await mkdir(dir, { recursive: true });
+      await writeFile(temp, file.newText, { encoding: 'utf8', flag: 'wx' });
+      await chmod(temp, source.mode);
+      if (stateKey(await readCurrent(fromAbs)) !== stateKey(source)) {
+        await unlink(temp);
+        return { path: file.path, status: 'conflict', detail: `${file.from} changed while it was being renamed; nothing was moved. Re-read the file and propose the rename again.` };
+      }
+      // link() fails when the target exists: unlike rename(), it cannot replace a file created meanwhile.
+      try {
+        await link(temp, toAbs);
+        await unlink(temp);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+          await unlink(temp);
+          return { path: file.path, status: 'conflict', detail: `${file.path} was created while the rename was being written; nothing was moved. Move or delete ${file.path} first, or propose another target.` };
+        }
+        // File systems without hard links: check once more, then a plain rename.
+        if (!(await isAbsent(toAbs))) {
+          await unlink(temp);
+          return { path: file.path, status: 'conflict', detail: `${file.path} was created while the rename was being written; nothing was moved.` };
+        }
+        await rename(temp, toAbs);
+      }
+      targetWritten = true;
+      await unlink(fromAbs);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      // The target must not stay behind as a copy while the source is still there.
+      if (targetWritten) await unlink(toAbs).catch(() => undefined);
+      throw new EditApplyError(`Renaming ${file.from} to ${file.path} failed (${errorMessage(error)}); both were left as they were. Check the folders' permissions and free space.`, file.path, { cause: error });
+    }
+    return { path: file.path, status: 'written' };
+  }
+
+  private async applyOne(file: ContentWrite, abs: string): Promise<WriteOutcome> {
     const current = await readCurrent(abs);
     if (current.exists === 'unreadable') return { path: file.path, status: 'conflict', detail: current.detail };
     const currentText = current.exists ? current.text : '';
@@ -103,12 +201,22 @@ async function readCurrent(abs: string): Promise<Current> {
   }
 }
 
+async function isAbsent(abs: string): Promise<boolean> {
+  try {
+    await lstat(abs);
+    return false;
+  } catch (error) {
+    if (isMissing(error)) return true;
+    throw error;
+  }
+}
+
 function stateKey(current: Current): string {
   if (current.exists === true) return `file:${sha256(current.text)}`;
   return current.exists === false ? 'missing' : 'unreadable';
 }
 
-function conflictDetail(file: FileWrite, exists: boolean, currentHash: string): string {
+function conflictDetail(file: ContentWrite, exists: boolean, currentHash: string): string {
   const found = currentHash.slice(0, 12);
   const expected = file.baseHash.slice(0, 12);
   if (file.kind === 'create') {

@@ -26,7 +26,7 @@ export async function createModel(spec: ModelSpec, context: ModelContext): Promi
   return { id: spec.id, provider, model, spec, price: priceFor(spec), breakerKey: breakerKeyOf(spec) };
 }
 
-/** Lazily creates each configured model once for a run and hands out the first of a role's chain. */
+/** Lazily creates each configured model once for a run and hands out a role's chain. */
 export class RunModels {
   private readonly cache = new Map<string, Promise<ResolvedModel>>();
 
@@ -38,13 +38,6 @@ export class RunModels {
   /** Before the first call of a resumed run: which scripted turns the finished steps already used. */
   setScriptedConsumed(consumed: ReadonlyMap<string, number>): void {
     this.context.scriptedConsumed = consumed;
-  }
-
-  forRole(role: Role): Promise<ResolvedModel> {
-    const chain = this.config.roles[role];
-    const id = chain?.[0];
-    if (!id) throw new ModelConfigError(`No model is configured for the ${role} role.`);
-    return this.byId(id);
   }
 
   /** Every model of a role's chain, in fallback order. */

@@ -13,6 +13,8 @@ import { buildTools } from '../agents/tools';
 import { EditSet } from '../edits/editSet';
 import { unifiedDiff } from '../edits/hunks';
 import type { RunModels } from '../models/registry';
+import type { CircuitBreakers } from '../models/router';
+import { turnModel } from '../models/turnModel';
 import type { Workspace } from '../ports';
 
 /** What a step leaves beside the log. */
@@ -110,6 +112,7 @@ export interface ReplayRequest {
   modelId?: string;
   workspace: Workspace;
   models: RunModels;
+  breakers: CircuitBreakers;
   signal: AbortSignal;
   emit: (event: NewEvent) => void;
   writeArtifact: (name: string, content: string, taskId?: string) => Promise<void>;
@@ -136,6 +139,15 @@ export async function replayStep(request: ReplayRequest): Promise<ReplayResult> 
   const edits = role === 'planner' || role === 'reviewer' ? undefined : new EditSet(workspace);
   const tools = buildTools({ workspace, edits }, outputSchemaFor(role));
   request.emit({ type: 'step.started', stepId: replayId, taskId: original.taskId, role, attempt: original.attempt, model: resolved.id });
+  const turn = turnModel({
+    chain: [resolved],
+    breakers: request.breakers,
+    timeouts: request.state.config.timeouts,
+    stepId: replayId,
+    role,
+    taskId: original.taskId,
+    emit: request.emit,
+  });
   let result: AgentTurnResult | undefined;
   let failure: string | undefined;
   try {
@@ -143,9 +155,7 @@ export async function replayStep(request: ReplayRequest): Promise<ReplayResult> 
       role,
       taskId: original.taskId,
       stepId: replayId,
-      model: resolved.model,
-      modelId: resolved.id,
-      provider: resolved.provider,
+      model: turn.model,
       system: original.system || systemPrompt(role),
       prompt: original.prompt,
       tools,

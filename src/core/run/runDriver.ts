@@ -7,7 +7,7 @@ import type { ToolSet } from 'ai';
 import type { z } from 'zod';
 import type { EngineEvent, NewEvent, TaskChanges, TestPhase } from '../../shared/events';
 import { canTransitionRun, canTransitionTask, IllegalTransitionError, isTerminalRun } from '../../shared/lifecycle';
-import type { Role, RunStatus, TaskStatus, TestReport } from '../../shared/model';
+import type { Budgets, Role, RunStatus, TaskStatus, TestReport } from '../../shared/model';
 import { applyEvent, type RunState, type TaskState } from '../../shared/runState';
 import { plannerPrompt, reviewPrompt, taskPrompt } from '../agents/prompts';
 import { planSchema, reviewOutputSchema, systemPrompt, workOutputSchema } from '../agents/roles';
@@ -17,6 +17,9 @@ import { describeChange, EditSet, toWrite, type StagedFile } from '../edits/edit
 import { unifiedDiff } from '../edits/hunks';
 import { readLog, type EventLog, type RunLock } from '../log/eventLog';
 import { RunModels } from '../models/registry';
+import type { CircuitBreakers } from '../models/router';
+import { turnModel } from '../models/turnModel';
+import { BudgetExceededError, BudgetGate } from '../budget';
 import { keyOf } from '../models/scripted';
 import { checkPlan, validatePlanGraph } from '../plan/plan';
 import type { HostPorts } from '../ports';
@@ -32,6 +35,14 @@ export class RunCancelledError extends Error {
   constructor(reason: string) {
     super(reason);
     this.name = 'RunCancelledError';
+  }
+}
+
+/** Aborts driving because a budget cap would be crossed; the run is paused or stopped_budget already. */
+export class BudgetStopError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'BudgetStopError';
   }
 }
 
@@ -80,6 +91,8 @@ export interface RunDriverOptions {
   scriptedLatencyMs?: number;
   /** The log as it was when a resumed run was loaded (empty for a new run). */
   priorEvents?: readonly EngineEvent[];
+  /** Circuit breakers shared by every run of the engine (a dead provider is dead for all of them). */
+  breakers: CircuitBreakers;
   /** A triage decision to apply before driving on (the run was paused waiting for it). */
   triage?: { taskId: string; action: TriageAction };
 }
@@ -124,6 +137,7 @@ export class RunDriver {
   private readonly abort = new AbortController();
   private readonly models: RunModels;
   private readonly active = new Set<string>();
+  private readonly budget = new BudgetGate(() => this.state);
   private wakeUp: (() => void) | undefined;
   private fatal: unknown;
   private approval: { resolve: () => void } | undefined;
@@ -376,6 +390,30 @@ export class RunDriver {
     return true;
   }
 
+  /**
+   * A call was refused by the budget gate: log the breach once, pause or stop the run, and stop all
+   * work. The refused step stays open, so a resumed run (after the cap is raised) re-runs it.
+   */
+  private onBudgetBreach(error: BudgetExceededError): void {
+    if (this.abort.signal.aborted) return;
+    const action = this.state.config.budgets.onExceed;
+    const { breach, spender } = error;
+    this.emit({ type: 'budget.exceeded', ...breach, action, role: spender.role, taskId: spender.taskId });
+    this.setRun(action === 'stop' ? 'stopped_budget' : 'paused', error.message);
+    this.abort.abort(new BudgetStopError(error.message));
+  }
+
+  /** New caps for the run (raising them lets a budget-paused run go on when resumed). */
+  setBudgets(budgets: Budgets): void {
+    this.emit({ type: 'run.budgetsChanged', budgets });
+  }
+
+  /** A provider's breaker opened or closed (engine-wide); logged in every run being driven. */
+  noteBreaker(change: { key: string; state: 'open' | 'closed' | 'half-open'; reason: string; until?: number }): void {
+    if (change.state === 'half-open' || isTerminalRun(this.state.status)) return;
+    this.emit({ type: 'breaker.changed', key: change.key, state: change.state, reason: change.reason, until: change.until ? new Date(change.until).toISOString() : undefined });
+  }
+
   private fail(taskId: string, reason: string, signature: string): void {
     this.emit({ type: 'task.status', taskId, status: 'failed', reason, signature });
   }
@@ -491,18 +529,27 @@ export class RunDriver {
     modelId?: string;
   }): Promise<{ ok: true; output: unknown } | { ok: false; message: string; signature: string }> {
     const { role, stepId, taskId, attempt, prompt } = step;
-    const resolved = step.modelId ? await this.models.byId(step.modelId) : await this.models.forRole(role);
+    const chain = step.modelId ? [await this.models.byId(step.modelId)] : await this.models.chainFor(role);
     const system = systemPrompt(role);
-    this.emit({ type: 'step.started', stepId, taskId, role, attempt, model: resolved.id });
+    this.emit({ type: 'step.started', stepId, taskId, role, attempt, model: chain.map((entry) => entry.id).join(' > ') });
+    const turn = turnModel({
+      chain,
+      breakers: this.options.breakers,
+      timeouts: this.state.config.timeouts,
+      stepId,
+      role,
+      taskId,
+      emit: (event) => void this.emit(event),
+      budget: this.budget,
+      onBudgetBreach: (error) => this.onBudgetBreach(error),
+    });
     let result: AgentTurnResult;
     try {
       result = await runAgentTurn({
         role,
         taskId,
         stepId,
-        model: resolved.model,
-        modelId: resolved.id,
-        provider: resolved.provider,
+        model: turn.model,
         system,
         prompt,
         tools: step.tools,
@@ -517,8 +564,11 @@ export class RunDriver {
       this.emit({ type: 'step.finished', stepId, taskId, role, ok: false, summary: message });
       const signature = error instanceof LoopDetectedError ? `loop:${error.detail}` : `error:${message.split('\n')[0]}`;
       return { ok: false, message, signature };
+    } finally {
+      turn.settle();
     }
-    const record: StepRecord = { stepId, role, taskId, attempt, model: resolved.id, system, prompt, result };
+    // The model that answered last is the one the record names (a fallback may have served the turn).
+    const record: StepRecord = { stepId, role, taskId, attempt, model: turn.answeredBy() ?? chain[0]!.id, system, prompt, result };
     await this.writeArtifact(stepRecordName(stepId), JSON.stringify(record, null, 2), taskId);
     return { ok: true, output: result.output };
   }
@@ -696,6 +746,7 @@ export class RunDriver {
       modelId,
       workspace: this.ports.workspace,
       models: replayModels(this.state, events, stepId, this.ports, this.options.scriptedLatencyMs),
+      breakers: this.options.breakers,
       signal: this.abort.signal,
       emit: (event) => void this.emit(event),
       writeArtifact: (name, content, taskId) => this.writeArtifact(name, content, taskId),

@@ -1,6 +1,15 @@
-// Turns a test run's output into a TestReport. One small parser per framework, tried in order; the
-// first that recognises a summary wins. The exit code has the last word on `ok` whatever was parsed.
+// Turns a test run into a TestReport. When the framework wrote a machine-readable report (see
+// invocation.ts) and it parses, it is used; otherwise the output is scraped: one small parser per
+// framework, the detected framework's first, then the rest in order; the first that recognises a
+// summary wins. Either way the exit code has the last word on `ok`, and "no test ran" never passes.
 import type { TestFailure, TestReport } from '../../shared/model';
+import type { ReportFormat, TestFramework } from './detect';
+import { parseReportFile } from './reports';
+import { parseTap } from './tap';
+import { count, firstLines, locationFrom, relativeLocation, stripAnsi, takeUntil } from './textUtil';
+
+export { stripAnsi } from './textUtil';
+export { parseTap } from './tap';
 
 export interface TestRunOutput {
   command: string;
@@ -8,6 +17,12 @@ export interface TestRunOutput {
   output: string;
   timedOut: boolean;
   durationMs: number;
+  /** The framework the command runs, when detection knows it: its parser is tried first. */
+  framework?: TestFramework;
+  /** The machine-readable report the run wrote (its file's content; for go -json, the output). */
+  report?: { format: ReportFormat; content: string };
+  /** The folder the tests ran in: absolute paths in reports under it are shown relative to it. */
+  cwd?: string;
 }
 
 /** What one framework parser found. Counts are summed over every summary in the output (monorepos, cargo's per-binary runs). */
@@ -17,26 +32,23 @@ export interface ParsedSummary {
   failed: number;
   skipped: number;
   failures: TestFailure[];
+  /** A crash, a compile error or a file that failed to load, in one sentence. */
+  problem?: string;
 }
 
 type FrameworkParser = (text: string) => ParsedSummary | undefined;
 
 const OUTPUT_TAIL_CHARS = 4000;
 const MAX_FAILURES = 50;
-const MAX_MESSAGE_LINES = 6;
-
-const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
-
-export function stripAnsi(s: string): string {
-  return s.replace(ANSI, '');
-}
 
 export function parseTestOutput(input: TestRunOutput): TestReport {
   const text = stripAnsi(input.output).replace(/\r\n?/g, '\n');
-  const summary = parseSummary(text);
+  const fromReport = input.report ? parseReportFile(input.report.format, input.report.content, { cwd: input.cwd }) : undefined;
+  const summary = fromReport ?? parseSummary(text, input.framework);
   const passed = summary?.passed ?? 0;
   const failed = summary?.failed ?? 0;
   const skipped = summary?.skipped ?? 0;
+  const crash = summary?.problem ?? compileError(text);
 
   let problem: string | undefined;
   if (input.timedOut) {
@@ -44,7 +56,9 @@ export function parseTestOutput(input: TestRunOutput): TestReport {
   } else if (input.exitCode === null) {
     problem = 'The test command was killed by a signal before it finished; counted as not passed.';
   } else if (input.exitCode !== 0) {
-    if (failed === 0) {
+    if (crash !== undefined) {
+      problem = `The test command exited with code ${input.exitCode}: ${crash}`;
+    } else if (failed === 0) {
       problem = summary
         ? `The test command exited with code ${input.exitCode} although no failing test was reported (a crash, compile error or failing setup?); see the output.`
         : `The test command exited with code ${input.exitCode} without a recognised test summary (a crash or compile error?); see the output.`;
@@ -53,6 +67,8 @@ export function parseTestOutput(input: TestRunOutput): TestReport {
     problem = 'The test command exited with code 0 but printed no recognised test summary; counted as not passed.';
   } else if (failed > 0) {
     problem = `The test command exited with code 0 but its output reports ${failed} failed test${failed === 1 ? '' : 's'}; counted as not passed.`;
+  } else if (crash !== undefined) {
+    problem = `The test command exited with code 0 but ${crash}; counted as not passed.`;
   } else if (passed === 0) {
     // Skipped tests prove nothing: a run that only skips must not pass the gate.
     problem = skipped > 0 ? `No tests ran (${skipped} skipped); counted as not passed.` : 'No tests ran; counted as not passed.';
@@ -66,21 +82,39 @@ export function parseTestOutput(input: TestRunOutput): TestReport {
     passed,
     failed,
     skipped,
-    failures: uniqueFailures(summary?.failures ?? []).slice(0, MAX_FAILURES),
+    failures: uniqueFailures(summary?.failures ?? [])
+      .slice(0, MAX_FAILURES)
+      .map((f) => (f.location === undefined || input.cwd === undefined ? f : { ...f, location: relativeLocation(f.location, input.cwd) })),
     durationMs: input.durationMs,
     ok,
     outputTail: text.length > OUTPUT_TAIL_CHARS ? text.slice(-OUTPUT_TAIL_CHARS) : text,
   };
   if (problem !== undefined) report.problem = problem;
+  const framework = input.framework !== undefined && input.framework !== 'unknown' ? input.framework : summary?.framework;
+  if (framework !== undefined) report.framework = framework;
+  report.source = fromReport ? 'report' : 'output';
   return report;
 }
 
-/** The first framework whose summary appears in the (ANSI-stripped, LF) output. */
-export function parseSummary(text: string): ParsedSummary | undefined {
-  for (const parser of PARSERS) {
+/**
+ * The first framework whose summary appears in the (ANSI-stripped, LF) output; the hinted
+ * framework's parsers are tried first, so an output that could be read two ways is read its way.
+ */
+export function parseSummary(text: string, hint?: TestFramework): ParsedSummary | undefined {
+  const first = hint === undefined ? [] : (HINTED[hint] ?? []);
+  for (const parser of [...first, ...PARSERS.filter((p) => !first.includes(p))]) {
     const summary = parser(text);
     if (summary) return summary;
   }
+  return undefined;
+}
+
+/** A compiler's error, when the output has one: rustc's error[E…], tsc's TS…, go's "# pkg" block. */
+function compileError(text: string): string | undefined {
+  const rust = /^error(?:\[(E\d+)\])?: (.*)\n\s*--> (\S+:\d+:\d+)/m.exec(text);
+  if (rust && /could not compile/.test(text)) return `compile error${rust[1] ? ` ${rust[1]}` : ''} at ${rust[3]}: ${rust[2]}`;
+  const tsc = /^(\S+\.tsx?)\((\d+),(\d+)\): error (TS\d+): (.*)$/m.exec(text);
+  if (tsc) return `compile error ${tsc[4]} at ${tsc[1]}:${tsc[2]}:${tsc[3]}: ${tsc[5]}`;
   return undefined;
 }
 
@@ -101,27 +135,41 @@ function parseJest(text: string): ParsedSummary | undefined {
     summary.failed += count(counts, /(\d+) failed/);
     summary.skipped += count(counts, /(\d+) skipped/) + count(counts, /(\d+) todo/);
   }
-  const blocks = text.split(/^ {2}● /m).slice(1);
-  for (const block of blocks) {
-    const [title, ...rest] = block.split('\n');
-    // The last block runs into the next file's header or the closing summary.
-    const body = takeUntil(rest, (l) => /^(PASS|FAIL) /.test(l) || /^(Test Suites|Tests|Snapshots|Time):/.test(l) || /^Summary of all failing tests/.test(l));
-    summary.failures.push({
-      name: title.trim(),
+  const all = text.split('\n');
+  const broken: string[] = [];
+  let file = '';
+  for (let i = 0; i < all.length; i++) {
+    const header = /^\s*(?:PASS|FAIL)\s+(\S+)/.exec(all[i]);
+    if (header) file = header[1];
+    const title = /^ {2}● (.*)$/.exec(all[i]);
+    if (!title) continue;
+    // The block runs into the next failure, the next file's header or the closing summary.
+    const body = takeUntil(all.slice(i + 1), (l) => /^ {2}● /.test(l) || /^\s*(PASS|FAIL)\s/.test(l) || /^(Test Suites|Tests|Snapshots|Time):/.test(l) || /^Summary of all failing tests/.test(l));
+    const failure: TestFailure = {
+      name: title[1].trim(),
       message: firstLines(body.filter((l) => !/^\s*(>?\s*\d+ \||\|)/.test(l) && !/^\s+at /.test(l))),
       ...locationFrom(body.find((l) => /^\s+at .*:\d+:\d+/.test(l) && !l.includes('node_modules'))),
-    });
+    };
+    if (failure.name === 'Test suite failed to run') {
+      // A file that did not load has no tests in the counts; it is counted as one failure under its name.
+      failure.name = file || failure.name;
+      summary.failed++;
+      broken.push(`${failure.name}: ${failure.message.split('\n')[0]}`);
+    }
+    summary.failures.push(failure);
   }
+  if (broken.length) summary.problem = `${broken.length} test file${broken.length === 1 ? '' : 's'} failed to load: ${broken.join('; ')}`;
   return summary;
 }
 
 // --- vitest -------------------------------------------------------------------------------------
 //  Test Files  1 failed | 1 passed (2)
-//       Tests  1 failed | 3 passed | 1 skipped (5)
+//       Tests  1 failed | 3 passed | 1 skipped (5)      ("Tests  no tests" when a file failed to load)
 //  FAIL  src/a.test.ts > suite > test   (in the "Failed Tests" section, message and " ❯ file:line:col" after)
+//  FAIL  src/b.test.ts [ src/b.test.ts ] (in the "Failed Suites" section: a file that failed to load)
 
 function parseVitest(text: string): ParsedSummary | undefined {
-  const lines = [...text.matchAll(/^\s*Tests\s{2,}(.*\(\d+\))\s*$/gm)];
+  const lines = [...text.matchAll(/^\s*Tests\s{2,}(.*\(\d+\)|no tests)\s*$/gm)];
   if (lines.length === 0 || !/^\s*Test Files\s{2,}/m.test(text)) return undefined;
   const summary = empty('vitest');
   for (const [, counts] of lines) {
@@ -130,17 +178,28 @@ function parseVitest(text: string): ParsedSummary | undefined {
     summary.skipped += count(counts, /(\d+) skipped/) + count(counts, /(\d+) todo/);
   }
   const all = text.split('\n');
+  const broken: string[] = [];
   for (let i = 0; i < all.length; i++) {
     const m = /^\s*FAIL\s+(\S.*?)\s*$/.exec(all[i]);
-    // "FAIL  file > suite > test" names a test; a bare "FAIL  file" is a file that failed to load.
-    if (!m || !m[1].includes(' > ')) continue;
+    if (!m) continue;
+    const suite = /^(\S+) \[ \S+ \]$/.exec(m[1]);
+    // "FAIL  file > suite > test" names a test; "FAIL  file [ file ]" a file that failed to load.
+    if (!m[1].includes(' > ') && !suite) continue;
     const body = takeUntil(all.slice(i + 1), (l) => /^\s*FAIL\s/.test(l) || /^⎯{3,}/.test(l));
-    summary.failures.push({
-      name: m[1],
-      message: firstLines(body.filter((l) => !/^\s*❯ /.test(l) && !/^\s*\d+\|/.test(l) && !/^\s*\|/.test(l))),
-      ...locationFrom(body.find((l) => /^\s*❯ \S+:\d+/.test(l))),
-    });
+    const frame = body.find((l) => /^\s*❯ (?:\S+ )?\S+:\d+:\d+/.test(l) && !l.includes('node_modules'));
+    const file = body.map((l) => /^\s*File: (\S+:\d+:\d+)/.exec(l)?.[1]).find((f) => f !== undefined);
+    const failure: TestFailure = {
+      name: suite ? suite[1] : m[1],
+      message: firstLines(body.filter((l) => !/^\s*❯ /.test(l) && !/^\s*\d+\s*\|/.test(l) && !/^\s*\|/.test(l) && !/^\s*(Plugin|File): /.test(l))),
+      ...(frame ? locationFrom(frame) : file ? { location: file } : {}),
+    };
+    if (suite) {
+      summary.failed++;
+      broken.push(`${failure.name}: ${failure.message.split('\n')[0]}`);
+    }
+    summary.failures.push(failure);
   }
+  if (broken.length) summary.problem = `${broken.length} test file${broken.length === 1 ? '' : 's'} failed to load: ${broken.join('; ')}`;
   return summary;
 }
 
@@ -249,78 +308,6 @@ function nodeSpecFailedNames(lines: string[]): Map<string, string[]> {
   return names;
 }
 
-// --- TAP (node --test-reporter=tap, tape, …) ----------------------------------------------------
-// # pass 1 / # fail 2 / # skipped 1 / # todo 0; "not ok 2 - name" with a YAML block (error, location).
-
-function parseTap(text: string): ParsedSummary | undefined {
-  const pass = [...text.matchAll(/^# pass (\d+)\s*$/gm)];
-  if (pass.length === 0) return undefined;
-  const summary = empty('tap');
-  for (const m of pass) summary.passed += Number(m[1]);
-  for (const m of text.matchAll(/^# (fail|cancelled) (\d+)\s*$/gm)) summary.failed += Number(m[2]);
-  for (const m of text.matchAll(/^# (skipped|skip|todo) (\d+)\s*$/gm)) summary.skipped += Number(m[2]);
-
-  const lines = text.split('\n');
-  const subtests: { indent: number; name: string }[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const sub = /^(\s*)# Subtest: (.*)$/.exec(lines[i]);
-    if (sub) {
-      const indent = sub[1].length;
-      while (subtests.length > 0 && subtests[subtests.length - 1].indent >= indent) subtests.pop();
-      subtests.push({ indent, name: sub[2] });
-      continue;
-    }
-    const notOk = /^(\s*)not ok \d+ (?:- )?(.*?)(?: # (?:TODO|SKIP).*)?$/.exec(lines[i]);
-    if (!notOk || /# TODO/.test(lines[i])) continue;
-    const indent = notOk[1].length;
-    while (subtests.length > 0 && subtests[subtests.length - 1].indent > indent) subtests.pop();
-    const path = subtests.map((s) => s.name);
-    if (path[path.length - 1] !== notOk[2]) path.push(notOk[2]);
-    const yaml = tapYaml(lines, i + 1);
-    // A suite fails because its tests failed; those tests are reported themselves.
-    if (yaml.get('type') === 'suite' || yaml.get('failureType') === 'subtestsFailed') continue;
-    const failure: TestFailure = { name: path.join(' > '), message: yaml.get('error') ?? '' };
-    const location = yaml.get('location');
-    if (location) failure.location = location;
-    summary.failures.push(failure);
-  }
-  return summary;
-}
-
-/** The scalar keys of the YAML diagnostic block starting at `start` ("---" … "..."), block scalars included. */
-function tapYaml(lines: string[], start: number): Map<string, string> {
-  const values = new Map<string, string>();
-  if (!/^\s*---\s*$/.test(lines[start] ?? '')) return values;
-  const baseIndent = /^\s*/.exec(lines[start])![0].length;
-  for (let i = start + 1; i < lines.length && !/^\s*\.\.\.\s*$/.test(lines[i]); i++) {
-    const m = /^(\s*)([A-Za-z_]+): ?(.*)$/.exec(lines[i]);
-    if (!m || m[1].length !== baseIndent) continue;
-    const [, , key, raw] = m;
-    if (raw === '|-' || raw === '|' || raw === '>-' || raw === '>') {
-      const block: string[] = [];
-      while (i + 1 < lines.length && (lines[i + 1].trim() === '' || /^\s*/.exec(lines[i + 1])![0].length > baseIndent) && !/^\s*\.\.\.\s*$/.test(lines[i + 1])) {
-        block.push(lines[++i]);
-      }
-      values.set(key, firstLines(block));
-    } else {
-      values.set(key, unquote(raw.trim()));
-    }
-  }
-  return values;
-}
-
-function unquote(s: string): string {
-  if (s.length >= 2 && s.startsWith("'") && s.endsWith("'")) return s.slice(1, -1).replace(/''/g, "'");
-  if (s.length >= 2 && s.startsWith('"') && s.endsWith('"')) {
-    try {
-      return JSON.parse(s) as string;
-    } catch {
-      return s.slice(1, -1);
-    }
-  }
-  return s;
-}
-
 // --- pytest -------------------------------------------------------------------------------------
 // 2 failed, 2 passed, 1 skipped in 0.63s   (or "===== … =====" around it; "no tests ran in 0.5s")
 // FAILED tests/test_x.py::test_y - AssertionError: message
@@ -340,6 +327,8 @@ function parsePytest(text: string): ParsedSummary | undefined {
     if (location) failure.location = location;
     summary.failures.push(failure);
   }
+  const interrupted = /^!+ Interrupted: (.*?) !+$/m.exec(text);
+  if (interrupted) summary.problem = `pytest was interrupted: ${interrupted[1]}`;
   return summary;
 }
 
@@ -454,7 +443,22 @@ function parseCargo(text: string): ParsedSummary | undefined {
 
 // Order matters only where formats could be confused: jest's "Tests:" before vitest's "Tests  ",
 // node's own spec lines ("ℹ pass") before generic TAP.
-const PARSERS: readonly FrameworkParser[] = [parseJest, parseVitest, parseMocha, parseNodeSpec, parseTap, parsePytest, parseGo, parseCargo];
+const PARSERS: readonly FrameworkParser[] = [parseJest, parseVitest, parseMocha, parseNodeSpec, parseTap, parsePytest, parseGoJsonOutput, parseGo, parseCargo];
+
+const HINTED: Partial<Record<TestFramework, FrameworkParser[]>> = {
+  jest: [parseJest],
+  vitest: [parseVitest],
+  mocha: [parseMocha, parseTap],
+  'node-test': [parseNodeSpec, parseTap],
+  pytest: [parsePytest],
+  go: [parseGoJsonOutput, parseGo],
+  cargo: [parseCargo],
+};
+
+/** `go test -json` printed to the output (a configured command, or no report file). */
+function parseGoJsonOutput(text: string): ParsedSummary | undefined {
+  return /^\{"Time":"[^"]*","Action":"/m.test(text) ? parseReportFile('go-json', text) : undefined;
+}
 
 /** Some reporters repeat failures in a closing summary; each failure is reported once. */
 function uniqueFailures(failures: TestFailure[]): TestFailure[] {
@@ -471,35 +475,9 @@ function empty(framework: ParsedSummary['framework']): ParsedSummary {
   return { framework, passed: 0, failed: 0, skipped: 0, failures: [] };
 }
 
-function count(text: string, re: RegExp): number {
-  const m = re.exec(text);
-  return m ? Number(m[1]) : 0;
-}
 
-function takeUntil(lines: string[], stop: (line: string) => boolean): string[] {
-  const out: string[] = [];
-  for (const line of lines) {
-    if (stop(line)) break;
-    out.push(line);
-  }
-  return out;
-}
 
-/** The first few non-blank lines, trimmed, joined by newlines. */
-function firstLines(lines: string[]): string {
-  return lines
-    .map((l) => l.trim())
-    .filter((l) => l !== '')
-    .slice(0, MAX_MESSAGE_LINES)
-    .join('\n');
-}
 
-/** `{ location: "path:line:col" }` from a stack line "at fn (file:///path:4:34)" or "❯ path:6:17". */
-function locationFrom(line: string | undefined): { location?: string } {
-  if (line === undefined) return {};
-  const m = /\(?((?:file:\/\/)?[^\s()]+:\d+:\d+)\)?\s*$/.exec(line.trim());
-  return m ? { location: m[1].replace(/^file:\/\//, '') } : {};
-}
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
