@@ -21,7 +21,7 @@ type Side = 'before' | 'after';
 /** One file of a pending review, as the tree shows it. */
 export interface PendingFile {
   path: string;
-  kind: 'create' | 'modify';
+  kind: ReviewRequest['files'][number]['kind'];
   decision?: FileDecision;
   /** The proposed-text document; the tree uses it as the item's resource and command argument. */
   proposalUri: vscode.Uri;

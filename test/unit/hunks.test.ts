@@ -176,6 +176,58 @@ describe('applyHunks', () => {
   });
 });
 
+describe('applyHunks edge cases', () => {
+  it('never treats a tab and spaces as the same indentation, in either direction', () => {
+    const tabs = 'if (x) {\n\treturn 1;\n}\n';
+    const spaces = 'if (x) {\n    return 1;\n}\n';
+    assert.match(failed(applyHunks(tabs, [{ search: '    return 1;', replace: '    return 2;' }])), /not found/);
+    assert.match(failed(applyHunks(spaces, [{ search: '\treturn 1;', replace: '\treturn 2;' }])), /not found/);
+    assert.equal(applied(applyHunks(tabs, [{ search: '\treturn 1;', replace: '\treturn 2;' }])).text, 'if (x) {\n\treturn 2;\n}\n');
+    // Trailing tabs are the tolerated kind of whitespace, and only at line ends.
+    assert.equal(applied(applyHunks('a\t\t\nb\n', [{ search: 'a\nb\n', replace: 'A\nb\n' }])).text, 'A\nb\n');
+  });
+
+  it('applies a hunk to one of several identical blocks once its search includes a distinguishing line', () => {
+    const block = 'try {\n  run();\n} catch (e) {\n  log(e);\n}\n';
+    const text = `// first\n${block}// second\n${block}// third\n${block}`;
+    assert.match(failed(applyHunks(text, [{ search: block, replace: 'x' }])), /occurs 3 times, starting at lines 2, 8, 14/);
+    const r = applied(applyHunks(text, [{ search: `// second\n${block}`, replace: `// second\n${block.replace('log(e)', 'report(e)')}` }]));
+    assert.equal(r.text, `// first\n${block}// second\n${block.replace('log(e)', 'report(e)')}// third\n${block}`);
+  });
+
+  it('keeps a CRLF file without a final newline as it was at its end', () => {
+    const r = applied(applyHunks('a\r\nb\r\nc', [{ search: 'b\nc', replace: 'B\nc' }]));
+    assert.equal(r.text, 'a\r\nB\r\nc');
+    const r2 = applied(applyHunks('a\r\nlast', [{ search: 'a\nlast\n', replace: 'a\nLAST\n' }]));
+    assert.equal(r2.text, 'a\r\nLAST');
+  });
+
+  it('matches astral characters and right-to-left text exactly, and refuses a different normalisation', () => {
+    const text = 'const flags = "🇫🇷🇩🇪";\nconst he = "שלום";\n';
+    const r = applied(applyHunks(text, [{ search: '"שלום"', replace: '"עולם"' }]));
+    assert.equal(r.text, 'const flags = "🇫🇷🇩🇪";\nconst he = "עולם";\n');
+    // Half of a surrogate pair, or one flag of the pair, is still a plain substring match of code units.
+    assert.match(failed(applyHunks(text, [{ search: '"🇫🇷"', replace: 'x' }])), /not found/);
+    assert.match(failed(applyHunks('café\n', [{ search: 'cafe\u0301', replace: 'x' }])), /not found/);
+  });
+
+  it('cannot apply a hunk to an empty file (new content is whole-file content, not hunks)', () => {
+    assert.match(failed(applyHunks('', [{ search: '\n', replace: 'x\n' }])), /The file is empty/);
+    // A file of only empty lines is not "empty" but whitespace-only searches are never forgiven.
+    assert.match(failed(applyHunks('\n\n', [{ search: '\n', replace: 'x' }])), /occurs 2 times/);
+  });
+
+  it('handles very long lines, and shortens them in error messages', () => {
+    const long = `const data = "${'x'.repeat(300_000)}";`;
+    const text = `head\n${long}\ntail\n`;
+    const r = applied(applyHunks(text, [{ search: `${long}\ntail`, replace: `${long}\nTAIL` }]));
+    assert.equal(r.text, `head\n${long}\nTAIL\n`);
+    const error = failed(applyHunks(text, [{ search: `${long.slice(0, -2)}!";\ntail`, replace: 'x' }]));
+    assert.ok(error.length < 2_000, `error message is ${error.length} characters`);
+    assert.match(error, /…/);
+  });
+});
+
 describe('lineDelta', () => {
   it('counts added and removed lines', () => {
     assert.deepEqual(lineDelta('', ''), { added: 0, removed: 0 });

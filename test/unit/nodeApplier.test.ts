@@ -15,6 +15,14 @@ function create(p: string, text: string): FileWrite {
   return { path: p, kind: 'create', baseHash: sha256(''), newText: text, newHash: sha256(text) };
 }
 
+function remove(p: string, before: string): FileWrite {
+  return { path: p, kind: 'delete', baseHash: sha256(before), newText: '', newHash: sha256('') };
+}
+
+function move(from: string, to: string, before: string, after = before): FileWrite {
+  return { path: to, kind: 'rename', from, baseHash: sha256(before), newText: after, newHash: sha256(after) };
+}
+
 describe('NodeEditApplier', () => {
   let root: string;
   let applier: NodeEditApplier;
@@ -148,5 +156,98 @@ describe('NodeEditApplier', () => {
     const text = '\uFEFFline1\r\nline2\r\n';
     await applier.apply([create('win.txt', text)]);
     assert.deepEqual(await readFile(path.join(root, 'win.txt')), Buffer.from(text, 'utf8'));
+  });
+
+  describe('deletes', () => {
+    it('deletes a file that still holds the text the deletion was proposed against', async () => {
+      assert.deepEqual(await applier.apply([remove('src/a.ts', 'export const a = 1;\n')]), [{ path: 'src/a.ts', status: 'written' }]);
+      await assert.rejects(stat(path.join(root, 'src', 'a.ts')), { code: 'ENOENT' });
+    });
+
+    it('refuses to delete a file the user changed since, leaving it as it is', async () => {
+      await writeFile(path.join(root, 'src', 'a.ts'), 'export const a = 1; // mine\n');
+      const [outcome] = await applier.apply([remove('src/a.ts', 'export const a = 1;\n')]);
+      assert.ok(outcome.status === 'conflict' && /changed since the deletion was proposed.*it was not deleted/.test(outcome.detail), JSON.stringify(outcome));
+      assert.equal(await read('src/a.ts'), 'export const a = 1; // mine\n');
+    });
+
+    it('reports already-applied when the file is already gone', async () => {
+      await rm(path.join(root, 'src', 'a.ts'));
+      assert.deepEqual(await applier.apply([remove('src/a.ts', 'export const a = 1;\n')]), [{ path: 'src/a.ts', status: 'already-applied' }]);
+    });
+
+    it('refuses to delete a folder that now stands at the path', async () => {
+      await mkdir(path.join(root, 'dir'));
+      const [outcome] = await applier.apply([remove('dir', 'x\n')]);
+      assert.equal(outcome.status, 'conflict');
+      assert.ok((await stat(path.join(root, 'dir'))).isDirectory());
+    });
+
+    it('removes a link inside the workspace, not the file it points to', async () => {
+      await symlink(path.join(root, 'src', 'a.ts'), path.join(root, 'alias.ts'));
+      assert.deepEqual(await applier.apply([remove('alias.ts', 'export const a = 1;\n')]), [{ path: 'alias.ts', status: 'written' }]);
+      await assert.rejects(lstat(path.join(root, 'alias.ts')), { code: 'ENOENT' });
+      assert.equal(await read('src/a.ts'), 'export const a = 1;\n');
+    });
+
+    it('refuses a malformed delete (new text) before anything is written', async () => {
+      const bad = { ...remove('src/a.ts', 'export const a = 1;\n'), newText: 'x', newHash: sha256('x') } as unknown as FileWrite;
+      await assert.rejects(applier.apply([bad]), EditApplyError);
+      assert.equal(await read('src/a.ts'), 'export const a = 1;\n');
+    });
+  });
+
+  describe('renames', () => {
+    it('moves a file into a new folder, keeping its mode, with or without a change of text', async () => {
+      await writeFile(path.join(root, 'run.sh'), '#!/bin/sh\n');
+      await chmod(path.join(root, 'run.sh'), 0o755);
+      const outcomes = await applier.apply([move('src/a.ts', 'lib/deep/a.ts', 'export const a = 1;\n'), move('run.sh', 'bin/run.sh', '#!/bin/sh\n', '#!/bin/sh\necho 2\n')]);
+      assert.deepEqual(outcomes, [
+        { path: 'lib/deep/a.ts', status: 'written' },
+        { path: 'bin/run.sh', status: 'written' },
+      ]);
+      assert.equal(await read('lib/deep/a.ts'), 'export const a = 1;\n');
+      assert.equal(await read('bin/run.sh'), '#!/bin/sh\necho 2\n');
+      assert.equal((await stat(path.join(root, 'bin/run.sh'))).mode & 0o777, 0o755);
+      await assert.rejects(stat(path.join(root, 'src', 'a.ts')), { code: 'ENOENT' });
+      await assert.rejects(stat(path.join(root, 'run.sh')), { code: 'ENOENT' });
+      assert.deepEqual((await readdir(path.join(root, 'lib/deep'))).filter((f) => f.endsWith('.sm-tmp')), []);
+    });
+
+    it('never overwrites an existing target', async () => {
+      await writeFile(path.join(root, 'b.ts'), 'someone else\n');
+      const [outcome] = await applier.apply([move('src/a.ts', 'b.ts', 'export const a = 1;\n')]);
+      assert.ok(outcome.status === 'conflict' && /already exists, and a rename never overwrites/.test(outcome.detail), JSON.stringify(outcome));
+      assert.equal(await read('b.ts'), 'someone else\n');
+      assert.equal(await read('src/a.ts'), 'export const a = 1;\n');
+    });
+
+    it('refuses when the source changed or disappeared since the proposal', async () => {
+      await writeFile(path.join(root, 'src', 'a.ts'), 'export const a = 1; // mine\n');
+      const [changed] = await applier.apply([move('src/a.ts', 'b.ts', 'export const a = 1;\n')]);
+      assert.ok(changed.status === 'conflict' && /src\/a\.ts changed since the rename was proposed/.test(changed.detail), JSON.stringify(changed));
+      await assert.rejects(stat(path.join(root, 'b.ts')), { code: 'ENOENT' });
+      await rm(path.join(root, 'src', 'a.ts'));
+      const [gone] = await applier.apply([move('src/a.ts', 'b.ts', 'export const a = 1;\n')]);
+      assert.ok(gone.status === 'conflict' && /was deleted or moved since/.test(gone.detail), JSON.stringify(gone));
+    });
+
+    it('reports already-applied when the source is gone and the target holds the new text', async () => {
+      await rm(path.join(root, 'src', 'a.ts'));
+      await writeFile(path.join(root, 'b.ts'), 'export const b = 1;\n');
+      const outcomes = await applier.apply([move('src/a.ts', 'b.ts', 'export const a = 1;\n', 'export const b = 1;\n')]);
+      assert.deepEqual(outcomes, [{ path: 'b.ts', status: 'already-applied' }]);
+      // Source back but target there too (half done by someone else): a conflict, nothing overwritten.
+      await writeFile(path.join(root, 'src', 'a.ts'), 'export const a = 1;\n');
+      const [again] = await applier.apply([move('src/a.ts', 'b.ts', 'export const a = 1;\n', 'export const b = 1;\n')]);
+      assert.equal(again.status, 'conflict');
+    });
+
+    it('refuses a rename out of or into forbidden places before anything moves', async () => {
+      await assert.rejects(applier.apply([move('src/a.ts', '.git/x', 'export const a = 1;\n')]), (e: unknown) => e instanceof WorkspaceError && e.code === 'forbidden');
+      await assert.rejects(applier.apply([move('../outside.ts', 'x.ts', '')]), (e: unknown) => e instanceof WorkspaceError && e.code === 'outside');
+      await assert.rejects(applier.apply([move('src/a.ts', 'src/a.ts', 'export const a = 1;\n')]), EditApplyError);
+      assert.equal(await read('src/a.ts'), 'export const a = 1;\n');
+    });
   });
 });

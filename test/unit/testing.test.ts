@@ -97,10 +97,19 @@ describe('detectTestCommand', () => {
 
   it('detects go and cargo', async () => {
     await put('go.mod', 'module example.com/x\n');
-    assert.deepEqual(await detectTestCommand(root), { command: 'go test ./...', reason: 'go.mod marks a Go module.' });
+    assert.deepEqual(await detectTestCommand(root), {
+      command: 'go test ./...',
+      cwd: root,
+      framework: 'go',
+      reason: 'go.mod marks a Go module.',
+      source: 'detected',
+      argStyle: 'append',
+      namesTests: true,
+      reporter: 'go-json',
+    });
     await rm(path.join(root, 'go.mod'));
     await put('Cargo.toml', '[package]\nname = "x"\n');
-    assert.deepEqual(await detectTestCommand(root), { command: 'cargo test', reason: 'Cargo.toml marks a Rust crate.' });
+    assert.deepEqual(await detectTestCommand(root), { command: 'cargo test', cwd: root, framework: 'cargo', reason: 'Cargo.toml marks a Rust crate.', source: 'detected', argStyle: 'append', namesTests: false });
   });
 });
 
@@ -182,22 +191,25 @@ describe('parseTestOutput on real outputs', () => {
         { name: 'tests::subtracts', message: /^assertion `left == right` failed: subtraction is off\nleft: 2\nright: 1$/, location: 'src/lib.rs:9:22' },
       ],
     },
-    { file: 'jest-pass.txt', exit: 0, expect: [4, 0, 1, true], failures: [] },
+    { file: 'jest-pass.txt', exit: 0, expect: [3, 0, 1, true], failures: [] },
     {
       file: 'jest-fail.txt',
       exit: 1,
       expect: [3, 2, 1, false],
       failures: [
-        { name: 'sum › adds two numbers', message: /^expect\(received\)\.toBe\(expected\) \/\/ Object\.is equality\nExpected: 4\nReceived: 3$/, location: 'src/sum.test.js:6:23' },
+        { name: 'sum › adds two numbers', message: /^expect\(received\)\.toBe\(expected\) \/\/ Object\.is equality\nExpected: 4\nReceived: 3$/, location: 'src/sum.test.js:5:23' },
         { name: 'sum › rejects strings', message: /^TypeError: sum expects numbers$/, location: 'src/sum.js:3:11' },
       ],
     },
-    { file: 'vitest-pass.txt', exit: 0, expect: [4, 0, 0, true], failures: [] },
+    { file: 'vitest-pass.txt', exit: 0, expect: [3, 0, 1, true], failures: [] },
     {
       file: 'vitest-fail.txt',
       exit: 1,
-      expect: [3, 1, 1, false],
-      failures: [{ name: 'src/sum.test.ts > sum > adds two numbers', message: /^AssertionError: expected 3 to be 4 \/\/ Object\.is equality/, location: 'src/sum.test.ts:6:23' }],
+      expect: [3, 2, 1, false],
+      failures: [
+        { name: 'src/sum.test.js > sum > adds two numbers', message: /^AssertionError: expected 3 to be 4 \/\/ Object\.is equality/, location: 'src/sum.test.js:6:23' },
+        { name: 'src/sum.test.js > sum > rejects strings', message: /^TypeError: sum expects numbers$/, location: 'src/sum.js:3:11' },
+      ],
     },
   ];
 
@@ -233,7 +245,7 @@ describe('parseTestOutput on real outputs', () => {
   it('reports a cargo compile error as a crash, not as passed', () => {
     const report = parse(fixture('cargo-build-fail.txt'), 101);
     assert.deepEqual(counts(report), [0, 0, 0, false]);
-    assert.match(report.problem ?? '', /exited with code 101 without a recognised test summary/);
+    assert.match(report.problem ?? '', /^The test command exited with code 101: compile error E0277 at src\/lib\.rs:1:43: cannot add `&str` to `i32`$/);
     assert.match(report.outputTail, /error\[E0277\]/);
   });
 
