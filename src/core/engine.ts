@@ -10,6 +10,8 @@ import type { EngineApi, EventListener, RunHandle } from './engineApi';
 import { EventLog, readLog, RunLock } from './log/eventLog';
 import type { HostPorts } from './ports';
 import { preflightModels } from './models/registry';
+import type { ProviderContext } from './models/providers';
+import { ShadowCheckpoints, type Checkpoint, type RestoreReport } from './checkpoints/shadowGit';
 import { CircuitBreakers, type CircuitBreakerOptions } from './models/router';
 import { replayStep, writeRunFile, type ReplayResult } from './run/replay';
 import { checkTriage, replayModels, RunDriver, type TriageAction } from './run/runDriver';
@@ -24,6 +26,20 @@ export interface EngineOptions {
   warn?: (message: string) => void;
   /** Breaker thresholds and clock (tests). */
   breakerOptions?: Omit<CircuitBreakerOptions, 'onChange'>;
+  /**
+   * Where the shadow repository of checkpoints lives: the extension's workspace storage in VS Code,
+   * the user's state folder in the CLI. Without it, runs take no checkpoints (and say so).
+   */
+  storageDir?: string;
+  /** Models only the host can make (vscode.lm chat models). */
+  hostModels?: ProviderContext['hostModels'];
+}
+
+export class RollbackRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RollbackRefusedError';
+  }
 }
 
 export class UnknownRunError extends Error {
@@ -40,6 +56,7 @@ export class Engine implements EngineApi {
   private readonly drivers = new Map<string, RunDriver>();
   /** One breaker per endpoint for all runs: a provider that is down is down for every run. */
   private readonly breakers: CircuitBreakers;
+  private checkpointStore: Promise<ShadowCheckpoints> | undefined;
 
   constructor(private readonly options: EngineOptions) {
     this.breakers = new CircuitBreakers({
@@ -86,7 +103,7 @@ export class Engine implements EngineApi {
     if (!trimmed) throw new Error('The goal is empty. Say what you want built or changed.');
     const checked = runConfigSchema.safeParse(config);
     if (!checked.success) throw new Error(`Invalid run configuration: ${checked.error.issues[0]?.message}`);
-    await preflightModels(config, { workspaceRoot: this.options.ports.workspace.root, secret: (name) => this.options.ports.secret(name) });
+    await preflightModels(config, { workspaceRoot: this.options.ports.workspace.root, secret: (name) => this.options.ports.secret(name), hostModels: this.options.hostModels });
     await ensureRunsDir(this.options.runsDir);
     const runId = newRunId(this.options.ports.clock.now());
     const runDir = this.runDir(runId);
@@ -215,6 +232,37 @@ export class Engine implements EngineApi {
     }
   }
 
+  /** The workspace's shadow repository, opened on first use; undefined without a storage folder. */
+  checkpoints(): Promise<ShadowCheckpoints> | undefined {
+    if (!this.options.storageDir) return undefined;
+    this.checkpointStore ??= ShadowCheckpoints.open({ workspaceRoot: this.options.ports.workspace.root, storageDir: join(this.options.storageDir, 'checkpoints') });
+    // A failed open is not cached: the next call tries again (git may have been installed meanwhile).
+    this.checkpointStore.catch(() => (this.checkpointStore = undefined));
+    return this.checkpointStore;
+  }
+
+  async listCheckpoints(): Promise<Checkpoint[]> {
+    const store = this.checkpoints();
+    return store ? (await store).list() : [];
+  }
+
+  async rollback(checkpointId: string): Promise<RestoreReport> {
+    const store = this.checkpoints();
+    if (!store) throw new RollbackRefusedError('Checkpoints are not available here (no storage folder), so there is nothing to roll back to.');
+    if (this.drivers.size) {
+      throw new RollbackRefusedError(`Runs are in progress (${[...this.drivers.keys()].join(', ')}). Cancel or wait for them before rolling back, so no agent writes over the restored files.`);
+    }
+    const report = await (await store).restore(checkpointId);
+    const runId = report.checkpoint.runId;
+    const runs = await listRunIds(this.options.runsDir);
+    if (runs.includes(runId)) {
+      await this.withRunLog(runId, async ({ emit }) => {
+        emit({ type: 'checkpoint.restored', checkpointId, restored: report.restored, deleted: report.deleted });
+      }).catch((error: unknown) => this.options.warn?.(`The rollback worked, but run ${runId}'s log could not record it: ${(error as Error).message}`));
+    }
+    return report;
+  }
+
   async cancelRun(runId: string, reason = 'cancelled by the user'): Promise<boolean> {
     const driver = this.drivers.get(runId);
     if (!driver) return false;
@@ -259,6 +307,8 @@ export class Engine implements EngineApi {
       priorEvents,
       triage,
       breakers: this.breakers,
+      checkpoints: () => this.checkpoints(),
+      hostModels: this.options.hostModels,
     });
     this.drivers.set(state.id, driver);
     void driver.start().finally(() => {

@@ -2,6 +2,7 @@
 import type { EngineEvent } from '../shared/events';
 import type { Budgets, RunConfig } from '../shared/model';
 import type { RunState, RunSummary } from '../shared/runState';
+import type { Checkpoint, RestoreReport } from './checkpoints/shadowGit';
 import type { ReplayResult } from './run/replay';
 import type { TriageAction } from './run/runDriver';
 
@@ -40,6 +41,13 @@ export interface EngineApi {
   replayStep(runId: string, stepId: string, options?: { model?: string }): Promise<ReplayResult>;
   /** Changes a run's caps (the only part of its config that may change); resume a budget-paused run after raising them. */
   setBudgets(runId: string, budgets: Budgets): Promise<void>;
+  /** Checkpoints of this workspace, oldest first (all runs). */
+  listCheckpoints(): Promise<Checkpoint[]>;
+  /**
+   * Restores the workspace to a checkpoint (files created since are removed; a safety checkpoint is
+   * taken first so the rollback itself can be undone). Refused while a run is being driven.
+   */
+  rollback(checkpointId: string): Promise<RestoreReport>;
   /** Runs this engine is driving right now. */
   activeRunIds(): string[];
   /** Cancels nothing; stops driving runs (they resume later from their logs) and releases locks. */

@@ -66,7 +66,13 @@ export type WriteOutcome =
   /** The file already holds newText (e.g. applied before a crash, not yet logged); for a delete: the file is gone; for a rename: the source is gone and `path` holds newText. */
   | { path: string; status: 'already-applied' }
   /** The user changed the file since the proposal (or, for a rename, the target exists); nothing was written. */
-  | { path: string; status: 'conflict'; detail: string };
+  | {
+      path: string;
+      status: 'conflict';
+      detail: string;
+      /** The user has unsaved changes to the file in an editor: never rebased onto, never saved for them. */
+      unsaved?: boolean;
+    };
 
 /** Writes accepted edits. VS Code: one WorkspaceEdit per set, then save; CLI: fs writes. */
 export interface EditApplier {
@@ -84,8 +90,14 @@ export interface ReviewRequest {
 }
 
 export interface ReviewDecision {
-  /** Paths the user accepted; every other path of the request is rejected. */
+  /** Paths the user accepted (whole or in part); every other path of the request is rejected. */
   accepted: string[];
+  /**
+   * Per-hunk decisions for modified files the user reviewed hunk by hunk: the indexes of the accepted
+   * hunks of `diffHunks(before, after)` (core/edits/review.ts, default context). An accepted path that
+   * is not listed here is accepted whole.
+   */
+  partial?: Record<string, number[]>;
   /** Why the user rejected, for the agent's next attempt. */
   reason?: string;
 }
@@ -104,7 +116,17 @@ export interface ProcessResult {
 
 /** Runs a test command. VS Code: a task with a pseudoterminal; CLI: child_process. */
 export interface TestRunner {
-  run(request: { command: string; cwd: string; timeoutMs: number; label: string }, signal: AbortSignal): Promise<ProcessResult>;
+  run(request: TestRunRequest, signal: AbortSignal): Promise<ProcessResult>;
+}
+
+export interface TestRunRequest {
+  command: string;
+  cwd: string;
+  timeoutMs: number;
+  /** Shown to the user (the VS Code task's name). */
+  label: string;
+  /** Run the workspace's own task with this label (tasks.json) instead of `command`; hosts without tasks ignore it. */
+  taskLabel?: string;
 }
 
 /** Wall clock, replaceable in tests. */
@@ -123,4 +145,9 @@ export interface HostPorts {
   clock: Clock;
   /** Looks up a secret (API key) by name: SecretStorage in VS Code, environment in the CLI. */
   secret(name: string): Promise<string | undefined>;
+  /**
+   * Asks the user a yes/no question the engine must not decide alone (switching branches over a dirty
+   * tree in git mode). VS Code: a modal dialog; CLI: a prompt, or --yes. Absent: the answer is no.
+   */
+  confirm?(question: string, detail: string): Promise<boolean>;
 }

@@ -17,6 +17,8 @@ import { describeChange, EditSet, toWrite, type StagedFile } from '../edits/edit
 import { unifiedDiff } from '../edits/hunks';
 import { readLog, type EventLog, type RunLock } from '../log/eventLog';
 import { RunModels } from '../models/registry';
+import type { ProviderContext } from '../models/providers';
+import type { ShadowCheckpoints } from '../checkpoints/shadowGit';
 import type { CircuitBreakers } from '../models/router';
 import { turnModel } from '../models/turnModel';
 import { BudgetExceededError, BudgetGate } from '../budget';
@@ -93,6 +95,9 @@ export interface RunDriverOptions {
   priorEvents?: readonly EngineEvent[];
   /** Circuit breakers shared by every run of the engine (a dead provider is dead for all of them). */
   breakers: CircuitBreakers;
+  /** The workspace's shadow repository; undefined when the host has no storage for one. */
+  checkpoints: () => Promise<ShadowCheckpoints> | undefined;
+  hostModels?: ProviderContext['hostModels'];
   /** A triage decision to apply before driving on (the run was paused waiting for it). */
   triage?: { taskId: string; action: TriageAction };
 }
@@ -153,6 +158,7 @@ export class RunDriver {
       workspaceRoot: this.ports.workspace.root,
       secret: (name) => this.ports.secret(name),
       scriptedLatencyMs: options.scriptedLatencyMs,
+      hostModels: options.hostModels,
     });
     this.abort.signal.addEventListener('abort', () => this.wake());
   }
