@@ -1,7 +1,7 @@
 // Playwright helpers for the code-server workbench. Selectors come from /work/shared/e2e/README.md and
 // were checked on VS Code 1.117 (code-server 4.117.0). Every wait is for a condition, with a message
 // that says what was expected.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 
@@ -150,4 +150,77 @@ export async function terminalNames(page: Page): Promise<string[]> {
 /** The content frame of the first ready webview. */
 export function webviewFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame');
+}
+
+/**
+ * Shows the view container of the activity-bar entry whose label starts with `label` (the entry's
+ * "checked" state says whether it is shown: a second click would hide the side bar).
+ */
+export async function showViewContainer(page: Page, label: string): Promise<void> {
+  const entry = page.locator(`${SELECTORS.activityBar} .action-item`).filter({ has: page.locator(`[aria-label^="${label}"]`) }).first();
+  await expectVisible(entry, `the "${label}" activity-bar entry`);
+  const checked = async (): Promise<boolean> => ((await entry.getAttribute('class')) ?? '').split(/\s+/).includes('checked');
+  if (!(await checked())) await entry.click();
+  await waitUntil(async () => ((await checked()) && (await page.locator('.part.sidebar').isVisible()) ? true : undefined), `the side bar to show "${label}"`, {
+    timeout: 30_000,
+    observe: async () => `entry class "${await entry.getAttribute('class')}", side bar visible=${await page.locator('.part.sidebar').isVisible()}`,
+  });
+}
+
+/**
+ * The side-bar tree row whose label starts with `labelPrefix`, expanding collapsed rows until it is
+ * rendered (a run row holds its task rows).
+ */
+export async function sidebarTreeRow(page: Page, labelPrefix: string, timeout = 60_000): Promise<Locator> {
+  const rows = page.locator(SELECTORS.sidebarRows);
+  const row = rows.filter({ has: page.locator('.label-name', { hasText: labelPrefix }) }).first();
+  await waitUntil(
+    async () => {
+      if (await row.isVisible()) {
+        const name = (await row.locator('.label-name').first().innerText()).trim();
+        if (name.startsWith(labelPrefix)) return true;
+      }
+      const collapsed = page.locator('.part.sidebar .monaco-list-row[aria-expanded="false"]');
+      if ((await collapsed.count()) > 0) await collapsed.first().click();
+      return undefined;
+    },
+    `a side-bar tree row labelled "${labelPrefix}…"`,
+    { timeout, observe: async () => `rows ${JSON.stringify(await rows.allInnerTexts())}` },
+  );
+  return row;
+}
+
+/**
+ * Picks the option labelled `label` in a <vscode-single-select> (vscode-elements) the way a user does:
+ * click the select, click the option in its dropdown (open shadow DOM); waits until the select's value
+ * is `value` (the option's value attribute; its label by default).
+ */
+export async function chooseSelectOption(select: Locator, label: string, what: string, value = label): Promise<void> {
+  await expectVisible(select, what, 30_000);
+  await select.first().click();
+  const option = select.first().locator('[role="option"]').filter({ hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) }).first();
+  await expectVisible(option, `the option "${label}" in the open dropdown of ${what}`, 10_000);
+  await option.click();
+  await waitUntil(
+    async () => ((await select.first().evaluate((el) => (el as HTMLElement & { value: string }).value)) === value ? true : undefined),
+    `${what} to have the value "${value}" after picking "${label}"`,
+    { timeout: 10_000, observe: async () => `value "${await select.first().evaluate((el) => (el as HTMLElement & { value: string }).value)}"` },
+  );
+}
+
+/**
+ * After a failed step: a `NN-failure-<title>.png` screenshot with the page's DOM beside it (`.html`,
+ * to find out why a selector did not match; `.webview.html` for `webview`'s document), and the
+ * notifications shown. Returns the screenshot path.
+ */
+export async function captureFailure(page: Page, shots: Screenshots, title: string, webview?: FrameLocator): Promise<string> {
+  const shot = await shots.take(`failure-${title}`);
+  const html = await page.content().catch(() => '');
+  if (html) await writeFile(shot.replace(/\.png$/, '.html'), html).catch(() => undefined);
+  // A webview's document is another frame: not in page.content().
+  const inner = webview ? await webview.locator('body').evaluate((body) => body.outerHTML, undefined, { timeout: 5_000 }).catch(() => '') : '';
+  if (inner) await writeFile(shot.replace(/\.png$/, '.webview.html'), inner).catch(() => undefined);
+  const toasts = await toastTexts(page);
+  if (toasts.length) console.log(`    notifications shown: ${JSON.stringify(toasts)}`);
+  return shot;
 }

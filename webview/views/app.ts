@@ -89,6 +89,7 @@ export class SmApp extends LitElement {
             .events=${state.events}
             .revision=${state.revision}
             .taskIds=${run?.taskOrder ?? []}
+            .tasks=${run?.tasks ?? {}}
             @task-select=${(event: TaskSelectEvent) => store.selectTask(event.detail.taskId)}
           ></sm-event-log>
         </section>

@@ -1,10 +1,13 @@
 // The event log: a windowed list (fixed row height, only the visible rows are in the DOM) so a run
 // with 50k events scrolls as smoothly as one with 50. Follows the newest event unless the user
-// scrolled up; filters by task and by event type. Inline styles are bound as the `.style` property
-// (CSSOM), never as a style attribute, which the panel's CSP (no 'unsafe-inline') would refuse.
+// scrolled up; filters by task, by role (eventText.roleOf) and by event type. Inline styles are bound
+// as the `.style` property (CSSOM), never as a style attribute, which the panel's CSP (no
+// 'unsafe-inline') would refuse.
 import { html, LitElement, nothing, type TemplateResult } from 'lit';
 import type { EngineEvent, EventType } from '../../src/shared/events';
-import { describeEvent, EVENT_TYPES, extendFiltered, taskIdOf, visibleRange, type EventFilter } from '../eventText';
+import { ROLES, type Role } from '../../src/shared/model';
+import type { TaskState } from '../../src/shared/runState';
+import { describeEvent, EVENT_TYPES, extendFiltered, roleLookup, roleOf, taskIdOf, visibleRange, type EventFilter, type RoleLookup } from '../eventText';
 
 const ROW_HEIGHT = 22;
 const ALL = '*';
@@ -24,15 +27,19 @@ export class SmEventLog extends LitElement {
     events: { attribute: false },
     revision: { type: Number },
     taskIds: { attribute: false },
+    tasks: { attribute: false },
   };
 
   /** The active run's log; grows in place, replaced on run switch. */
   events: EngineEvent[] = [];
   revision = 0;
   taskIds: string[] = [];
+  /** The run's tasks, for the role of an event that only names its task. */
+  tasks: Record<string, TaskState> = {};
 
   private taskFilter = ALL;
   private typeFilter = ALL;
+  private roleFilter = ALL;
   private scrollOffset = 0;
   private viewportHeight = 300;
   private stickToBottom = true;
@@ -43,6 +50,7 @@ export class SmEventLog extends LitElement {
   private cacheKey = '';
   private cacheLength = 0;
   private indexes: number[] = [];
+  private roles: RoleLookup = roleLookup(() => this.tasks);
 
   protected override createRenderRoot(): HTMLElement {
     return this;
@@ -81,18 +89,20 @@ export class SmEventLog extends LitElement {
     return {
       taskId: this.taskFilter === ALL ? undefined : this.taskFilter === RUN_LEVEL ? '' : this.taskFilter,
       type: this.typeFilter === ALL ? undefined : (this.typeFilter as EventType),
+      role: this.roleFilter === ALL ? undefined : (this.roleFilter as Role),
     };
   }
 
   private filtered(): number[] {
-    const key = `${this.taskFilter}\u0000${this.typeFilter}`;
+    const key = `${this.taskFilter}\u0000${this.typeFilter}\u0000${this.roleFilter}`;
     if (this.cacheEvents !== this.events || this.cacheKey !== key || this.events.length < this.cacheLength) {
       this.cacheEvents = this.events;
       this.cacheKey = key;
       this.cacheLength = 0;
       this.indexes = [];
+      this.roles = roleLookup(() => this.tasks);
     }
-    extendFiltered(this.indexes, this.events, this.cacheLength, this.filter());
+    extendFiltered(this.indexes, this.events, this.cacheLength, this.filter(), this.roles);
     this.cacheLength = this.events.length;
     return this.indexes;
   }
@@ -121,6 +131,12 @@ export class SmEventLog extends LitElement {
     this.requestUpdate();
   }
 
+  private setRoleFilter(value: string): void {
+    this.roleFilter = value || ALL;
+    this.stickToBottom = true;
+    this.requestUpdate();
+  }
+
   private selectTask(taskId: string | undefined): void {
     if (taskId) this.dispatchEvent(new CustomEvent('task-select', { detail: { taskId }, bubbles: true }));
   }
@@ -138,6 +154,7 @@ export class SmEventLog extends LitElement {
         class="log-row ${level}"
         data-seq=${event.seq}
         data-type=${event.type}
+        data-role=${roleOf(event, this.roles) ?? ''}
         role="row"
         @click=${() => this.selectTask(taskId)}
       >
@@ -151,6 +168,10 @@ export class SmEventLog extends LitElement {
           <vscode-option value=${ALL}>All tasks</vscode-option>
           <vscode-option value=${RUN_LEVEL}>Run-level only</vscode-option>
           ${this.taskIds.map((id) => html`<vscode-option value=${id}>${id}</vscode-option>`)}
+        </vscode-single-select>
+        <vscode-single-select id="log-filter-role" class="log-filter" aria-label="Filter by role" .value=${this.roleFilter} @change=${(e: Event) => this.setRoleFilter(valueOf(e))}>
+          <vscode-option value=${ALL}>All roles</vscode-option>
+          ${ROLES.map((role) => html`<vscode-option value=${role}>${role}</vscode-option>`)}
         </vscode-single-select>
         <vscode-single-select class="log-filter" aria-label="Filter by event type" .value=${this.typeFilter} @change=${(e: Event) => this.setTypeFilter(valueOf(e))}>
           <vscode-option value=${ALL}>All types</vscode-option>

@@ -25,16 +25,16 @@ export function usageText(usage: Usage): string {
 export function taskDetails(task: TaskState, actions: TaskDetailsActions): TemplateResult {
   const test = task.lastTest;
   const review = task.review;
-  return html`<aside class="task-details" aria-label="Task ${task.id}" data-task-id=${task.id}>
+  return html`<aside id="task-details" class="task-details" aria-label="Task ${task.id}" data-task-id=${task.id}>
     <div class="details-head">
       <span class="status-dot" data-status=${task.status}></span>
       <h2 class="details-title">${task.id} · ${task.title}</h2>
       <vscode-toolbar-button icon="close" label="Close details" title="Close details" @click=${() => actions.close()}></vscode-toolbar-button>
     </div>
     <dl class="details-grid">
-      <dt>Role</dt><dd>${task.role}</dd>
+      <dt>Role</dt><dd data-field="role">${task.role}</dd>
       <dt>Status</dt><dd><span class="task-status" data-status=${task.status}>${task.status}</span>${task.statusReason ? html` — ${task.statusReason}` : nothing}</dd>
-      <dt>Attempts</dt><dd>${task.attempts}</dd>
+      <dt>Attempts</dt><dd data-field="attempts">${task.attempts}</dd>
       ${task.dependsOn.length ? html`<dt>After</dt><dd>${task.dependsOn.join(', ')}</dd>` : nothing}
       <dt>Usage</dt><dd>${usageText(task.usage)}</dd>
     </dl>
@@ -43,7 +43,7 @@ export function taskDetails(task: TaskState, actions: TaskDetailsActions): Templ
       : nothing}
     ${task.description ? html`<p class="details-description">${task.description}</p>` : nothing}
     <h3>Acceptance criteria</h3>
-    <ul class="checklist">
+    <ul class="checklist" data-field="acceptance">
       ${task.acceptance.map(
         (criterion) =>
           html`<li>
