@@ -86,6 +86,7 @@ export const runConfigSchema = z
     autoApprove: z.boolean(),
     requirePlanApproval: z.boolean(),
     testCommand: z.string().min(1).optional(),
+    testTaskLabel: z.string().min(1).optional(),
     testTimeoutMs: z.number().int().min(1000),
     reviewGate: z.boolean(),
     budgets: budgetsSchema,

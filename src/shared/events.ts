@@ -100,6 +100,8 @@ export interface EventPayloads {
     taskId: string;
     accepted: string[];
     rejected: string[];
+    /** Files accepted only in part: the indexes of the accepted hunks (of diffHunks(before, after)) and how many there were. */
+    partial?: Record<string, { accepted: number[]; total: number }>;
     reason?: string;
     by: 'user' | 'auto';
   };

@@ -146,8 +146,10 @@ export interface RunConfig {
   autoApprove: boolean;
   /** Stop after planning until the user approves the plan. */
   requirePlanApproval: boolean;
-  /** Shell command that runs the workspace's tests; undefined means detect. */
+  /** Shell command that runs the workspace's tests; undefined means detect; "none" runs without a test gate. */
   testCommand?: string;
+  /** A tasks.json task (by label) that runs the tests; the editor runs it and its output is parsed. Wins over testCommand. */
+  testTaskLabel?: string;
   testTimeoutMs: number;
   /** Run the reviewer role as a gate after tests pass. */
   reviewGate: boolean;
@@ -236,7 +238,10 @@ export interface Usage {
   inputTokens: number;
   outputTokens: number;
   cachedInputTokens: number;
+  /** Sum over the priced calls only: calls of a model without a price add nothing here (see unpricedCalls). */
   usd: number;
+  /** Calls of models without a known price (llm.call `priced: false`): `usd` leaves their cost out. Absent when none. */
+  unpricedCalls?: number;
 }
 
 export const EMPTY_USAGE: Usage = { calls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, usd: 0 };

@@ -3,7 +3,8 @@
 // notifications go host -> webview. Nothing is posted to the webview before it sends `app/ready`,
 // whose result is a full snapshot. The host validates every incoming message with the schemas here.
 import { z } from 'zod';
-import type { EngineEvent } from './events';
+import type { EngineEvent, TaskChanges } from './events';
+import type { Budgets } from './model';
 import type { RunSummary } from './runState';
 
 /** Everything the webview needs to draw itself from nothing. */
@@ -19,6 +20,17 @@ export interface Snapshot {
   cannotStartReason?: string;
 }
 
+/**
+ * A user decision about a task, as the panel sends it (the same shape as the engine's TriageAction):
+ * retry (optionally pinning another configured model), skip (its dependents are skipped too), take
+ * over (mark it done by hand), or edit its definition.
+ */
+export type TriageDecision =
+  | { kind: 'retry'; model?: string }
+  | { kind: 'skip' }
+  | { kind: 'takeOver' }
+  | { kind: 'edit'; changes: TaskChanges };
+
 /** Webview -> host requests with their result types. */
 export interface Requests {
   'app/ready': { params: Record<string, never>; result: Snapshot };
@@ -29,6 +41,18 @@ export interface Requests {
   'plan/approve': { params: { runId: string }; result: { approved: boolean } };
   /** Open the pending diff(s) of a task in the editor. */
   'task/openDiff': { params: { runId: string; taskId: string }; result: { opened: number } };
+  /**
+   * Triage a task (dead-letter, or edit before it runs). A run paused for triage resumes with the
+   * decision; `resumed` is false when the decision only changed the task (an edit of a paused run).
+   */
+  'task/triage': { params: { runId: string; taskId: string; action: TriageDecision }; result: { resumed: boolean } };
+  /**
+   * Run a recorded step again (optionally with another configured model). The host opens the new
+   * record, the diff of its output against the original's and its proposed edits (never applied).
+   */
+  'step/replay': { params: { runId: string; stepId: string; model?: string }; result: { replayId: string; ok: boolean; summary: string } };
+  /** New caps for a run; `resume` also resumes it (a run paused by its budget). */
+  'run/setBudgets': { params: { runId: string; budgets: Budgets; resume: boolean }; result: { resumed: boolean } };
 }
 
 /** Host -> webview notifications. */
@@ -63,7 +87,38 @@ export interface NotificationMessage<M extends NotificationMethod = Notification
 
 export type HostToWebviewMessage = ResponseMessage | NotificationMessage;
 
-const runIdParam = z.object({ runId: z.string().min(1).max(200) }).strict();
+const idParam = z.string().min(1).max(200);
+const runIdParam = z.object({ runId: idParam }).strict();
+
+const taskChangesSchema = z
+  .object({
+    title: z.string().trim().min(1, 'The title is empty.').max(500).optional(),
+    description: z.string().max(20_000).optional(),
+    acceptance: z.array(z.string().trim().min(1, 'An acceptance criterion is empty.').max(2_000)).max(100).optional(),
+    files: z.array(z.string().trim().min(1).max(1_000)).max(500).optional(),
+    model: idParam.optional(),
+  })
+  .strict()
+  .refine((changes) => Object.values(changes).some((value) => value !== undefined), { message: 'The edit changes nothing.' });
+
+/** Runtime schema of TriageDecision. */
+export const triageDecisionSchema: z.ZodType<TriageDecision> = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('retry'), model: idParam.optional() }).strict(),
+  z.object({ kind: z.literal('skip') }).strict(),
+  z.object({ kind: z.literal('takeOver') }).strict(),
+  z.object({ kind: z.literal('edit'), changes: taskChangesSchema }).strict(),
+]);
+
+// The shape only; the engine checks the caps again (setBudgets) before they reach the log.
+const capParam = z.object({ usd: z.number().positive().finite().optional(), tokens: z.number().int().positive().optional() }).strict();
+const budgetsParam: z.ZodType<Budgets> = z
+  .object({
+    run: capParam.optional(),
+    task: capParam.optional(),
+    roles: z.record(z.string().min(1).max(50), capParam).optional(),
+    onExceed: z.enum(['pause', 'stop']),
+  })
+  .strict() as z.ZodType<Budgets>;
 
 /** Runtime schemas for every request's params; the host rejects anything else with an error reply. */
 export const REQUEST_PARAM_SCHEMAS: { [M in RequestMethod]: z.ZodType<Requests[M]['params']> } = {
@@ -72,7 +127,10 @@ export const REQUEST_PARAM_SCHEMAS: { [M in RequestMethod]: z.ZodType<Requests[M
   'run/open': runIdParam,
   'run/cancel': runIdParam,
   'plan/approve': runIdParam,
-  'task/openDiff': z.object({ runId: z.string().min(1).max(200), taskId: z.string().min(1).max(200) }).strict(),
+  'task/openDiff': z.object({ runId: idParam, taskId: idParam }).strict(),
+  'task/triage': z.object({ runId: idParam, taskId: idParam, action: triageDecisionSchema }).strict(),
+  'step/replay': z.object({ runId: idParam, stepId: z.string().regex(/^[^\s]+@v\d+$/, 'Not a step id (like t1:implement@v1).').max(300), model: idParam.optional() }).strict(),
+  'run/setBudgets': z.object({ runId: idParam, budgets: budgetsParam, resume: z.boolean() }).strict(),
 };
 
 const requestEnvelope = z.object({

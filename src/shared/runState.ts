@@ -42,6 +42,7 @@ export interface ProposalState {
   status: 'pending' | 'decided' | 'applied';
   accepted: string[];
   rejected: string[];
+  partial?: Record<string, { accepted: number[]; total: number }>;
   reason?: string;
 }
 
@@ -91,8 +92,9 @@ export class InvalidLogError extends Error {
   }
 }
 
-function addUsage(into: Usage, add: Omit<Usage, 'calls'>): void {
+function addUsage(into: Usage, add: Omit<Usage, 'calls' | 'unpricedCalls'> & { priced?: boolean }): void {
   into.calls += 1;
+  if (add.priced === false) into.unpricedCalls = (into.unpricedCalls ?? 0) + 1;
   into.inputTokens += add.inputTokens;
   into.outputTokens += add.outputTokens;
   into.cachedInputTokens += add.cachedInputTokens;
@@ -216,6 +218,7 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
       proposal.status = 'decided';
       proposal.accepted = event.accepted;
       proposal.rejected = event.rejected;
+      proposal.partial = event.partial;
       proposal.reason = event.reason;
       break;
     }

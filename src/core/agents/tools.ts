@@ -13,8 +13,19 @@ export function truncateForModel(text: string, max = MAX_TOOL_OUTPUT_CHARS): str
   return `${text.slice(0, max)}\n[truncated: ${text.length - max} more characters not shown]`;
 }
 
+/**
+ * The most a tool result may hold for a model with this context window: a quarter of the window, at
+ * about four characters a token, so one file cannot crowd out the task and the conversation.
+ */
+export function toolOutputLimit(contextWindowTokens: number | undefined): number {
+  if (!contextWindowTokens) return MAX_TOOL_OUTPUT_CHARS;
+  return Math.max(2_000, Math.min(MAX_TOOL_OUTPUT_CHARS, Math.floor(contextWindowTokens * 4 * 0.25)));
+}
+
 export interface ToolContext {
   workspace: Workspace;
+  /** Cap on each tool result (see toolOutputLimit); longer results are cut and say so. */
+  maxOutputChars?: number;
   /** Present for roles that may propose edits. */
   edits?: EditSet;
   /** Present for roles that may run the tests. */
@@ -76,7 +87,7 @@ export function buildTools<O extends z.ZodType>(context: ToolContext, outputSche
       execute: async ({ path }) => {
         const text = await context.workspace.readText(path);
         if (text === undefined) throw new Error(`${path} does not exist. Use list_files to see what is there.`);
-        return truncateForModel(text);
+        return truncateForModel(text, context.maxOutputChars);
       },
     }),
     list_files: tool({
@@ -84,7 +95,7 @@ export function buildTools<O extends z.ZodType>(context: ToolContext, outputSche
       inputSchema: listFilesInput,
       execute: async ({ dir }) => {
         const files = await context.workspace.listFiles(dir === '.' ? '' : dir, 500);
-        return files.length ? files.join('\n') : '(no files)';
+        return files.length ? truncateForModel(files.join('\n'), context.maxOutputChars) : '(no files)';
       },
     }),
     search_text: tool({
@@ -92,7 +103,7 @@ export function buildTools<O extends z.ZodType>(context: ToolContext, outputSche
       inputSchema: searchTextInput,
       execute: async ({ query }) => {
         const hits = await context.workspace.searchText(query, 100);
-        return hits.length ? hits.map((hit) => `${hit.path}:${hit.line}: ${hit.text}`).join('\n') : 'No matches.';
+        return hits.length ? truncateForModel(hits.map((hit) => `${hit.path}:${hit.line}: ${hit.text}`).join('\n'), context.maxOutputChars) : 'No matches.';
       },
     }),
     finish: tool({
@@ -146,7 +157,7 @@ export function buildTools<O extends z.ZodType>(context: ToolContext, outputSche
     tools.run_tests = tool({
       description: 'Run the workspace tests as the files are on disk now (your proposed edits are not applied until reviewed).',
       inputSchema: runTestsInput,
-      execute: async () => summarizeReport(await runTests()),
+      execute: async () => truncateForModel(summarizeReport(await runTests()), context.maxOutputChars),
     });
   }
   return tools;

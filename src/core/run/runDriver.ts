@@ -12,21 +12,26 @@ import { applyEvent, type RunState, type TaskState } from '../../shared/runState
 import { plannerPrompt, reviewPrompt, taskPrompt } from '../agents/prompts';
 import { planSchema, reviewOutputSchema, systemPrompt, workOutputSchema } from '../agents/roles';
 import { LoopDetectedError, runAgentTurn, type AgentTurnResult } from '../agents/runAgent';
-import { buildTools } from '../agents/tools';
+import { buildTools, toolOutputLimit } from '../agents/tools';
 import { describeChange, EditSet, toWrite, type StagedFile } from '../edits/editSet';
-import { unifiedDiff } from '../edits/hunks';
+import { matchesAnyGlob } from '../edits/glob';
+import { applySelectedHunks, diffHunks, rebaseChange } from '../edits/review';
+import { sha256, unifiedDiff } from '../edits/hunks';
 import { readLog, type EventLog, type RunLock } from '../log/eventLog';
 import { RunModels } from '../models/registry';
 import type { ProviderContext } from '../models/providers';
 import type { ShadowCheckpoints } from '../checkpoints/shadowGit';
+import { commitTask, GitModeError, isRepo, prepareRunBranch, type RunBranch } from '../checkpoints/gitMode';
 import type { CircuitBreakers } from '../models/router';
 import { turnModel } from '../models/turnModel';
 import { BudgetExceededError, BudgetGate } from '../budget';
 import { keyOf } from '../models/scripted';
 import { checkPlan, validatePlanGraph } from '../plan/plan';
-import type { HostPorts } from '../ports';
+import type { FileWrite, HostPorts, WriteOutcome } from '../ports';
 import { blockedForever, newlyReady, pickRunnable } from '../scheduler';
-import { detectTestCommand } from '../testing/detect';
+import { detectTestCommand, type DetectedTestCommand, type TestCommandOverride } from '../testing/detect';
+import { relatedTests } from '../testing/related';
+import { runDetectedTests } from '../testing/runTests';
 import { describeFailure, failureSignature, judgeTaskGate } from '../testing/gate';
 import { parseTestOutput } from '../testing/parse';
 import { renderPlan, renderReport } from './report';
@@ -146,7 +151,8 @@ export class RunDriver {
   private wakeUp: (() => void) | undefined;
   private fatal: unknown;
   private approval: { resolve: () => void } | undefined;
-  private testCommand: string | undefined;
+  /** How this run's tests run; undefined when tests are off. */
+  private tests: DetectedTestCommand | undefined;
   private testQueue: Promise<unknown> = Promise.resolve();
   private finishedPromise: Promise<RunState> | undefined;
 
@@ -258,6 +264,9 @@ export class RunDriver {
       if (this.state.status === 'awaiting-approval') await this.waitForApproval();
       if (this.state.status === 'running') {
         await this.runBaseline();
+        await this.prepareGitMode();
+        // The first snapshot of a large workspace takes seconds: it runs while the first tasks work.
+        if (this.state.checkpoints.length === 0) this.startCheckpoint = this.checkpoint(`run start: ${this.state.goal.slice(0, 80)}`);
         await this.executeTasks();
         if (this.state.status === 'running') await this.finishRun();
       }
@@ -268,6 +277,7 @@ export class RunDriver {
         if (canTransitionRun(this.state.status, 'failed')) this.setRun('failed', message);
       }
     } finally {
+      await this.startCheckpoint?.catch(() => undefined);
       if (isTerminalRun(this.state.status)) await this.writeReport().catch(() => undefined);
       await this.log.close();
       await this.options.lock.release();
@@ -287,25 +297,27 @@ export class RunDriver {
   }
 
   private async resolveTestCommand(): Promise<void> {
-    const configured = this.state.config.testCommand;
-    if (configured === 'none') {
+    const { testCommand, testTaskLabel } = this.state.config;
+    if (testCommand === 'none' && !testTaskLabel) {
       if (this.state.lastSeq <= 2) this.info('Tests are switched off for this run (testCommand "none"): no task is test-gated.', 'warn');
       return;
     }
-    if (configured) {
-      this.testCommand = configured;
-      return;
-    }
-    const detected = await detectTestCommand(this.ports.workspace.root);
+    const detected = await detectTestCommand(this.ports.workspace.root, { override: this.testOverride() });
     if (!detected) {
       throw new Error('No test command found for this workspace, so no task could be test-gated. Set one (softwareMaker.testCommand, or --test-command in the CLI), or "none" to run without tests.');
     }
-    this.testCommand = detected.command;
-    if (this.state.status === 'queued') this.info(`Test command: ${detected.command} (${detected.reason}).`);
+    this.tests = detected;
+    if (this.state.status === 'queued') this.info(`Tests: ${describeTests(detected)} (${detected.reason}).`);
+  }
+
+  private testOverride(): string | TestCommandOverride | undefined {
+    const { testCommand, testTaskLabel } = this.state.config;
+    if (testTaskLabel) return { kind: 'taskLabel', label: testTaskLabel };
+    return testCommand;
   }
 
   private async runBaseline(): Promise<void> {
-    if (!this.testCommand || this.state.baselineTest) return;
+    if (!this.tests || this.state.baselineTest) return;
     const report = await this.runTests('baseline');
     this.info(report.ok ? 'Baseline: all tests pass before any change.' : `Baseline: ${describeFailure(report)} before any change; those failures are not blamed on tasks.`);
   }
@@ -315,7 +327,7 @@ export class RunDriver {
     const files = await this.ports.workspace.listFiles('', 200);
     let rejections = 0;
     const turnAbort = new AbortController();
-    const tools = buildTools({ workspace: this.ports.workspace }, planSchema, (plan) => {
+    const tools = buildTools({ workspace: this.ports.workspace, maxOutputChars: await this.toolOutputLimitFor('planner') }, planSchema, (plan) => {
       const errors = validatePlanGraph(plan);
       if (errors.length) {
         rejections++;
@@ -324,7 +336,7 @@ export class RunDriver {
       }
       return errors;
     });
-    const prompt = plannerPrompt(this.state.goal, files, this.state.baselineTest, this.testCommand);
+    const prompt = plannerPrompt(this.state.goal, files, this.state.baselineTest, this.tests && describeTests(this.tests));
     const step = await this.agentStep({ role: 'planner', stepId, attempt: 1, prompt, tools, stopSignal: turnAbort.signal });
     if (!step.ok) throw new Error(step.message);
     const checked = checkPlan(step.output);
@@ -497,7 +509,8 @@ export class RunDriver {
     // The prompt reads the failure of the previous attempt, so build it before the step starts.
     const prompt = await taskPrompt(this.state, task, attempt, this.ports.workspace, this.touchedFiles(task.id));
     const edits = new EditSet(this.ports.workspace);
-    const tools = buildTools({ workspace: this.ports.workspace, edits, runTests: () => this.runTestsQuietly() }, workOutputSchema);
+    const maxOutputChars = await this.toolOutputLimitFor(role, task.modelOverride);
+    const tools = buildTools({ workspace: this.ports.workspace, edits, runTests: () => this.runTestsQuietly(), maxOutputChars }, workOutputSchema);
     const step = await this.agentStep({ role, stepId, taskId: task.id, attempt, prompt, tools, modelId: task.modelOverride });
     if (!step.ok) {
       this.fail(task.id, step.message, step.signature);
@@ -591,42 +604,29 @@ export class RunDriver {
   }
 
   private async reviewAndApply(task: TaskState): Promise<void> {
-    const proposal = Object.values(this.state.proposals).filter((entry) => entry.taskId === task.id && entry.status !== 'applied').at(-1);
-    if (!proposal) {
+    const pending = Object.values(this.state.proposals).filter((entry) => entry.taskId === task.id && entry.status !== 'applied').at(-1);
+    if (!pending) {
       this.fail(task.id, 'the proposal to review is missing from the log', 'error:missing proposal');
       return;
     }
-    const artifact = await this.loadProposal(proposal.id);
-    let accepted = proposal.accepted;
-    if (proposal.status === 'pending') {
-      if (this.state.config.autoApprove) {
-        accepted = artifact.files.map((file) => file.path);
-        this.emit({ type: 'edit.decided', proposalId: proposal.id, taskId: task.id, accepted, rejected: [], by: 'auto' });
-      } else {
-        const decision = await this.ports.reviewer.review(
-          {
-            runId: this.state.id,
-            taskId: task.id,
-            taskTitle: task.title,
-            proposalId: proposal.id,
-            files: artifact.files.map((file) => ({ path: file.path, kind: file.kind, before: file.before, after: file.after })),
-          },
-          this.abort.signal,
-        );
-        this.abort.signal.throwIfAborted();
-        const all = artifact.files.map((file) => file.path);
-        accepted = all.filter((path) => decision.accepted.includes(path));
-        const rejected = all.filter((path) => !accepted.includes(path));
-        this.emit({ type: 'edit.decided', proposalId: proposal.id, taskId: task.id, accepted, rejected, reason: decision.reason, by: 'user' });
-      }
-    }
-    if (accepted.length === 0) {
-      const reason = this.state.proposals[proposal.id]?.reason;
-      this.fail(task.id, `the user rejected the edit${reason ? `: ${reason}` : ''}`, `rejected:${reason ?? ''}`);
+    const artifact = await this.loadProposal(pending.id);
+    if (pending.status === 'pending') await this.decide(task, artifact);
+    const proposal = this.state.proposals[pending.id]!;
+    if (proposal.accepted.length === 0) {
+      this.fail(task.id, `the user rejected the edit${proposal.reason ? `: ${proposal.reason}` : ''}`, `rejected:${proposal.reason ?? ''}`);
       return;
     }
-    const writes = artifact.files.filter((file) => accepted.includes(file.path)).map(toWrite);
-    const outcomes = await this.ports.applier.apply(writes);
+    const writes = artifact.files
+      .filter((file) => proposal.accepted.includes(file.path))
+      .map((file): FileWrite => {
+        const write = toWrite(file);
+        const hunks = proposal.partial?.[file.path];
+        if (!hunks || write.kind !== 'modify') return write;
+        const newText = applySelectedHunks(file.before, file.after, new Set(hunks.accepted));
+        return { ...write, newText, newHash: sha256(newText) };
+      });
+    await this.checkpoint(`before ${task.id} (attempt ${task.attempts}): ${task.title}`, task.id);
+    const { outcomes, rebased } = await this.applyWithRebase(writes, new Map(artifact.files.map((file) => [file.path, file.before])));
     const conflicts = outcomes.filter((outcome) => outcome.status === 'conflict');
     const written = outcomes.filter((outcome) => outcome.status !== 'conflict');
     if (written.length) {
@@ -634,35 +634,229 @@ export class RunDriver {
         type: 'edit.applied',
         proposalId: proposal.id,
         taskId: task.id,
-        files: writes.filter((write) => written.some((outcome) => outcome.path === write.path)).map((write) => ({ path: write.path, hash: write.newHash })),
-        alreadyApplied: outcomes.filter((outcome) => outcome.status === 'already-applied').map((outcome) => outcome.path),
+        files: written.map((outcome) => ({ path: outcome.path, hash: outcome.hash })),
+        alreadyApplied: written.filter((outcome) => outcome.status === 'already-applied').map((outcome) => outcome.path),
       });
       this.log.sync();
     }
+    for (const path of rebased) this.info(`${path} had changed on disk since the proposal; the accepted hunks still matched and were applied on top of the change.`, 'info', task.id);
     if (conflicts.length) {
-      const detail = conflicts.map((outcome) => (outcome.status === 'conflict' ? `${outcome.path} (${outcome.detail})` : outcome.path)).join(', ');
+      const detail = conflicts.map((outcome) => `${outcome.path} (${outcome.detail})`).join(', ');
       this.fail(task.id, `the file changed since the proposal, so it was not overwritten: ${detail}`, `conflict:${detail}`);
       return;
     }
-    this.setTask(task.id, 'testing');
+    const partial = Object.entries(proposal.partial ?? {});
+    const note = [
+      ...partial.map(([path, hunks]) => `${path}: ${hunks.accepted.length} of ${hunks.total} hunks accepted`),
+      ...(proposal.rejected.length ? [`rejected: ${proposal.rejected.join(', ')}`] : []),
+    ].join('; ');
+    this.setTask(task.id, 'testing', note || undefined);
   }
 
-  private async testGate(task: TaskState): Promise<void> {
-    const next: TaskStatus = this.state.config.reviewGate ? 'reviewing' : 'done';
-    if (!this.testCommand) {
-      this.setTask(task.id, next, 'no test gate (tests are off)');
+  /** The review decision: automatic when the settings say so, else the user's (whole files or hunk by hunk). */
+  private async decide(task: TaskState, artifact: ProposalArtifact): Promise<void> {
+    const all = artifact.files.map((file) => file.path);
+    if (this.autoApproves(task, artifact)) {
+      this.emit({ type: 'edit.decided', proposalId: artifact.proposalId, taskId: task.id, accepted: all, rejected: [], by: 'auto' });
       return;
     }
-    const report = await this.runTests('task', task.id);
+    const decision = await this.ports.reviewer.review(
+      {
+        runId: this.state.id,
+        taskId: task.id,
+        taskTitle: task.title,
+        proposalId: artifact.proposalId,
+        files: artifact.files.map((file) => ({ path: file.path, kind: file.kind, from: file.kind === 'rename' ? file.from : undefined, before: file.before, after: file.after })),
+      },
+      this.abort.signal,
+    );
+    this.abort.signal.throwIfAborted();
+    const accepted: string[] = [];
+    const partial: Record<string, { accepted: number[]; total: number }> = {};
+    for (const file of artifact.files) {
+      if (!decision.accepted.includes(file.path)) continue;
+      const chosen = decision.partial?.[file.path];
+      if (!chosen || file.kind !== 'modify') {
+        accepted.push(file.path);
+        continue;
+      }
+      const total = diffHunks(file.before, file.after).length;
+      const hunks = [...new Set(chosen)].filter((index) => Number.isInteger(index) && index >= 0 && index < total).sort((a, b) => a - b);
+      if (hunks.length === 0) continue;
+      accepted.push(file.path);
+      if (hunks.length < total) partial[file.path] = { accepted: hunks, total };
+    }
+    const rejected = all.filter((path) => !accepted.includes(path));
+    this.emit({
+      type: 'edit.decided',
+      proposalId: artifact.proposalId,
+      taskId: task.id,
+      accepted,
+      rejected,
+      partial: Object.keys(partial).length ? partial : undefined,
+      reason: decision.reason,
+      by: 'user',
+    });
+  }
+
+  /** Auto-approval: everything, or the proposing role is listed, or every path matches a glob. */
+  private autoApproves(task: TaskState, artifact: ProposalArtifact): boolean {
+    const { autoApprove, autoApproveRules } = this.state.config;
+    if (autoApprove) return true;
+    if (!autoApproveRules) return false;
+    const role: Role = task.attempts > 1 ? 'fixer' : task.role;
+    if (autoApproveRules.roles?.includes(role)) return true;
+    const globs = autoApproveRules.globs ?? [];
+    if (!globs.length) return false;
+    return artifact.files.every((file) => matchesAnyGlob(file.path, globs) && (file.kind !== 'rename' || matchesAnyGlob(file.from, globs)));
+  }
+
+  /**
+   * Writes the accepted files. A file the user changed on disk since the proposal is rebased: the
+   * accepted hunks are re-applied on the new text when they still match exactly, else it stays a
+   * conflict for the agent. A file with unsaved changes in an editor is never rebased onto or saved.
+   */
+  private async applyWithRebase(writes: FileWrite[], baseTexts: ReadonlyMap<string, string>): Promise<{ outcomes: (WriteOutcome & { hash: string })[]; rebased: string[] }> {
+    const first = await this.ports.applier.apply(writes);
+    const outcomes = first.map((outcome) => ({ ...outcome, hash: writes.find((write) => write.path === outcome.path)?.newHash ?? '' }));
+    const retries: FileWrite[] = [];
+    for (const outcome of first) {
+      if (outcome.status !== 'conflict' || outcome.unsaved) continue;
+      const write = writes.find((entry) => entry.path === outcome.path);
+      if (!write || write.kind !== 'modify') continue;
+      const current = await this.ports.workspace.readText(write.path).catch(() => undefined);
+      const original = baseTexts.get(write.path);
+      if (current === undefined || original === undefined) continue;
+      const rebase = rebaseChange(original, write.newText, current);
+      if (rebase.ok) retries.push({ ...write, baseHash: sha256(current), newText: rebase.text, newHash: sha256(rebase.text) });
+    }
+    if (!retries.length) return { outcomes, rebased: [] };
+    const second = await this.ports.applier.apply(retries);
+    const rebased: string[] = [];
+    for (const outcome of second) {
+      const index = outcomes.findIndex((entry) => entry.path === outcome.path);
+      const hash = retries.find((write) => write.path === outcome.path)?.newHash ?? '';
+      outcomes[index] = { ...outcome, hash };
+      if (outcome.status === 'written') rebased.push(outcome.path);
+    }
+    return { outcomes, rebased };
+  }
+
+  /** A snapshot of the workspace in the shadow repository (task boundaries); never blocks the work if it fails. */
+  private async checkpoint(label: string, taskId?: string): Promise<void> {
+    if (!this.state.config.checkpoints) return;
+    const store = this.options.checkpoints();
+    if (!store) {
+      if (!this.warnedNoCheckpoints) this.info('Checkpoints are off for this run: the host has no storage folder for them.', 'warn');
+      this.warnedNoCheckpoints = true;
+      return;
+    }
+    try {
+      const checkpoint = await (await store).create(label, { runId: this.state.id, taskId });
+      this.emit({ type: 'checkpoint.created', checkpointId: checkpoint.id, label, taskId });
+    } catch (error) {
+      this.abort.signal.throwIfAborted();
+      this.info(`Could not take the checkpoint "${label}": ${(error as Error).message}. The run goes on without it.`, 'warn', taskId);
+    }
+  }
+
+  private warnedNoCheckpoints = false;
+  private startCheckpoint: Promise<void> | undefined;
+  /** Git mode is on and the run's branch is checked out. */
+  private gitActive = false;
+
+  /**
+   * Git mode: the run works on a branch of its own. Over uncommitted changes the user is asked
+   * first; declined (or no repository) means the run goes on without git mode, never on their branch.
+   */
+  private async prepareGitMode(): Promise<void> {
+    if (!this.state.config.gitMode) return;
+    const root = this.ports.workspace.root;
+    if (!(await isRepo(root))) {
+      this.info('Git mode is on, but the workspace is not a git repository: the run goes on without a branch or commits.', 'warn');
+      return;
+    }
+    const options = { root, runId: this.state.id, goal: this.state.goal };
+    let branch: RunBranch;
+    try {
+      branch = await prepareRunBranch(options);
+    } catch (error) {
+      if (!(error instanceof GitModeError)) throw error;
+      if (error.code !== 'dirty') {
+        this.info(`Git mode is off for this run: ${error.message}`, 'warn');
+        return;
+      }
+      const question = 'Switch to a new branch for this run although the working tree has uncommitted changes?';
+      const detail = `Software Maker would create a branch for this run and commit each task there. Your uncommitted changes (${error.paths.slice(0, 5).join(', ')}${error.paths.length > 5 ? ', …' : ''}) would come along to the new branch, uncommitted.`;
+      const yes = (await this.ports.confirm?.(question, detail)) ?? false;
+      this.abort.signal.throwIfAborted();
+      if (!yes) {
+        this.info('Git mode is off for this run: the working tree has uncommitted changes and switching branches was declined. Nothing will be committed.', 'warn');
+        return;
+      }
+      branch = await prepareRunBranch({ ...options, allowDirty: true });
+    }
+    this.gitActive = true;
+    if (this.state.gitBranch !== branch.branch) this.emit({ type: 'git.branch', branch: branch.branch, base: branch.base });
+  }
+
+  /** Git mode: one commit per finished task with exactly its files. A refusing hook is reported, not fatal. */
+  private async commitTask(task: TaskState): Promise<void> {
+    if (!this.gitActive) return;
+    const files = this.appliedFiles(task.id);
+    if (!files.length) return;
+    try {
+      const commit = await commitTask({ root: this.ports.workspace.root, taskId: task.id, title: task.title, files, runId: this.state.id });
+      if (commit.commit) this.emit({ type: 'git.committed', taskId: task.id, sha: commit.commit, message: `${task.id}: ${task.title}`, files: commit.files });
+    } catch (error) {
+      this.info(`Could not commit ${task.id}: ${(error as Error).message}. Its changes stay in the working tree.`, 'warn', task.id);
+    }
+  }
+
+  /**
+   * The task's test gate: the tests related to the files it changed first (in the package nearest to
+   * them), judged against the baseline. The whole suite runs at the end of the run (finishRun).
+   */
+  private async testGate(task: TaskState): Promise<void> {
+    const next: TaskStatus = this.state.config.reviewGate ? 'reviewing' : 'done';
+    if (!this.tests) {
+      this.setTask(task.id, next, 'no test gate (tests are off)');
+      if (next === 'done') await this.commitTask(task);
+      return;
+    }
+    const changed = this.appliedFiles(task.id);
+    const root = this.ports.workspace.root;
+    const tests = this.testOverride() === undefined && changed.length ? ((await detectTestCommand(root, { near: changed })) ?? this.tests) : this.tests;
+    const only = this.state.config.relatedTestsFirst && !tests.taskLabel && changed.length ? await relatedTests(root, changed, tests.framework) : [];
+    const report = await this.runTests('task', task.id, tests, only);
     const verdict = judgeTaskGate(report, this.state.baselineTest);
-    if (verdict.pass) this.setTask(task.id, next, `tests: ${verdict.reason}`);
-    else this.fail(task.id, `tests: ${verdict.reason}`, `tests:${failureSignature(report)}`);
+    if (!verdict.pass) {
+      this.fail(task.id, `tests: ${verdict.reason}`, `tests:${failureSignature(report)}`);
+      return;
+    }
+    this.setTask(task.id, next, `tests${only.length ? ` (${only.length} related file${only.length === 1 ? '' : 's'})` : ''}: ${verdict.reason}`);
+    if (next === 'done') await this.commitTask(task);
+  }
+
+  /** Tool results must fit the smallest context window of the models that may serve the turn. */
+  private async toolOutputLimitFor(role: Role, modelOverride?: string): Promise<number> {
+    const chain = modelOverride ? [await this.models.byId(modelOverride)] : await this.models.chainFor(role);
+    const windows = chain.map((entry) => entry.spec.contextWindow).filter((size): size is number => size !== undefined);
+    return toolOutputLimit(windows.length ? Math.min(...windows) : undefined);
+  }
+
+  /** Files a task's applied proposals wrote (rename sources included). */
+  private appliedFiles(taskId: string): string[] {
+    const files = Object.values(this.state.proposals)
+      .filter((proposal) => proposal.taskId === taskId && proposal.status === 'applied')
+      .flatMap((proposal) => proposal.files.filter((file) => proposal.accepted.includes(file.path)).flatMap((file) => (file.from ? [file.path, file.from] : [file.path])));
+    return [...new Set(files)];
   }
 
   private async reviewGate(task: TaskState): Promise<void> {
     const stepId = `${task.id}:review@v${task.attempts}`;
     const prompt = reviewPrompt(this.state, task, await this.appliedDiff(task.id));
-    const tools = buildTools({ workspace: this.ports.workspace }, reviewOutputSchema);
+    const tools = buildTools({ workspace: this.ports.workspace, maxOutputChars: await this.toolOutputLimitFor('reviewer') }, reviewOutputSchema);
     const step = await this.agentStep({ role: 'reviewer', stepId, taskId: task.id, attempt: task.attempts, prompt, tools });
     if (!step.ok) {
       this.fail(task.id, `review could not run: ${step.message}`, step.signature);
@@ -671,8 +865,10 @@ export class RunDriver {
     const verdict = step.output as z.infer<typeof reviewOutputSchema>;
     this.emit({ type: 'review.finished', taskId: task.id, verdict });
     this.emit({ type: 'step.finished', stepId, taskId: task.id, role: 'reviewer', ok: true, summary: verdict.summary });
-    if (verdict.approved) this.setTask(task.id, 'done', `review: ${verdict.summary}`);
-    else this.fail(task.id, `review asked for changes: ${verdict.issues.join('; ') || verdict.summary}`, `review:${verdict.issues.join('; ')}`);
+    if (verdict.approved) {
+      this.setTask(task.id, 'done', `review: ${verdict.summary}`);
+      await this.commitTask(task);
+    } else this.fail(task.id, `review asked for changes: ${verdict.issues.join('; ') || verdict.summary}`, `review:${verdict.issues.join('; ')}`);
   }
 
   /** Unified diff of what the task's accepted proposals changed. */
@@ -693,7 +889,7 @@ export class RunDriver {
     const dead = tasks.filter((task) => task.status === 'dead_letter');
     const skipped = tasks.filter((task) => task.status === 'skipped');
     let finalReport: TestReport | undefined;
-    if (this.testCommand) finalReport = await this.runTests('final');
+    if (this.tests) finalReport = await this.runTests('final');
     if (dead.length) {
       this.setRun('failed', `task${dead.length > 1 ? 's' : ''} ${dead.map((task) => task.id).join(', ')} failed every attempt (dead-letter)${skipped.length ? `; ${skipped.length} skipped` : ''}`);
     } else if (finalReport && !finalReport.ok) {
@@ -706,11 +902,10 @@ export class RunDriver {
   // ---- tests -------------------------------------------------------------------------------
 
   /** Test runs are serialized: two suites at once in one folder would trip over each other. */
-  private runTests(phase: TestPhase, taskId?: string): Promise<TestReport> {
+  private runTests(phase: TestPhase, taskId?: string, tests = this.tests!, only: string[] = []): Promise<TestReport> {
     const run = this.testQueue.then(async () => {
-      const command = this.testCommand!;
-      this.emit({ type: 'test.started', phase, taskId, command });
-      const report = await this.execTests(command, taskId ?? phase);
+      this.emit({ type: 'test.started', phase, taskId, command: describeTests(tests), related: only.length ? only : undefined });
+      const report = await this.execTests(tests, taskId ?? phase, only);
       this.emit({ type: 'test.finished', phase, taskId, report });
       return report;
     });
@@ -720,19 +915,26 @@ export class RunDriver {
 
   /** For the agents' run_tests tool: not a gate, so not a test event (the tool result is logged). */
   private runTestsQuietly(): Promise<TestReport> {
-    if (!this.testCommand) return Promise.reject(new Error('Tests are switched off for this run.'));
-    const run = this.testQueue.then(() => this.execTests(this.testCommand!, 'agent'));
+    const tests = this.tests;
+    if (!tests) return Promise.reject(new Error('Tests are switched off for this run.'));
+    const run = this.testQueue.then(() => this.execTests(tests, 'agent', []));
     this.testQueue = run.catch(() => undefined);
     return run;
   }
 
-  private async execTests(command: string, label: string): Promise<TestReport> {
-    const result = await this.ports.testRunner.run(
-      { command, cwd: this.ports.workspace.root, timeoutMs: this.state.config.testTimeoutMs, label: `Software Maker: tests (${label})` },
-      this.abort.signal,
-    );
-    this.abort.signal.throwIfAborted();
-    return parseTestOutput({ command, exitCode: result.exitCode, output: result.output, timedOut: result.timedOut, durationMs: result.durationMs });
+  private async execTests(tests: DetectedTestCommand, label: string, only: string[]): Promise<TestReport> {
+    const signal = this.abort.signal;
+    const timeoutMs = this.state.config.testTimeoutMs;
+    const title = `Software Maker: tests (${label})`;
+    if (tests.taskLabel !== undefined) {
+      // The editor runs the user's own task; its output is parsed like any other.
+      const result = await this.ports.testRunner.run({ command: tests.command, cwd: tests.cwd, timeoutMs, label: title, taskLabel: tests.taskLabel }, signal);
+      signal.throwIfAborted();
+      return parseTestOutput({ command: describeTests(tests), exitCode: result.exitCode, output: result.output, timedOut: result.timedOut, durationMs: result.durationMs, framework: tests.framework });
+    }
+    const { report } = await runDetectedTests(this.ports.testRunner, tests, { timeoutMs, signal, label: title, only: only.length ? only : undefined, root: this.ports.workspace.root });
+    signal.throwIfAborted();
+    return report;
   }
 
   // ---- artifacts ---------------------------------------------------------------------------
@@ -787,4 +989,8 @@ export function replayModels(state: RunState, events: readonly EngineEvent[], st
     models.setScriptedConsumed(new Map([[keyOf(started.role, started.taskId), scriptedOffsetBefore(events, stepId)]]));
   }
   return models;
+}
+
+function describeTests(tests: DetectedTestCommand): string {
+  return tests.taskLabel !== undefined ? `the task "${tests.taskLabel}"` : tests.command;
 }
