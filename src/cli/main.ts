@@ -3,14 +3,15 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/config';
-import { Engine, UnknownRunError } from '../core/engine';
+import { CheckpointError } from '../core/checkpoints/shadowGit';
+import { Engine, RollbackRefusedError, UnknownRunError } from '../core/engine';
 import { ReplayError } from '../core/run/replay';
 import { TriageError, type TriageAction } from '../core/run/runDriver';
 import { ModelConfigError } from '../core/models/registry';
 import { TranscriptError } from '../core/models/scripted';
 import { defaultRunsDir } from '../core/runsDir';
 import { formatEvent, formatRunDetail, formatRunList } from './format';
-import { buildCliConfig, UsageError } from './options';
+import { buildCliConfig, cliStorageDir, UsageError } from './options';
 import { runTestCommand } from './testCommand';
 import { createCliPorts } from './ports';
 
@@ -23,6 +24,8 @@ Usage:
   software-maker skip <run-id> <task-id> --workspace DIR [--yes]                 skip it (and what depends on it)
   software-maker done <run-id> <task-id> --workspace DIR [--yes]                 mark it done after fixing it by hand
   software-maker replay <run-id> <step-id> [--model ID] --workspace DIR          run one step again from its record
+  software-maker checkpoints --workspace DIR                                     list checkpoints
+  software-maker rollback <checkpoint-id> --workspace DIR                        restore the workspace to one
   software-maker status [<run-id>] [--workspace DIR] [--json]
   software-maker logs <run-id> [--workspace DIR] [--json]
   software-maker test [--workspace DIR] [--json] [--near PATH]... [--test-command CMD]
@@ -44,6 +47,11 @@ Options:
   --no-review-gate      skip the reviewer after tests pass
   --api-key-env NAME    environment variable with the API key of an openai-compatible model
   --runs-dir DIR        where runs are stored (default: DIR/.software-maker/runs)
+  --max-usd N           hard cap in USD for the whole run (checked before every model call)
+  --max-tokens N        hard cap in tokens for the whole run
+  --on-budget pause|stop   what a breached cap does (default pause: raise it and resume)
+  --git-mode            work on a branch of its own and commit per task (asks before leaving a dirty tree)
+  --no-checkpoints      take no checkpoints (by default one before each task's edits land)
   --json                machine-readable output (status, logs, test)
   --near PATH           test: run the tests of the package nearest to PATH (repeatable; monorepos)
 `;
@@ -65,6 +73,11 @@ async function main(argv: string[]): Promise<number> {
       'runs-dir': { type: 'string' },
       json: { type: 'boolean' },
       near: { type: 'string', multiple: true },
+      'max-usd': { type: 'string' },
+      'max-tokens': { type: 'string' },
+      'on-budget': { type: 'string' },
+      'git-mode': { type: 'boolean' },
+      'no-checkpoints': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -79,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
   const runsDir = values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir(workspace);
   const interactive = process.stdin.isTTY === true && !values.yes;
   const ports = await createCliPorts(workspace, { interactive });
-  const engine = new Engine({ ports, runsDir, warn: (message) => process.stderr.write(`warning: ${message}\n`) });
+  const engine = new Engine({ ports, runsDir, storageDir: cliStorageDir(workspace), warn: (message) => process.stderr.write(`warning: ${message}\n`) });
 
   switch (command) {
     case 'run':
@@ -107,6 +120,11 @@ async function main(argv: string[]): Promise<number> {
           testCommand: values['test-command'],
           noReviewGate: values['no-review-gate'] ?? false,
           apiKeyEnv: values['api-key-env'],
+          maxUsd: values['max-usd'],
+          maxTokens: values['max-tokens'],
+          onBudget: values['on-budget'],
+          gitMode: values['git-mode'] ?? false,
+          noCheckpoints: values['no-checkpoints'] ?? false,
         });
         handle = await engine.startRun(target, config);
       } else if (command === 'resume') {
@@ -163,6 +181,21 @@ async function main(argv: string[]): Promise<number> {
       if (result.record.diffFromOriginal) process.stdout.write(`\nOutput compared with ${stepId}:\n${result.record.diffFromOriginal}\n`);
       return result.ok ? 0 : 1;
     }
+    case 'checkpoints': {
+      const checkpoints = await engine.listCheckpoints();
+      if (values.json) process.stdout.write(JSON.stringify(checkpoints, null, 2) + '\n');
+      else if (!checkpoints.length) process.stdout.write('No checkpoints yet: runs take one before each task\'s edits land.\n');
+      else for (const checkpoint of [...checkpoints].reverse()) process.stdout.write(`${checkpoint.id}  ${checkpoint.createdAt}  ${checkpoint.runId}  ${checkpoint.label}\n`);
+      return 0;
+    }
+    case 'rollback': {
+      const checkpointId = rest[0];
+      if (!checkpointId) throw new UsageError('Which checkpoint? software-maker rollback <checkpoint-id> (see software-maker checkpoints).');
+      const report = await engine.rollback(checkpointId);
+      process.stdout.write(`Restored ${report.restored.length} file(s) to "${report.checkpoint.label}"; removed ${report.deleted.length} file(s) created since${report.deleted.length ? `: ${report.deleted.join(', ')}` : ''}.\n`);
+      process.stdout.write(`To undo this rollback: software-maker rollback ${report.safety.id}\n`);
+      return 0;
+    }
     case 'logs': {
       const runId = rest[0];
       if (!runId) throw new UsageError('Which run? software-maker logs <run-id> (see software-maker status).');
@@ -187,7 +220,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const known = error instanceof UsageError || error instanceof ConfigError || error instanceof UnknownRunError || error instanceof TranscriptError || error instanceof ModelConfigError || error instanceof TriageError || error instanceof ReplayError;
+    const known = error instanceof UsageError || error instanceof ConfigError || error instanceof UnknownRunError || error instanceof TranscriptError || error instanceof ModelConfigError || error instanceof TriageError || error instanceof ReplayError || error instanceof RollbackRefusedError || error instanceof CheckpointError;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`software-maker: ${message}\n`);
     if (!known && error instanceof Error && process.env.SOFTWARE_MAKER_DEBUG) process.stderr.write(`${error.stack}\n`);

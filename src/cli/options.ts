@@ -1,9 +1,11 @@
 // Turns CLI flags and the optional config file into a run configuration.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { resolveRunConfig } from '../core/config';
 import { STATE_DIR } from '../core/runsDir';
-import { ROLES, type ModelSpec, type Role, type RunConfig } from '../shared/model';
+import { ROLES, type Budgets, type ModelSpec, type Role, type RunConfig } from '../shared/model';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -21,6 +23,24 @@ export interface CliRunOptions {
   testCommand?: string;
   noReviewGate: boolean;
   apiKeyEnv?: string;
+  maxUsd?: string;
+  maxTokens?: string;
+  onBudget?: string;
+  gitMode: boolean;
+  noCheckpoints: boolean;
+}
+
+/** Checkpoints of a workspace live outside it, in the user's state folder, one shadow repository per workspace. */
+export function cliStorageDir(workspace: string): string {
+  const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+  return join(base, 'software-maker', createHash('sha256').update(workspace).digest('hex').slice(0, 16));
+}
+
+function parseAmount(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw new UsageError(`${flag} needs a positive number, not "${value}".`);
+  return number;
 }
 
 const PRESETS: Record<string, string> = {
@@ -110,7 +130,25 @@ export async function buildCliConfig(workspace: string, options: CliRunOptions):
       maxFixAttempts: parseCount('--max-fix-attempts', options.maxFixAttempts) ?? file.maxFixAttempts,
       testCommand: options.testCommand ?? file.testCommand,
       reviewGate: options.noReviewGate ? false : file.reviewGate,
+      budgets: budgetsFrom(options, file.budgets),
+      gitMode: options.gitMode || file.gitMode,
+      checkpoints: options.noCheckpoints ? false : file.checkpoints,
     },
     defaultModel,
   );
+}
+
+function budgetsFrom(options: CliRunOptions, fromFile: Budgets | undefined): Budgets | undefined {
+  const usd = parseAmount('--max-usd', options.maxUsd);
+  const tokens = parseAmount('--max-tokens', options.maxTokens);
+  if (options.onBudget !== undefined && options.onBudget !== 'pause' && options.onBudget !== 'stop') {
+    throw new UsageError(`--on-budget takes pause or stop, not "${options.onBudget}".`);
+  }
+  if (usd === undefined && tokens === undefined && options.onBudget === undefined) return fromFile;
+  const base: Budgets = fromFile ?? { onExceed: 'pause' };
+  return {
+    ...base,
+    run: { ...base.run, ...(usd !== undefined ? { usd } : {}), ...(tokens !== undefined ? { tokens: Math.round(tokens) } : {}) },
+    onExceed: (options.onBudget as Budgets['onExceed'] | undefined) ?? base.onExceed,
+  };
 }

@@ -54,5 +54,17 @@ export async function createCliPorts(workspaceDir: string, options: { interactiv
     testRunner: new NodeTestRunner(),
     clock: systemClock,
     secret: async (name) => process.env[name],
+    // Without a terminal nobody can answer, and the safe answer is no (e.g. no branch switch over a dirty tree).
+    confirm: options.interactive ? askYesNo : async () => false,
   };
+}
+
+async function askYesNo(question: string, detail: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const answer = (await rl.question(`\n${detail}\n${question} [y/N] `)).trim().toLowerCase();
+    return answer === 'y' || answer === 'yes';
+  } finally {
+    rl.close();
+  }
 }

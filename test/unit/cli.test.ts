@@ -12,11 +12,13 @@ interface CliResult {
 }
 
 let cli = '';
+/** Checkpoints go to the user's state folder: the tests use their own. */
+let stateHome = '';
 
 function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     // stdin is not a terminal here, as in CI.
-    const child = spawn(process.execPath, [cli, ...args], { cwd: options.cwd ?? REPO, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], { cwd: options.cwd ?? REPO, env: { ...process.env, XDG_STATE_HOME: stateHome, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -32,6 +34,7 @@ describe('software-maker CLI', function () {
   before(async () => {
     // The CLI is tested as it ships: one bundle, run by node.
     const out = await tempDir('sm-cli-');
+    stateHome = await tempDir('sm-state-');
     cli = join(out, 'cli.js');
     await esbuild.build({ entryPoints: [join(REPO, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node22', outfile: cli, logLevel: 'error' });
   });
@@ -55,6 +58,18 @@ describe('software-maker CLI', function () {
     assert.equal(replay.code, 0, replay.stderr);
     assert.match(replay.stdout, /t3:docs@v1 replayed as t3:docs@v2 with scripted: ok/);
     assert.match(replay.stdout, /Proposed \(not applied\):\n--- a\/README.md/);
+
+    const checkpoints = await runCli(['checkpoints', '--workspace', ws]);
+    assert.equal(checkpoints.code, 0, checkpoints.stderr);
+    const beforeT1 = /^(\S+) .* before t1 \(attempt 1\)/m.exec(checkpoints.stdout)?.[1];
+    assert.ok(beforeT1, checkpoints.stdout);
+    const rollback = await runCli(['rollback', beforeT1, '--workspace', ws]);
+    assert.equal(rollback.code, 0, rollback.stderr);
+    assert.match(rollback.stdout, /Restored \d+ file\(s\) to "before t1 \(attempt 1\): Fix add\(\) in src\/calc\.js"; removed 1 file\(s\) created since: test\/multiply\.test\.js/);
+    assert.match(await readFile(join(ws, 'src/calc.js'), 'utf8'), /return a - b;/);
+    const undo = /software-maker rollback (\S+)/.exec(rollback.stdout)![1]!;
+    assert.equal((await runCli(['rollback', undo, '--workspace', ws])).code, 0);
+    assert.match(await readFile(join(ws, 'src/calc.js'), 'utf8'), /return a \+ b;/, 'the rollback itself can be undone');
 
     const logs = await runCli(['logs', runId, '--workspace', ws]);
     assert.equal(logs.code, 0, logs.stderr);
@@ -133,6 +148,10 @@ describe('software-maker CLI', function () {
     const noTerminal = await runCli(['run', 'x', '--workspace', ws, '--model', `scripted:${CALCULATOR_TRANSCRIPT}`]);
     assert.equal(noTerminal.code, 2);
     assert.match(noTerminal.stderr, /Pass --yes/);
+
+    const badBudget = await runCli(['run', 'x', '--workspace', ws, '--model', `scripted:${CALCULATOR_TRANSCRIPT}`, '--yes', '--max-usd', 'lots']);
+    assert.equal(badBudget.code, 2);
+    assert.match(badBudget.stderr, /--max-usd needs a positive number, not "lots"/);
 
     const noRun = await runCli(['logs', 'nope', '--workspace', ws]);
     assert.equal(noRun.code, 1);
