@@ -1,5 +1,5 @@
 // npm run bench: engine figures measured in one run. Prints, asserts nothing (machines are noisy).
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveRunConfig } from '../src/core/config';
@@ -7,6 +7,8 @@ import { NodeEditApplier } from '../src/core/edits/nodeApplier';
 import { Engine } from '../src/core/engine';
 import { systemClock, type HostPorts } from '../src/core/ports';
 import { NodeWorkspace } from '../src/core/workspace/nodeWorkspace';
+import { NodeTestRunner } from '../src/core/testing/nodeTestRunner';
+import type { EngineEvent } from '../src/shared/events';
 
 const WIDTH = 8;
 const CONCURRENCY = 4;
@@ -60,6 +62,46 @@ async function timedRun(latencyMs: number): Promise<{ wallMs: number; modelCalls
   return { wallMs: performance.now() - started, modelCalls: final.usage.calls, status: final.status };
 }
 
+/**
+ * Tokens a fix attempt sends, compared with the first attempt: attempts 1 and 2 break multiply(), the
+ * third fixes it; every attempt makes the same two calls (an edit, then finish). Each attempt's prompt is rebuilt from the log (task, parsed failure, relevant files),
+ * so attempt 3 should cost about what attempt 1 did, not the sum of everything before it.
+ */
+async function fixAttemptTokens(): Promise<{ attempt1: number; attempt3: number; status: string }> {
+  const root = await mkdtemp(join(tmpdir(), 'sm-bench-fix-'));
+  await cp(join(__dirname, '..', 'samples', 'calculator'), root, { recursive: true });
+  const edit = (role: string, search: string, replace: string) => ({ role, task: 't1', toolCalls: [{ tool: 'propose_edit', input: { path: 'src/calc.js', hunks: [{ search, replace }] } }] });
+  const done = (role: string) => ({ role, task: 't1', toolCalls: [{ tool: 'finish', input: { summary: 'changed calc.js' } }] });
+  const plan = { summary: 'Fix add().', tasks: [{ id: 't1', title: 'Fix add()', description: 'Make add return a + b.', role: 'implementer', dependsOn: [], acceptance: ['the add tests pass'], files: ['src/calc.js'] }] };
+  const turns = [
+    { role: 'planner', toolCalls: [{ tool: 'finish', input: plan }] },
+    edit('implementer', 'return a * b;', 'return a * b + 1;'),
+    done('implementer'),
+    edit('fixer', 'return a * b + 1;', 'return a * b - 1;'),
+    done('fixer'),
+    { role: 'fixer', task: 't1', toolCalls: [{ tool: 'propose_edit', input: { path: 'src/calc.js', hunks: [{ search: 'return a * b - 1;', replace: 'return a * b;' }, { search: 'return a - b;', replace: 'return a + b;' }] } }] },
+    done('fixer'),
+  ];
+  const transcript = join(root, 'transcript.json');
+  await writeFile(transcript, JSON.stringify({ version: 1, turns }));
+  const workspace = await NodeWorkspace.open(root);
+  const ports: HostPorts = {
+    workspace,
+    applier: new NodeEditApplier(workspace.root),
+    reviewer: { review: async (request) => ({ accepted: request.files.map((file) => file.path) }) },
+    testRunner: new NodeTestRunner(),
+    clock: systemClock,
+    secret: async () => undefined,
+  };
+  const engine = new Engine({ ports, runsDir: join(root, '.software-maker/runs') });
+  const events: EngineEvent[] = [];
+  engine.onEvent((_runId, event) => events.push(event));
+  const config = resolveRunConfig({ models: [{ id: 'scripted', provider: 'scripted', transcript }], autoApprove: true, reviewGate: false, maxFixAttempts: 3 });
+  const final = await (await engine.startRun('bench', config)).finished;
+  const inputOf = (stepId: string) => events.reduce((sum, event) => sum + (event.type === 'llm.call' && event.stepId === stepId ? event.inputTokens : 0), 0);
+  return { attempt1: inputOf('t1:implement@v1'), attempt3: inputOf('t1:fix@v3'), status: final.status };
+}
+
 async function main(): Promise<void> {
   await timedRun(0); // warm-up: module loading and JIT are not the engine's steady state
   const overheadRuns = [];
@@ -79,6 +121,10 @@ async function main(): Promise<void> {
       `  at ${String(latency).padStart(3)} ms a call: wall ${wide.wallMs.toFixed(0)} ms / critical path ${criticalPathMs} ms = ${(wide.wallMs / criticalPathMs).toFixed(3)}   (goal <= 1.05; run ${wide.status})`,
     );
   }
+  const fix = await fixAttemptTokens();
+  console.log(
+    `  fix attempt 3 / attempt 1 tokens ${(fix.attempt3 / fix.attempt1).toFixed(3)}   (goal <= 1.3; ${fix.attempt3} vs ${fix.attempt1} input tokens, run ${fix.status})`,
+  );
   console.log(`  engine overhead per step      ${overheadPerStep.toFixed(2)} ms   (goal <= 10; ${best.modelCalls} model calls in ${best.wallMs.toFixed(0)} ms at zero latency, best of 3)`);
 }
 

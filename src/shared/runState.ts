@@ -31,6 +31,8 @@ export interface TaskState extends PlanTask {
   modelOverride?: string;
   /** Signatures of this task's failures, oldest first: repeated ones mean the fixes are going in circles. */
   failureSignatures: string[];
+  /** Why the task last failed (statusReason moves on when the next attempt starts). */
+  lastFailure?: string;
   /** Git mode: the commit of the task's changes. */
   commit?: string;
 }
@@ -161,7 +163,10 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
       if (task.status === 'dead_letter' && event.status === 'ready') task.attemptBase = task.attempts;
       task.status = event.status;
       task.statusReason = event.reason;
-      if (event.status === 'failed') task.failureSignatures.push(event.signature ?? event.reason ?? 'unknown');
+      if (event.status === 'failed') {
+        task.failureSignatures.push(event.signature ?? event.reason ?? 'unknown');
+        task.lastFailure = event.reason;
+      }
       break;
     }
     case 'task.updated': {

@@ -35,7 +35,7 @@ function taskHeader(state: RunState, task: TaskState): string[] {
 
 /** Why the previous attempt of a task failed, from what the log recorded. */
 export function failureContext(state: RunState, task: TaskState): string[] {
-  const lines = [`This is attempt ${task.attempts + 1}. The previous attempt failed: ${task.statusReason ?? 'unknown reason'}.`];
+  const lines = [`This is attempt ${task.attempts + 1}. The previous attempt failed: ${task.lastFailure ?? 'unknown reason'}.`];
   const signatures = task.failureSignatures;
   if (signatures.length >= 2 && signatures.at(-1) === signatures.at(-2)) {
     lines.push('The last two attempts ended with the same failure: what was tried does not work. Take a different approach; do not repeat the previous change.');

@@ -67,15 +67,27 @@ function finishInput<O extends z.ZodType>(outputSchema: O): Schema<z.infer<O>> {
   return schema as Schema<z.infer<O>>;
 }
 
+/**
+ * A test report as a model reads it. Parsed failures (name, location, message) are what a fixer
+ * needs; the raw output tail is added only when the parser found no failure to explain the result
+ * (a crash, a compile error), so retries stay small.
+ */
 export function summarizeReport(report: TestReport): string {
   const head = report.ok
     ? `Tests passed: ${report.passed} passed, ${report.skipped} skipped.`
     : `Tests did not pass: ${report.failed} failed, ${report.passed} passed${report.problem ? ` (${report.problem})` : ''}.`;
   const failures = report.failures
     .slice(0, 20)
-    .map((failure) => `- ${failure.name}${failure.location ? ` (${failure.location})` : ''}: ${failure.message}`)
+    .map((failure) => `- ${failure.name}${failure.location ? ` (${failure.location})` : ''}: ${clipMessage(failure.message)}`)
     .join('\n');
-  return [head, failures, report.ok ? '' : `Output (tail):\n${report.outputTail.slice(-3000)}`].filter(Boolean).join('\n');
+  const more = report.failures.length > 20 ? `(and ${report.failures.length - 20} more failing tests)` : '';
+  const tail = report.ok || report.failures.length ? '' : `Output (last 3000 characters):\n${report.outputTail.slice(-3000)}`;
+  return [head, failures, more, tail].filter(Boolean).join('\n');
+}
+
+function clipMessage(message: string): string {
+  const flat = message.trim();
+  return flat.length > 400 ? `${flat.slice(0, 400)}…` : flat;
 }
 
 /** Tools for exploring the workspace, proposing edits and running tests, plus `finish` with the role's output schema. */

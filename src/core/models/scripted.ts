@@ -151,7 +151,8 @@ export class ScriptedModel implements LanguageModelV4 {
       });
     });
     const outputText = JSON.stringify(content);
-    const inputTokens = estimateTokens(promptText);
+    // Providers bill the tool definitions they are sent as input too.
+    const inputTokens = estimateTokens(promptText + JSON.stringify(options.tools ?? []));
     const outputTokens = estimateTokens(outputText);
     return {
       content,
