@@ -32,10 +32,13 @@ Usage:
 
 Models (--model, repeatable per role with ROLE=SPEC):
   scripted:PATH                 replay a recorded transcript (tests, demos)
-  ollama:MODEL                  local Ollama (http://127.0.0.1:11434/v1)
-  lmstudio:MODEL                local LM Studio (http://127.0.0.1:1234/v1)
+  openai:MODEL                  OpenAI (key from OPENAI_API_KEY)
+  anthropic:MODEL               Anthropic (key from ANTHROPIC_API_KEY)
+  ollama:MODEL                  local Ollama (http://127.0.0.1:11434/v1); also lmstudio:, vllm:, llamacpp:
+  deepseek:MODEL                DeepSeek (DEEPSEEK_API_KEY); also groq: (GROQ_API_KEY), openrouter: (OPENROUTER_API_KEY)
   openai-compatible:MODEL@URL   any OpenAI-compatible endpoint; key from --api-key-env
   ID                            a model id from the config file
+  Several --model values without ROLE= form a fallback chain, in order.
 
 Options:
   --workspace DIR       the folder to work in (default: current folder)

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { resolveRunConfig } from '../core/config';
 import { STATE_DIR } from '../core/runsDir';
-import { ROLES, type Budgets, type ModelSpec, type Role, type RunConfig } from '../shared/model';
+import { OPENAI_COMPATIBLE_PRESETS, ROLES, type Budgets, type ModelSpec, type OpenAICompatiblePreset, type Role, type RunConfig } from '../shared/model';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -43,13 +43,6 @@ function parseAmount(flag: string, value: string | undefined): number | undefine
   return number;
 }
 
-const PRESETS: Record<string, string> = {
-  ollama: 'http://127.0.0.1:11434/v1',
-  lmstudio: 'http://127.0.0.1:1234/v1',
-  vllm: 'http://127.0.0.1:8000/v1',
-  llamacpp: 'http://127.0.0.1:8080/v1',
-};
-
 /** Parses one --model value into a spec, or a reference to a configured id. */
 export function parseModelFlag(value: string, cwd: string, apiKeyEnv: string | undefined): ModelSpec | { ref: string } {
   const colon = value.indexOf(':');
@@ -58,13 +51,20 @@ export function parseModelFlag(value: string, cwd: string, apiKeyEnv: string | u
   const rest = value.slice(colon + 1);
   if (!rest) throw new UsageError(`--model ${value}: nothing after "${kind}:".`);
   if (kind === 'scripted') return { id: 'scripted', provider: 'scripted', transcript: isAbsolute(rest) ? rest : resolve(cwd, rest) };
-  if (kind in PRESETS) return { id: `${kind}:${rest}`, provider: 'openai-compatible', model: rest, baseURL: PRESETS[kind]! };
+  if (kind === 'openai') return { id: value, provider: 'openai', model: rest, ...(apiKeyEnv ? { apiKeyName: apiKeyEnv } : {}) };
+  if (kind === 'anthropic') return { id: value, provider: 'anthropic', model: rest, ...(apiKeyEnv ? { apiKeyName: apiKeyEnv } : {}) };
+  if ((OPENAI_COMPATIBLE_PRESETS as readonly string[]).includes(kind)) {
+    // The preset supplies the endpoint and the key's variable name (none for local servers).
+    return { id: value, provider: 'openai-compatible', model: rest, preset: kind as OpenAICompatiblePreset, ...(apiKeyEnv ? { apiKeyName: apiKeyEnv } : {}) };
+  }
   if (kind === 'openai-compatible') {
     const at = rest.lastIndexOf('@');
     if (at <= 0) throw new UsageError(`--model ${value}: write openai-compatible:MODEL@BASE_URL, e.g. openai-compatible:qwen2.5-coder@http://127.0.0.1:11434/v1.`);
-    return { id: rest.slice(0, at), provider: 'openai-compatible', model: rest.slice(0, at), baseURL: rest.slice(at + 1), apiKeyName: apiKeyEnv };
+    return { id: rest.slice(0, at), provider: 'openai-compatible', model: rest.slice(0, at), baseURL: rest.slice(at + 1), ...(apiKeyEnv ? { apiKeyName: apiKeyEnv } : {}) };
   }
-  throw new UsageError(`Unknown model "${value}". Use scripted:PATH, ollama:MODEL, lmstudio:MODEL, vllm:MODEL, llamacpp:MODEL, openai-compatible:MODEL@URL, or an id from the config file.`);
+  throw new UsageError(
+    `Unknown model "${value}". Use scripted:PATH, openai:MODEL, anthropic:MODEL, ${OPENAI_COMPATIBLE_PRESETS.map((preset) => `${preset}:MODEL`).join(', ')}, openai-compatible:MODEL@URL, or an id from the config file.`,
+  );
 }
 
 async function readConfigFile(path: string, required: boolean): Promise<Partial<RunConfig>> {
@@ -95,9 +95,11 @@ export async function buildCliConfig(workspace: string, options: CliRunOptions):
     : await readConfigFile(join(workspace, STATE_DIR, 'config.json'), false);
   const models: ModelSpec[] = [...(file.models ?? [])];
   const roles: Partial<Record<Role, string[]>> = { ...(file.roles ?? {}) };
-  let defaultModel: string | undefined;
+  // Bare SPECs form the default chain of every role, in order (the router falls over along it);
+  // ROLE=SPEC values form that role's own chain.
+  const defaultChain: string[] = [];
+  const roleChains: Partial<Record<Role, string[]>> = {};
   for (const flag of options.models) {
-    // ROLE=SPEC assigns one role; a bare SPEC is the default for every role.
     const eq = flag.indexOf('=');
     const role = eq > 0 ? flag.slice(0, eq) : undefined;
     if (role && !(ROLES as readonly string[]).includes(role)) {
@@ -114,12 +116,14 @@ export async function buildCliConfig(workspace: string, options: CliRunOptions):
       if (!models.some((model) => model.id === parsed.id)) models.push(parsed);
       id = parsed.id;
     }
-    if (role) roles[role as Role] = [id];
-    else defaultModel = id;
+    if (role) (roleChains[role as Role] ??= []).push(id);
+    else defaultChain.push(id);
   }
-  if (defaultModel) {
-    for (const role of ROLES) if (!options.models.some((flag) => flag.startsWith(`${role}=`))) roles[role] = [defaultModel];
+  for (const role of ROLES) {
+    const chain = roleChains[role] ?? (defaultChain.length ? defaultChain : undefined);
+    if (chain) roles[role] = chain;
   }
+  const defaultModel = defaultChain[0];
   return resolveRunConfig(
     {
       ...file,
