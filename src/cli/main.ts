@@ -6,7 +6,7 @@ import { ConfigError } from '../core/config';
 import { CheckpointError } from '../core/checkpoints/shadowGit';
 import { Engine, RollbackRefusedError, UnknownRunError } from '../core/engine';
 import { ReplayError } from '../core/run/replay';
-import { TriageError, type TriageAction } from '../core/run/runDriver';
+import { TriageError, type TriageAction } from '../core/run/triage';
 import { ModelConfigError } from '../core/models/registry';
 import { TranscriptError } from '../core/models/scripted';
 import { defaultRunsDir } from '../core/runsDir';

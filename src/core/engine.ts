@@ -14,7 +14,8 @@ import type { ProviderContext } from './models/providers';
 import { ShadowCheckpoints, type Checkpoint, type RestoreReport } from './checkpoints/shadowGit';
 import { CircuitBreakers, type CircuitBreakerOptions } from './models/router';
 import { replayStep, writeRunFile, type ReplayResult } from './run/replay';
-import { checkTriage, replayModels, RunDriver, type TriageAction } from './run/runDriver';
+import { replayModels, RunDriver } from './run/runDriver';
+import { checkTriage, type TriageAction } from './run/triage';
 import { ensureRunsDir, listRunIds, newRunId } from './runsDir';
 
 export interface EngineOptions {

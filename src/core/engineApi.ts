@@ -4,7 +4,7 @@ import type { Budgets, RunConfig } from '../shared/model';
 import type { RunState, RunSummary } from '../shared/runState';
 import type { Checkpoint, RestoreReport } from './checkpoints/shadowGit';
 import type { ReplayResult } from './run/replay';
-import type { TriageAction } from './run/runDriver';
+import type { TriageAction } from './run/triage';
 
 export type EventListener = (runId: string, event: EngineEvent) => void;
 

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ToolSet } from 'ai';
 import type { z } from 'zod';
-import type { EngineEvent, NewEvent, TaskChanges, TestPhase } from '../../shared/events';
+import type { EngineEvent, NewEvent } from '../../shared/events';
 import { canTransitionRun, canTransitionTask, IllegalTransitionError, isTerminalRun } from '../../shared/lifecycle';
 import type { Budgets, Role, RunStatus, TaskStatus, TestReport } from '../../shared/model';
 import { applyEvent, type RunState, type TaskState } from '../../shared/runState';
@@ -13,29 +13,27 @@ import { plannerPrompt, reviewPrompt, taskPrompt } from '../agents/prompts';
 import { planSchema, reviewOutputSchema, systemPrompt, workOutputSchema } from '../agents/roles';
 import { LoopDetectedError, runAgentTurn, type AgentTurnResult } from '../agents/runAgent';
 import { buildTools, toolOutputLimit } from '../agents/tools';
-import { describeChange, EditSet, toWrite, type StagedFile } from '../edits/editSet';
-import { matchesAnyGlob } from '../edits/glob';
-import { applySelectedHunks, diffHunks, rebaseChange } from '../edits/review';
-import { sha256, unifiedDiff } from '../edits/hunks';
-import { readLog, type EventLog, type RunLock } from '../log/eventLog';
-import { RunModels } from '../models/registry';
-import type { ProviderContext } from '../models/providers';
-import type { ShadowCheckpoints } from '../checkpoints/shadowGit';
-import { commitTask, GitModeError, isRepo, prepareRunBranch, type RunBranch } from '../checkpoints/gitMode';
-import type { CircuitBreakers } from '../models/router';
-import { turnModel } from '../models/turnModel';
 import { BudgetExceededError, BudgetGate } from '../budget';
+import type { ShadowCheckpoints } from '../checkpoints/shadowGit';
+import { describeChange, EditSet, toWrite } from '../edits/editSet';
+import { sha256, unifiedDiff } from '../edits/hunks';
+import { applySelectedHunks } from '../edits/review';
+import { readLog, type EventLog, type RunLock } from '../log/eventLog';
+import type { ProviderContext } from '../models/providers';
+import { RunModels } from '../models/registry';
+import type { CircuitBreakers } from '../models/router';
 import { keyOf } from '../models/scripted';
+import { turnModel } from '../models/turnModel';
 import { checkPlan, validatePlanGraph } from '../plan/plan';
-import type { FileWrite, HostPorts, WriteOutcome } from '../ports';
+import type { FileWrite, HostPorts } from '../ports';
 import { blockedForever, newlyReady, pickRunnable } from '../scheduler';
-import { detectTestCommand, type DetectedTestCommand, type TestCommandOverride } from '../testing/detect';
-import { relatedTests } from '../testing/related';
-import { runDetectedTests } from '../testing/runTests';
 import { describeFailure, failureSignature, judgeTaskGate } from '../testing/gate';
-import { parseTestOutput } from '../testing/parse';
-import { renderPlan, renderReport } from './report';
+import type { RunContext } from './context';
+import { appliedFiles, EditLanding, type ProposalArtifact } from './landing';
 import { replayStep, scriptedOffsetBefore, stepRecordName, writeRunFile, type ReplayResult, type StepRecord } from './replay';
+import { renderPlan, renderReport } from './report';
+import { describeTests, RunTests } from './tests';
+import { checkTriage, type TriageAction } from './triage';
 
 /** Aborts a run because the user cancelled it. */
 export class RunCancelledError extends Error {
@@ -82,12 +80,6 @@ const STAGE_BY_ROLE: Record<Role, string> = {
   security: 'security',
 };
 
-interface ProposalArtifact {
-  proposalId: string;
-  taskId: string;
-  files: StagedFile[];
-}
-
 export interface RunDriverOptions {
   ports: HostPorts;
   runDir: string;
@@ -107,39 +99,6 @@ export interface RunDriverOptions {
   triage?: { taskId: string; action: TriageAction };
 }
 
-/** What the user can do with a task in dead-letter (and `edit`, also before a task runs). */
-export type TriageAction =
-  | { kind: 'retry'; model?: string }
-  | { kind: 'skip' }
-  | { kind: 'takeOver' }
-  | { kind: 'edit'; changes: TaskChanges };
-
-export class TriageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TriageError';
-  }
-}
-
-/** Throws TriageError when the action does not apply to the task as the log has it. */
-export function checkTriage(state: RunState, taskId: string, action: TriageAction): void {
-  const task = state.tasks[taskId];
-  if (!task) throw new TriageError(`Run ${state.id} has no task "${taskId}".`);
-  if (isTerminalRun(state.status)) throw new TriageError(`Run ${state.id} has ended (${state.status}); start a new goal instead.`);
-  if (action.kind === 'edit') {
-    if (!['pending', 'ready', 'dead_letter'].includes(task.status)) {
-      throw new TriageError(`Task ${taskId} is ${task.status}; a task can be edited before it runs or while it is in dead-letter.`);
-    }
-    return;
-  }
-  if (task.status !== 'dead_letter') {
-    throw new TriageError(`Task ${taskId} is ${task.status}; only a task in dead-letter can be retried, skipped or taken over.`);
-  }
-  if (action.kind === 'retry' && action.model && !state.config.models.some((model) => model.id === action.model)) {
-    throw new TriageError(`Model "${action.model}" is not configured for this run. Known: ${state.config.models.map((m) => m.id).join(', ')}.`);
-  }
-}
-
 export class RunDriver {
   readonly state: RunState;
   private readonly ports: HostPorts;
@@ -151,9 +110,9 @@ export class RunDriver {
   private wakeUp: (() => void) | undefined;
   private fatal: unknown;
   private approval: { resolve: () => void } | undefined;
-  /** How this run's tests run; undefined when tests are off. */
-  private tests: DetectedTestCommand | undefined;
-  private testQueue: Promise<unknown> = Promise.resolve();
+  private readonly landing: EditLanding;
+  private readonly testing: RunTests;
+  private startCheckpoint: Promise<void> | undefined;
   private finishedPromise: Promise<RunState> | undefined;
 
   constructor(private readonly options: RunDriverOptions) {
@@ -167,6 +126,15 @@ export class RunDriver {
       hostModels: options.hostModels,
     });
     this.abort.signal.addEventListener('abort', () => this.wake());
+    const context: RunContext = {
+      state: this.state,
+      ports: this.ports,
+      signal: this.abort.signal,
+      emit: (event) => this.emit(event),
+      info: (message, level, taskId) => this.info(message, level, taskId),
+    };
+    this.landing = new EditLanding(context, options.checkpoints);
+    this.testing = new RunTests(context);
   }
 
   get signal(): AbortSignal {
@@ -254,7 +222,7 @@ export class RunDriver {
       const closed = this.closeStaleSteps();
       if (this.options.triage) this.triage(this.options.triage.taskId, this.options.triage.action);
       if (this.options.priorEvents?.length) this.models.setScriptedConsumed(consumedTurns([...this.options.priorEvents, ...closed]));
-      await this.resolveTestCommand();
+      await this.testing.resolve();
       if (this.state.status === 'queued') this.setRun('planning');
       if (this.state.status === 'paused') this.setRun(this.state.plan ? 'running' : 'planning');
       if (this.state.status === 'planning') {
@@ -264,9 +232,9 @@ export class RunDriver {
       if (this.state.status === 'awaiting-approval') await this.waitForApproval();
       if (this.state.status === 'running') {
         await this.runBaseline();
-        await this.prepareGitMode();
+        await this.landing.prepareGitMode();
         // The first snapshot of a large workspace takes seconds: it runs while the first tasks work.
-        if (this.state.checkpoints.length === 0) this.startCheckpoint = this.checkpoint(`run start: ${this.state.goal.slice(0, 80)}`);
+        if (this.state.checkpoints.length === 0) this.startCheckpoint = this.landing.checkpoint(`run start: ${this.state.goal.slice(0, 80)}`);
         await this.executeTasks();
         if (this.state.status === 'running') await this.finishRun();
       }
@@ -296,29 +264,9 @@ export class RunDriver {
     return closed;
   }
 
-  private async resolveTestCommand(): Promise<void> {
-    const { testCommand, testTaskLabel } = this.state.config;
-    if (testCommand === 'none' && !testTaskLabel) {
-      if (this.state.lastSeq <= 2) this.info('Tests are switched off for this run (testCommand "none"): no task is test-gated.', 'warn');
-      return;
-    }
-    const detected = await detectTestCommand(this.ports.workspace.root, { override: this.testOverride() });
-    if (!detected) {
-      throw new Error('No test command found for this workspace, so no task could be test-gated. Set one (softwareMaker.testCommand, or --test-command in the CLI), or "none" to run without tests.');
-    }
-    this.tests = detected;
-    if (this.state.status === 'queued') this.info(`Tests: ${describeTests(detected)} (${detected.reason}).`);
-  }
-
-  private testOverride(): string | TestCommandOverride | undefined {
-    const { testCommand, testTaskLabel } = this.state.config;
-    if (testTaskLabel) return { kind: 'taskLabel', label: testTaskLabel };
-    return testCommand;
-  }
-
   private async runBaseline(): Promise<void> {
-    if (!this.tests || this.state.baselineTest) return;
-    const report = await this.runTests('baseline');
+    if (!this.testing.detected || this.state.baselineTest) return;
+    const report = await this.testing.run('baseline');
     this.info(report.ok ? 'Baseline: all tests pass before any change.' : `Baseline: ${describeFailure(report)} before any change; those failures are not blamed on tasks.`);
   }
 
@@ -336,7 +284,7 @@ export class RunDriver {
       }
       return errors;
     });
-    const prompt = plannerPrompt(this.state.goal, files, this.state.baselineTest, this.tests && describeTests(this.tests));
+    const prompt = plannerPrompt(this.state.goal, files, this.state.baselineTest, this.testing.detected && describeTests(this.testing.detected));
     const step = await this.agentStep({ role: 'planner', stepId, attempt: 1, prompt, tools, stopSignal: turnAbort.signal });
     if (!step.ok) throw new Error(step.message);
     const checked = checkPlan(step.output);
@@ -510,7 +458,7 @@ export class RunDriver {
     const prompt = await taskPrompt(this.state, task, attempt, this.ports.workspace, this.touchedFiles(task.id));
     const edits = new EditSet(this.ports.workspace);
     const maxOutputChars = await this.toolOutputLimitFor(role, task.modelOverride);
-    const tools = buildTools({ workspace: this.ports.workspace, edits, runTests: () => this.runTestsQuietly(), maxOutputChars }, workOutputSchema);
+    const tools = buildTools({ workspace: this.ports.workspace, edits, runTests: () => this.testing.quietly(), maxOutputChars }, workOutputSchema);
     const step = await this.agentStep({ role, stepId, taskId: task.id, attempt, prompt, tools, modelId: task.modelOverride });
     if (!step.ok) {
       this.fail(task.id, step.message, step.signature);
@@ -610,7 +558,7 @@ export class RunDriver {
       return;
     }
     const artifact = await this.loadProposal(pending.id);
-    if (pending.status === 'pending') await this.decide(task, artifact);
+    if (pending.status === 'pending') await this.landing.decide(task, artifact);
     const proposal = this.state.proposals[pending.id]!;
     if (proposal.accepted.length === 0) {
       this.fail(task.id, `the user rejected the edit${proposal.reason ? `: ${proposal.reason}` : ''}`, `rejected:${proposal.reason ?? ''}`);
@@ -625,8 +573,8 @@ export class RunDriver {
         const newText = applySelectedHunks(file.before, file.after, new Set(hunks.accepted));
         return { ...write, newText, newHash: sha256(newText) };
       });
-    await this.checkpoint(`before ${task.id} (attempt ${task.attempts}): ${task.title}`, task.id);
-    const { outcomes, rebased } = await this.applyWithRebase(writes, new Map(artifact.files.map((file) => [file.path, file.before])));
+    await this.landing.checkpoint(`before ${task.id} (attempt ${task.attempts}): ${task.title}`, task.id);
+    const { outcomes, rebased } = await this.landing.applyWithRebase(writes, new Map(artifact.files.map((file) => [file.path, file.before])));
     const conflicts = outcomes.filter((outcome) => outcome.status === 'conflict');
     const written = outcomes.filter((outcome) => outcome.status !== 'conflict');
     if (written.length) {
@@ -653,189 +601,26 @@ export class RunDriver {
     this.setTask(task.id, 'testing', note || undefined);
   }
 
-  /** The review decision: automatic when the settings say so, else the user's (whole files or hunk by hunk). */
-  private async decide(task: TaskState, artifact: ProposalArtifact): Promise<void> {
-    const all = artifact.files.map((file) => file.path);
-    if (this.autoApproves(task, artifact)) {
-      this.emit({ type: 'edit.decided', proposalId: artifact.proposalId, taskId: task.id, accepted: all, rejected: [], by: 'auto' });
-      return;
-    }
-    const decision = await this.ports.reviewer.review(
-      {
-        runId: this.state.id,
-        taskId: task.id,
-        taskTitle: task.title,
-        proposalId: artifact.proposalId,
-        files: artifact.files.map((file) => ({ path: file.path, kind: file.kind, from: file.kind === 'rename' ? file.from : undefined, before: file.before, after: file.after })),
-      },
-      this.abort.signal,
-    );
-    this.abort.signal.throwIfAborted();
-    const accepted: string[] = [];
-    const partial: Record<string, { accepted: number[]; total: number }> = {};
-    for (const file of artifact.files) {
-      if (!decision.accepted.includes(file.path)) continue;
-      const chosen = decision.partial?.[file.path];
-      if (!chosen || file.kind !== 'modify') {
-        accepted.push(file.path);
-        continue;
-      }
-      const total = diffHunks(file.before, file.after).length;
-      const hunks = [...new Set(chosen)].filter((index) => Number.isInteger(index) && index >= 0 && index < total).sort((a, b) => a - b);
-      if (hunks.length === 0) continue;
-      accepted.push(file.path);
-      if (hunks.length < total) partial[file.path] = { accepted: hunks, total };
-    }
-    const rejected = all.filter((path) => !accepted.includes(path));
-    this.emit({
-      type: 'edit.decided',
-      proposalId: artifact.proposalId,
-      taskId: task.id,
-      accepted,
-      rejected,
-      partial: Object.keys(partial).length ? partial : undefined,
-      reason: decision.reason,
-      by: 'user',
-    });
-  }
-
-  /** Auto-approval: everything, or the proposing role is listed, or every path matches a glob. */
-  private autoApproves(task: TaskState, artifact: ProposalArtifact): boolean {
-    const { autoApprove, autoApproveRules } = this.state.config;
-    if (autoApprove) return true;
-    if (!autoApproveRules) return false;
-    const role: Role = task.attempts > 1 ? 'fixer' : task.role;
-    if (autoApproveRules.roles?.includes(role)) return true;
-    const globs = autoApproveRules.globs ?? [];
-    if (!globs.length) return false;
-    return artifact.files.every((file) => matchesAnyGlob(file.path, globs) && (file.kind !== 'rename' || matchesAnyGlob(file.from, globs)));
-  }
-
-  /**
-   * Writes the accepted files. A file the user changed on disk since the proposal is rebased: the
-   * accepted hunks are re-applied on the new text when they still match exactly, else it stays a
-   * conflict for the agent. A file with unsaved changes in an editor is never rebased onto or saved.
-   */
-  private async applyWithRebase(writes: FileWrite[], baseTexts: ReadonlyMap<string, string>): Promise<{ outcomes: (WriteOutcome & { hash: string })[]; rebased: string[] }> {
-    const first = await this.ports.applier.apply(writes);
-    const outcomes = first.map((outcome) => ({ ...outcome, hash: writes.find((write) => write.path === outcome.path)?.newHash ?? '' }));
-    const retries: FileWrite[] = [];
-    for (const outcome of first) {
-      if (outcome.status !== 'conflict' || outcome.unsaved) continue;
-      const write = writes.find((entry) => entry.path === outcome.path);
-      if (!write || write.kind !== 'modify') continue;
-      const current = await this.ports.workspace.readText(write.path).catch(() => undefined);
-      const original = baseTexts.get(write.path);
-      if (current === undefined || original === undefined) continue;
-      const rebase = rebaseChange(original, write.newText, current);
-      if (rebase.ok) retries.push({ ...write, baseHash: sha256(current), newText: rebase.text, newHash: sha256(rebase.text) });
-    }
-    if (!retries.length) return { outcomes, rebased: [] };
-    const second = await this.ports.applier.apply(retries);
-    const rebased: string[] = [];
-    for (const outcome of second) {
-      const index = outcomes.findIndex((entry) => entry.path === outcome.path);
-      const hash = retries.find((write) => write.path === outcome.path)?.newHash ?? '';
-      outcomes[index] = { ...outcome, hash };
-      if (outcome.status === 'written') rebased.push(outcome.path);
-    }
-    return { outcomes, rebased };
-  }
-
-  /** A snapshot of the workspace in the shadow repository (task boundaries); never blocks the work if it fails. */
-  private async checkpoint(label: string, taskId?: string): Promise<void> {
-    if (!this.state.config.checkpoints) return;
-    const store = this.options.checkpoints();
-    if (!store) {
-      if (!this.warnedNoCheckpoints) this.info('Checkpoints are off for this run: the host has no storage folder for them.', 'warn');
-      this.warnedNoCheckpoints = true;
-      return;
-    }
-    try {
-      const checkpoint = await (await store).create(label, { runId: this.state.id, taskId });
-      this.emit({ type: 'checkpoint.created', checkpointId: checkpoint.id, label, taskId });
-    } catch (error) {
-      this.abort.signal.throwIfAborted();
-      this.info(`Could not take the checkpoint "${label}": ${(error as Error).message}. The run goes on without it.`, 'warn', taskId);
-    }
-  }
-
-  private warnedNoCheckpoints = false;
-  private startCheckpoint: Promise<void> | undefined;
-  /** Git mode is on and the run's branch is checked out. */
-  private gitActive = false;
-
-  /**
-   * Git mode: the run works on a branch of its own. Over uncommitted changes the user is asked
-   * first; declined (or no repository) means the run goes on without git mode, never on their branch.
-   */
-  private async prepareGitMode(): Promise<void> {
-    if (!this.state.config.gitMode) return;
-    const root = this.ports.workspace.root;
-    if (!(await isRepo(root))) {
-      this.info('Git mode is on, but the workspace is not a git repository: the run goes on without a branch or commits.', 'warn');
-      return;
-    }
-    const options = { root, runId: this.state.id, goal: this.state.goal };
-    let branch: RunBranch;
-    try {
-      branch = await prepareRunBranch(options);
-    } catch (error) {
-      if (!(error instanceof GitModeError)) throw error;
-      if (error.code !== 'dirty') {
-        this.info(`Git mode is off for this run: ${error.message}`, 'warn');
-        return;
-      }
-      const question = 'Switch to a new branch for this run although the working tree has uncommitted changes?';
-      const detail = `Software Maker would create a branch for this run and commit each task there. Your uncommitted changes (${error.paths.slice(0, 5).join(', ')}${error.paths.length > 5 ? ', …' : ''}) would come along to the new branch, uncommitted.`;
-      const yes = (await this.ports.confirm?.(question, detail)) ?? false;
-      this.abort.signal.throwIfAborted();
-      if (!yes) {
-        this.info('Git mode is off for this run: the working tree has uncommitted changes and switching branches was declined. Nothing will be committed.', 'warn');
-        return;
-      }
-      branch = await prepareRunBranch({ ...options, allowDirty: true });
-    }
-    this.gitActive = true;
-    if (this.state.gitBranch !== branch.branch) this.emit({ type: 'git.branch', branch: branch.branch, base: branch.base });
-  }
-
-  /** Git mode: one commit per finished task with exactly its files. A refusing hook is reported, not fatal. */
-  private async commitTask(task: TaskState): Promise<void> {
-    if (!this.gitActive) return;
-    const files = this.appliedFiles(task.id);
-    if (!files.length) return;
-    try {
-      const commit = await commitTask({ root: this.ports.workspace.root, taskId: task.id, title: task.title, files, runId: this.state.id });
-      if (commit.commit) this.emit({ type: 'git.committed', taskId: task.id, sha: commit.commit, message: `${task.id}: ${task.title}`, files: commit.files });
-    } catch (error) {
-      this.info(`Could not commit ${task.id}: ${(error as Error).message}. Its changes stay in the working tree.`, 'warn', task.id);
-    }
-  }
-
   /**
    * The task's test gate: the tests related to the files it changed first (in the package nearest to
    * them), judged against the baseline. The whole suite runs at the end of the run (finishRun).
    */
   private async testGate(task: TaskState): Promise<void> {
     const next: TaskStatus = this.state.config.reviewGate ? 'reviewing' : 'done';
-    if (!this.tests) {
+    if (!this.testing.detected) {
       this.setTask(task.id, next, 'no test gate (tests are off)');
-      if (next === 'done') await this.commitTask(task);
+      if (next === 'done') await this.landing.commitTask(task);
       return;
     }
-    const changed = this.appliedFiles(task.id);
-    const root = this.ports.workspace.root;
-    const tests = this.testOverride() === undefined && changed.length ? ((await detectTestCommand(root, { near: changed })) ?? this.tests) : this.tests;
-    const only = this.state.config.relatedTestsFirst && !tests.taskLabel && changed.length ? await relatedTests(root, changed, tests.framework) : [];
-    const report = await this.runTests('task', task.id, tests, only);
+    const { tests, only } = await this.testing.forChanges(appliedFiles(this.state, task.id));
+    const report = await this.testing.run('task', task.id, tests, only);
     const verdict = judgeTaskGate(report, this.state.baselineTest);
     if (!verdict.pass) {
       this.fail(task.id, `tests: ${verdict.reason}`, `tests:${failureSignature(report)}`);
       return;
     }
     this.setTask(task.id, next, `tests${only.length ? ` (${only.length} related file${only.length === 1 ? '' : 's'})` : ''}: ${verdict.reason}`);
-    if (next === 'done') await this.commitTask(task);
+    if (next === 'done') await this.landing.commitTask(task);
   }
 
   /** Tool results must fit the smallest context window of the models that may serve the turn. */
@@ -843,14 +628,6 @@ export class RunDriver {
     const chain = modelOverride ? [await this.models.byId(modelOverride)] : await this.models.chainFor(role);
     const windows = chain.map((entry) => entry.spec.contextWindow).filter((size): size is number => size !== undefined);
     return toolOutputLimit(windows.length ? Math.min(...windows) : undefined);
-  }
-
-  /** Files a task's applied proposals wrote (rename sources included). */
-  private appliedFiles(taskId: string): string[] {
-    const files = Object.values(this.state.proposals)
-      .filter((proposal) => proposal.taskId === taskId && proposal.status === 'applied')
-      .flatMap((proposal) => proposal.files.filter((file) => proposal.accepted.includes(file.path)).flatMap((file) => (file.from ? [file.path, file.from] : [file.path])));
-    return [...new Set(files)];
   }
 
   private async reviewGate(task: TaskState): Promise<void> {
@@ -867,7 +644,7 @@ export class RunDriver {
     this.emit({ type: 'step.finished', stepId, taskId: task.id, role: 'reviewer', ok: true, summary: verdict.summary });
     if (verdict.approved) {
       this.setTask(task.id, 'done', `review: ${verdict.summary}`);
-      await this.commitTask(task);
+      await this.landing.commitTask(task);
     } else this.fail(task.id, `review asked for changes: ${verdict.issues.join('; ') || verdict.summary}`, `review:${verdict.issues.join('; ')}`);
   }
 
@@ -889,7 +666,7 @@ export class RunDriver {
     const dead = tasks.filter((task) => task.status === 'dead_letter');
     const skipped = tasks.filter((task) => task.status === 'skipped');
     let finalReport: TestReport | undefined;
-    if (this.tests) finalReport = await this.runTests('final');
+    if (this.testing.detected) finalReport = await this.testing.run('final');
     if (dead.length) {
       this.setRun('failed', `task${dead.length > 1 ? 's' : ''} ${dead.map((task) => task.id).join(', ')} failed every attempt (dead-letter)${skipped.length ? `; ${skipped.length} skipped` : ''}`);
     } else if (finalReport && !finalReport.ok) {
@@ -900,42 +677,6 @@ export class RunDriver {
   }
 
   // ---- tests -------------------------------------------------------------------------------
-
-  /** Test runs are serialized: two suites at once in one folder would trip over each other. */
-  private runTests(phase: TestPhase, taskId?: string, tests = this.tests!, only: string[] = []): Promise<TestReport> {
-    const run = this.testQueue.then(async () => {
-      this.emit({ type: 'test.started', phase, taskId, command: describeTests(tests), related: only.length ? only : undefined });
-      const report = await this.execTests(tests, taskId ?? phase, only);
-      this.emit({ type: 'test.finished', phase, taskId, report });
-      return report;
-    });
-    this.testQueue = run.catch(() => undefined);
-    return run;
-  }
-
-  /** For the agents' run_tests tool: not a gate, so not a test event (the tool result is logged). */
-  private runTestsQuietly(): Promise<TestReport> {
-    const tests = this.tests;
-    if (!tests) return Promise.reject(new Error('Tests are switched off for this run.'));
-    const run = this.testQueue.then(() => this.execTests(tests, 'agent', []));
-    this.testQueue = run.catch(() => undefined);
-    return run;
-  }
-
-  private async execTests(tests: DetectedTestCommand, label: string, only: string[]): Promise<TestReport> {
-    const signal = this.abort.signal;
-    const timeoutMs = this.state.config.testTimeoutMs;
-    const title = `Software Maker: tests (${label})`;
-    if (tests.taskLabel !== undefined) {
-      // The editor runs the user's own task; its output is parsed like any other.
-      const result = await this.ports.testRunner.run({ command: tests.command, cwd: tests.cwd, timeoutMs, label: title, taskLabel: tests.taskLabel }, signal);
-      signal.throwIfAborted();
-      return parseTestOutput({ command: describeTests(tests), exitCode: result.exitCode, output: result.output, timedOut: result.timedOut, durationMs: result.durationMs, framework: tests.framework });
-    }
-    const { report } = await runDetectedTests(this.ports.testRunner, tests, { timeoutMs, signal, label: title, only: only.length ? only : undefined, root: this.ports.workspace.root });
-    signal.throwIfAborted();
-    return report;
-  }
 
   // ---- artifacts ---------------------------------------------------------------------------
 
@@ -989,8 +730,4 @@ export function replayModels(state: RunState, events: readonly EngineEvent[], st
     models.setScriptedConsumed(new Map([[keyOf(started.role, started.taskId), scriptedOffsetBefore(events, stepId)]]));
   }
   return models;
-}
-
-function describeTests(tests: DetectedTestCommand): string {
-  return tests.taskLabel !== undefined ? `the task "${tests.taskLabel}"` : tests.command;
 }

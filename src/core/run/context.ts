@@ -1,0 +1,15 @@
+// What the helpers of a run driver (landing edits, running tests) may use of it.
+import type { EngineEvent, NewEvent } from '../../shared/events';
+import type { RunState } from '../../shared/runState';
+import type { HostPorts } from '../ports';
+
+export interface RunContext {
+  /** The folded state; live, so helpers see every event as soon as it is appended. */
+  readonly state: RunState;
+  readonly ports: HostPorts;
+  /** Aborted when the run is cancelled, paused by a budget, or no longer driven. */
+  readonly signal: AbortSignal;
+  /** Checks, appends, folds and publishes an event. */
+  emit(event: NewEvent): EngineEvent;
+  info(message: string, level?: 'info' | 'warn' | 'error', taskId?: string): void;
+}

@@ -1,0 +1,194 @@
+// Landing a task's edits: the review decision (automatic by rule, or the user's, whole files or
+// hunk by hunk), a checkpoint, the write, a rebase when the user changed a file on disk meanwhile,
+// and in git mode the run's branch and one commit per finished task.
+import type { Role } from '../../shared/model';
+import type { RunState, TaskState } from '../../shared/runState';
+import type { ShadowCheckpoints } from '../checkpoints/shadowGit';
+import { commitTask, GitModeError, isRepo, prepareRunBranch, type RunBranch } from '../checkpoints/gitMode';
+import type { StagedFile } from '../edits/editSet';
+import { matchesAnyGlob } from '../edits/glob';
+import { sha256 } from '../edits/hunks';
+import { diffHunks, rebaseChange } from '../edits/review';
+import type { FileWrite, WriteOutcome } from '../ports';
+import type { RunContext } from './context';
+
+/** What an agent turn proposed, as stored beside the log (proposals/<id>.json). */
+export interface ProposalArtifact {
+  proposalId: string;
+  taskId: string;
+  files: StagedFile[];
+}
+
+export class EditLanding {
+  private warnedNoCheckpoints = false;
+  /** Git mode is on and the run's branch is checked out. */
+  private gitActive = false;
+
+  constructor(
+    private readonly context: RunContext,
+    private readonly checkpoints: () => Promise<ShadowCheckpoints> | undefined,
+  ) {}
+
+  /** The review decision: automatic when the settings say so, else the user's (whole files or hunk by hunk). */
+  async decide(task: TaskState, artifact: ProposalArtifact): Promise<void> {
+    const all = artifact.files.map((file) => file.path);
+    if (this.autoApproves(task, artifact)) {
+      this.context.emit({ type: 'edit.decided', proposalId: artifact.proposalId, taskId: task.id, accepted: all, rejected: [], by: 'auto' });
+      return;
+    }
+    const decision = await this.context.ports.reviewer.review(
+      {
+        runId: this.context.state.id,
+        taskId: task.id,
+        taskTitle: task.title,
+        proposalId: artifact.proposalId,
+        files: artifact.files.map((file) => ({ path: file.path, kind: file.kind, from: file.kind === 'rename' ? file.from : undefined, before: file.before, after: file.after })),
+      },
+      this.context.signal,
+    );
+    this.context.signal.throwIfAborted();
+    const accepted: string[] = [];
+    const partial: Record<string, { accepted: number[]; total: number }> = {};
+    for (const file of artifact.files) {
+      if (!decision.accepted.includes(file.path)) continue;
+      const chosen = decision.partial?.[file.path];
+      if (!chosen || file.kind !== 'modify') {
+        accepted.push(file.path);
+        continue;
+      }
+      const total = diffHunks(file.before, file.after).length;
+      const hunks = [...new Set(chosen)].filter((index) => Number.isInteger(index) && index >= 0 && index < total).sort((a, b) => a - b);
+      if (hunks.length === 0) continue;
+      accepted.push(file.path);
+      if (hunks.length < total) partial[file.path] = { accepted: hunks, total };
+    }
+    const rejected = all.filter((path) => !accepted.includes(path));
+    this.context.emit({
+      type: 'edit.decided',
+      proposalId: artifact.proposalId,
+      taskId: task.id,
+      accepted,
+      rejected,
+      partial: Object.keys(partial).length ? partial : undefined,
+      reason: decision.reason,
+      by: 'user',
+    });
+  }
+
+  /** Auto-approval: everything, or the proposing role is listed, or every path matches a glob. */
+  private autoApproves(task: TaskState, artifact: ProposalArtifact): boolean {
+    const { autoApprove, autoApproveRules } = this.context.state.config;
+    if (autoApprove) return true;
+    if (!autoApproveRules) return false;
+    const role: Role = task.attempts > 1 ? 'fixer' : task.role;
+    if (autoApproveRules.roles?.includes(role)) return true;
+    const globs = autoApproveRules.globs ?? [];
+    if (!globs.length) return false;
+    return artifact.files.every((file) => matchesAnyGlob(file.path, globs) && (file.kind !== 'rename' || matchesAnyGlob(file.from, globs)));
+  }
+
+  /**
+   * Writes the accepted files. A file the user changed on disk since the proposal is rebased: the
+   * accepted hunks are re-applied on the new text when they still match exactly, else it stays a
+   * conflict for the agent. A file with unsaved changes in an editor is never rebased onto or saved.
+   */
+  async applyWithRebase(writes: FileWrite[], baseTexts: ReadonlyMap<string, string>): Promise<{ outcomes: (WriteOutcome & { hash: string })[]; rebased: string[] }> {
+    const first = await this.context.ports.applier.apply(writes);
+    const outcomes = first.map((outcome) => ({ ...outcome, hash: writes.find((write) => write.path === outcome.path)?.newHash ?? '' }));
+    const retries: FileWrite[] = [];
+    for (const outcome of first) {
+      if (outcome.status !== 'conflict' || outcome.unsaved) continue;
+      const write = writes.find((entry) => entry.path === outcome.path);
+      if (!write || write.kind !== 'modify') continue;
+      const current = await this.context.ports.workspace.readText(write.path).catch(() => undefined);
+      const original = baseTexts.get(write.path);
+      if (current === undefined || original === undefined) continue;
+      const rebase = rebaseChange(original, write.newText, current);
+      if (rebase.ok) retries.push({ ...write, baseHash: sha256(current), newText: rebase.text, newHash: sha256(rebase.text) });
+    }
+    if (!retries.length) return { outcomes, rebased: [] };
+    const second = await this.context.ports.applier.apply(retries);
+    const rebased: string[] = [];
+    for (const outcome of second) {
+      const index = outcomes.findIndex((entry) => entry.path === outcome.path);
+      const hash = retries.find((write) => write.path === outcome.path)?.newHash ?? '';
+      outcomes[index] = { ...outcome, hash };
+      if (outcome.status === 'written') rebased.push(outcome.path);
+    }
+    return { outcomes, rebased };
+  }
+
+  /** A snapshot of the workspace in the shadow repository (task boundaries); never blocks the work if it fails. */
+  async checkpoint(label: string, taskId?: string): Promise<void> {
+    if (!this.context.state.config.checkpoints) return;
+    const store = this.checkpoints();
+    if (!store) {
+      if (!this.warnedNoCheckpoints) this.context.info('Checkpoints are off for this run: the host has no storage folder for them.', 'warn');
+      this.warnedNoCheckpoints = true;
+      return;
+    }
+    try {
+      const checkpoint = await (await store).create(label, { runId: this.context.state.id, taskId });
+      this.context.emit({ type: 'checkpoint.created', checkpointId: checkpoint.id, label, taskId });
+    } catch (error) {
+      this.context.signal.throwIfAborted();
+      this.context.info(`Could not take the checkpoint "${label}": ${(error as Error).message}. The run goes on without it.`, 'warn', taskId);
+    }
+  }
+
+  /**
+   * Git mode: the run works on a branch of its own. Over uncommitted changes the user is asked
+   * first; declined (or no repository) means the run goes on without git mode, never on their branch.
+   */
+  async prepareGitMode(): Promise<void> {
+    if (!this.context.state.config.gitMode) return;
+    const root = this.context.ports.workspace.root;
+    if (!(await isRepo(root))) {
+      this.context.info('Git mode is on, but the workspace is not a git repository: the run goes on without a branch or commits.', 'warn');
+      return;
+    }
+    const options = { root, runId: this.context.state.id, goal: this.context.state.goal };
+    let branch: RunBranch;
+    try {
+      branch = await prepareRunBranch(options);
+    } catch (error) {
+      if (!(error instanceof GitModeError)) throw error;
+      if (error.code !== 'dirty') {
+        this.context.info(`Git mode is off for this run: ${error.message}`, 'warn');
+        return;
+      }
+      const question = 'Switch to a new branch for this run although the working tree has uncommitted changes?';
+      const detail = `Software Maker would create a branch for this run and commit each task there. Your uncommitted changes (${error.paths.slice(0, 5).join(', ')}${error.paths.length > 5 ? ', …' : ''}) would come along to the new branch, uncommitted.`;
+      const yes = (await this.context.ports.confirm?.(question, detail)) ?? false;
+      this.context.signal.throwIfAborted();
+      if (!yes) {
+        this.context.info('Git mode is off for this run: the working tree has uncommitted changes and switching branches was declined. Nothing will be committed.', 'warn');
+        return;
+      }
+      branch = await prepareRunBranch({ ...options, allowDirty: true });
+    }
+    this.gitActive = true;
+    if (this.context.state.gitBranch !== branch.branch) this.context.emit({ type: 'git.branch', branch: branch.branch, base: branch.base });
+  }
+
+  /** Git mode: one commit per finished task with exactly its files. A refusing hook is reported, not fatal. */
+  async commitTask(task: TaskState): Promise<void> {
+    if (!this.gitActive) return;
+    const files = appliedFiles(this.context.state, task.id);
+    if (!files.length) return;
+    try {
+      const commit = await commitTask({ root: this.context.ports.workspace.root, taskId: task.id, title: task.title, files, runId: this.context.state.id });
+      if (commit.commit) this.context.emit({ type: 'git.committed', taskId: task.id, sha: commit.commit, message: `${task.id}: ${task.title}`, files: commit.files });
+    } catch (error) {
+      this.context.info(`Could not commit ${task.id}: ${(error as Error).message}. Its changes stay in the working tree.`, 'warn', task.id);
+    }
+  }
+}
+
+/** Files a task's applied proposals wrote (rename sources included). */
+export function appliedFiles(state: RunState, taskId: string): string[] {
+const files = Object.values(state.proposals)
+    .filter((proposal) => proposal.taskId === taskId && proposal.status === 'applied')
+    .flatMap((proposal) => proposal.files.filter((file) => proposal.accepted.includes(file.path)).flatMap((file) => (file.from ? [file.path, file.from] : [file.path])));
+  return [...new Set(files)];
+}
