@@ -1,5 +1,7 @@
 // The panel's actions: what the views ask for, turned into protocol requests whose answers (or
 // errors) land in the store. No DOM, so the whole request/notification flow is tested in Node.
+import type { Budgets } from '../src/shared/model';
+import type { TriageDecision } from '../src/shared/protocol';
 import type { RpcClient } from './rpc';
 import type { Store } from './store';
 
@@ -96,7 +98,52 @@ export class PanelController {
     }
   }
 
+  /** A triage decision about a task; resolves true when the host accepted it. */
+  async triage(runId: string, taskId: string, action: TriageDecision): Promise<boolean> {
+    try {
+      await this.rpc.request('task/triage', { runId, taskId, action });
+      return true;
+    } catch (error) {
+      this.store.reportError(`Could not ${triageWords(action)} ${taskId}: ${messageOf(error)}`);
+      return false;
+    }
+  }
+
+  /** Replays a recorded step (the host opens the result in editors); resolves with the replay, if it ran. */
+  async replayStep(runId: string, stepId: string, model?: string): Promise<{ replayId: string; ok: boolean; summary: string } | undefined> {
+    try {
+      return await this.rpc.request('step/replay', model ? { runId, stepId, model } : { runId, stepId });
+    } catch (error) {
+      this.store.reportError(`Could not replay ${stepId}: ${messageOf(error)}`);
+      return undefined;
+    }
+  }
+
+  /** New caps for the run, and resume it when it is paused by its budget. */
+  async setBudgets(runId: string, budgets: Budgets, resume: boolean): Promise<boolean> {
+    try {
+      await this.rpc.request('run/setBudgets', { runId, budgets, resume });
+      return true;
+    } catch (error) {
+      this.store.reportError(`Could not change the budget of run ${runId}: ${messageOf(error)}`);
+      return false;
+    }
+  }
+
   dispose(): void {
     for (const dispose of this.disposers.splice(0)) dispose();
+  }
+}
+
+function triageWords(action: TriageDecision): string {
+  switch (action.kind) {
+    case 'retry':
+      return action.model ? `retry with ${action.model}` : 'retry';
+    case 'skip':
+      return 'skip';
+    case 'takeOver':
+      return 'mark done';
+    case 'edit':
+      return 'edit';
   }
 }

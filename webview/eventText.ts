@@ -130,6 +130,14 @@ export interface ChatMessage {
   tone: 'info' | 'success' | 'warning' | 'error';
   taskId?: string;
   markdown: string;
+  /** A "review these edits" message: rewritten when the decision turns out to be automatic. */
+  review?: true;
+}
+
+/** What the chat wording depends on besides the event. */
+export interface ChatContext {
+  /** The run's autoApprove setting: every proposal is decided automatically, nobody has to review. */
+  autoApprove?: boolean;
 }
 
 // Titles in Markdown must not turn into markup of their own (a title like "# x" or "[a](b)").
@@ -138,7 +146,7 @@ function escapeMarkdown(text: string): string {
 }
 
 /** The chat message an event produces, if it is one a person wants to read. */
-export function chatMessageOf(event: EngineEvent, taskTitle: (taskId: string) => string | undefined): ChatMessage | undefined {
+export function chatMessageOf(event: EngineEvent, taskTitle: (taskId: string) => string | undefined, context: ChatContext = {}): ChatMessage | undefined {
   const task = (taskId: string): string => {
     const title = taskTitle(taskId);
     return title ? `**${escapeMarkdown(taskId)}** · ${escapeMarkdown(title)}` : `**${escapeMarkdown(taskId)}**`;
@@ -170,7 +178,11 @@ export function chatMessageOf(event: EngineEvent, taskTitle: (taskId: string) =>
         const what = event.status === 'failed' ? 'Failed' : 'Dead-lettered (needs you)';
         return { seq: event.seq, from: 'engine', tone: 'error', taskId: event.taskId, markdown: `${what}: ${task(event.taskId)}${event.reason ? `\n\n${event.reason}` : ''}` };
       }
-      if (event.status === 'awaiting-review') return { seq: event.seq, from: 'engine', tone: 'warning', taskId: event.taskId, markdown: `Edits of ${task(event.taskId)} await your review.` };
+      if (event.status === 'awaiting-review') {
+        // With auto-approve the decision (edit.decided by "auto") follows at once: nobody is waited for.
+        if (context.autoApprove) return { seq: event.seq, from: 'engine', tone: 'info', taskId: event.taskId, markdown: `Edits of ${task(event.taskId)} were proposed; auto-approve applies them.` };
+        return { seq: event.seq, from: 'engine', tone: 'warning', taskId: event.taskId, review: true, markdown: `Edits of ${task(event.taskId)} await your review.` };
+      }
       return undefined;
     case 'review.finished':
       if (event.verdict.approved) return undefined;
@@ -201,6 +213,27 @@ export function chatMessageOf(event: EngineEvent, taskTitle: (taskId: string) =>
     default:
       return undefined;
   }
+}
+
+/**
+ * Extends the chat with one event: appends its message, and when edits turn out to be decided
+ * automatically (auto-approve rules), rewrites the task's "await your review" message, which was
+ * true only for the instant before the decision.
+ */
+export function extendChat(messages: ChatMessage[], event: EngineEvent, taskTitle: (taskId: string) => string | undefined, context: ChatContext = {}): ChatMessage[] {
+  if (event.type === 'edit.decided' && event.by === 'auto') {
+    for (let i = messages.length - 1; i >= 0; i--) {
+      const message = messages[i]!;
+      if (message.taskId !== event.taskId || !message.review) continue;
+      const title = taskTitle(event.taskId);
+      const name = title ? `**${escapeMarkdown(event.taskId)}** · ${escapeMarkdown(title)}` : `**${escapeMarkdown(event.taskId)}**`;
+      messages[i] = { seq: message.seq, from: 'engine', tone: 'info', taskId: event.taskId, markdown: `Edits of ${name} were approved automatically (auto-approve rules).` };
+      break;
+    }
+  }
+  const message = chatMessageOf(event, taskTitle, context);
+  if (message) messages.push(message);
+  return messages;
 }
 
 /** Event log filters; undefined means "all". `taskId` "" selects run-level events (no task). */

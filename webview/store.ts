@@ -1,6 +1,6 @@
 // The panel's state: the snapshot's data plus the active run's events, folded with the shared
 // applyEvent into the same RunState the engine and hosts use. Pure TS (no DOM) so it is tested in Node.
-import type { EngineEvent } from '../src/shared/events';
+import type { EngineEvent, EngineEventOf } from '../src/shared/events';
 import type { Snapshot } from '../src/shared/protocol';
 import { applyEvent, summarizeRun, type RunState, type RunSummary } from '../src/shared/runState';
 
@@ -28,6 +28,11 @@ export interface ViewState {
    * stale until the app reloads the run's log with run/open.
    */
   needsResync: boolean;
+  /**
+   * The budget breach that paused (or stopped) the active run, while it still holds: cleared when the
+   * caps change or the run moves on.
+   */
+  budgetBreach?: EngineEventOf<'budget.exceeded'>;
   /** Bumped on every change. */
   revision: number;
 }
@@ -154,6 +159,7 @@ export class Store {
     s.activeRunId = runId;
     s.events = [];
     s.run = undefined;
+    s.budgetBreach = undefined;
     s.needsResync = false;
     for (const event of events) {
       if (!this.fold(event)) break;
@@ -180,6 +186,8 @@ export class Store {
     try {
       s.run = applyEvent(s.run, event);
       s.events.push(event);
+      if (event.type === 'budget.exceeded') s.budgetBreach = event;
+      else if (event.type === 'run.budgetsChanged' || (event.type === 'run.status' && event.status !== 'paused' && event.status !== 'stopped_budget')) s.budgetBreach = undefined;
       return true;
     } catch (error) {
       s.needsResync = true;

@@ -4,6 +4,7 @@
 // review settles when every file is decided, or with nothing accepted when the run is cancelled.
 import * as vscode from 'vscode';
 import type { EditReviewer, ReviewDecision, ReviewRequest } from '../core/ports';
+import { ProposalReviewState, type Decision, type HunkCounts, type ReviewHunk } from './review/hunkDecisions';
 
 /** URI scheme of the proposal documents; package.json's menus test `resourceScheme` against it. */
 export const PROPOSAL_SCHEME = 'software-maker-proposal';
@@ -15,8 +16,16 @@ export const ACCEPT_ALL_EDITS_COMMAND = 'softwareMaker.acceptAllEdits';
 /** Context key for `when` clauses: true while some review waits for the user. */
 const HAS_PENDING_CONTEXT = 'softwareMaker.hasPendingReviews';
 
-type FileDecision = 'accepted' | 'rejected';
+type FileDecision = Decision;
 type Side = 'before' | 'after';
+
+/** One hunk of a pending modified file, as the tree shows it. */
+export interface PendingHunk {
+  index: number;
+  /** "lines 12-15: +3 -1" */
+  label: string;
+  decision?: FileDecision;
+}
 
 /** One file of a pending review, as the tree shows it. */
 export interface PendingFile {
@@ -25,6 +34,10 @@ export interface PendingFile {
   decision?: FileDecision;
   /** The proposed-text document; the tree uses it as the item's resource and command argument. */
   proposalUri: vscode.Uri;
+  /** The hunks of a modified file (reviewed one by one); empty for new, deleted and moved files. */
+  hunks: PendingHunk[];
+  /** Hunk counts of a modified file with hunks. */
+  counts?: HunkCounts;
 }
 
 /** A review waiting for the user. */
@@ -38,9 +51,16 @@ export interface PendingReview {
 
 interface ActiveReview {
   request: ReviewRequest;
-  decisions: Map<string, FileDecision>;
-  reasons: string[];
+  state: ProposalReviewState;
   settle(decision: ReviewDecision): void;
+}
+
+/** A hunk of a pending proposal file, with what the UI needs to act on it. */
+export interface HunkTarget {
+  /** The proposed-text document of the file. */
+  proposalUri: vscode.Uri;
+  path: string;
+  hunk: ReviewHunk;
 }
 
 interface ProposalAddress {
@@ -59,7 +79,7 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
   readonly onDidChangePending = this.changeEmitter.event;
 
   /** `scheme` is for tests, which run beside the extension's own reviewer; the extension uses the default. */
-  constructor(private readonly scheme: string = PROPOSAL_SCHEME) {
+  constructor(readonly scheme: string = PROPOSAL_SCHEME) {
     this.disposables.push(
       vscode.workspace.registerTextDocumentContentProvider(scheme, {
         provideTextDocumentContent: (uri) => this.contentOf(uri),
@@ -88,8 +108,7 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
       const onAbort = (): void => review.settle({ accepted: [] });
       const review: ActiveReview = {
         request,
-        decisions: new Map(),
-        reasons: [],
+        state: new ProposalReviewState(request),
         settle: (decision) => {
           if (this.reviews.get(key) !== review) return;
           this.reviews.delete(key);
@@ -110,16 +129,18 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
 
   /** Reviews waiting for the user, oldest first. */
   pending(): PendingReview[] {
-    return [...this.reviews.values()].map(({ request, decisions }) => ({
+    return [...this.reviews.values()].map(({ request, state }) => ({
       runId: request.runId,
       taskId: request.taskId,
       taskTitle: request.taskTitle,
       proposalId: request.proposalId,
-      files: request.files.map((file) => ({
-        path: file.path,
-        kind: file.kind,
-        decision: decisions.get(file.path),
-        proposalUri: this.uriOf({ runId: request.runId, proposalId: request.proposalId, path: file.path, side: 'after' }),
+      files: state.files.map((fileState) => ({
+        path: fileState.file.path,
+        kind: fileState.file.kind,
+        decision: fileState.decision,
+        proposalUri: this.uriOf({ runId: request.runId, proposalId: request.proposalId, path: fileState.file.path, side: 'after' }),
+        hunks: fileState.hunks.map((hunk) => ({ index: hunk.index, label: hunk.label, decision: hunk.decision })),
+        counts: fileState.hunked ? fileState.counts() : undefined,
       })),
     }));
   }
@@ -158,6 +179,47 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
     return target !== undefined;
   }
 
+  /**
+   * The hunks of the undecided modified file a proposal document (either side) shows; undefined when
+   * the document is no pending proposal file or its file is not reviewed hunk by hunk.
+   */
+  hunksOf(uri: vscode.Uri): ReviewHunk[] | undefined {
+    const target = this.target(uri);
+    const file = target?.review.state.file(target.path);
+    return file?.hunked ? file.hunks : undefined;
+  }
+
+  /** The hunk of a proposal document at a 0-based line of that side (its changed lines with their context), else undefined. */
+  hunkAt(uri: vscode.Uri, line: number): HunkTarget | undefined {
+    const address = this.parse(uri);
+    const hunks = this.hunksOf(uri);
+    if (!address || !hunks) return undefined;
+    const proposalUri = this.uriOf({ ...address, side: 'after' });
+    const shown = (hunk: ReviewHunk): { start: number; end: number } => {
+      // The hunk's shown lines (context included) on this side: changes closer than that share a hunk.
+      const start = address.side === 'after' ? hunk.hunk.newStart - 1 : hunk.hunk.oldStart - 1;
+      const count = address.side === 'after' ? hunk.hunk.newLines : hunk.hunk.oldLines;
+      const own = address.side === 'after' ? hunk.after : hunk.before;
+      return { start: Math.min(start, own.start), end: Math.max(start + count - 1, own.end) };
+    };
+    const hunk = hunks.find((candidate) => {
+      const range = shown(candidate);
+      return line >= range.start && line <= range.end;
+    });
+    return hunk ? { proposalUri, path: address.path, hunk } : undefined;
+  }
+
+  /** Decides one hunk of a pending modified file (the last undecided one decides the file). False when there is no such hunk. */
+  decideHunk(uri: vscode.Uri, index: number, decision: FileDecision, reason?: string): boolean {
+    const target = this.target(uri);
+    if (!target) return false;
+    const result = target.review.state.decideHunk(target.path, index, decision, reason);
+    if (!result) return false;
+    if (result.fileDecided) this.afterFileDecided(target.review, target.path);
+    else this.changed();
+    return true;
+  }
+
   dispose(): void {
     for (const review of [...this.reviews.values()]) review.settle({ accepted: [] });
     for (const disposable of this.disposables) disposable.dispose();
@@ -172,7 +234,7 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
   }
 
   private async openDiffs(review: ActiveReview): Promise<number> {
-    const undecided = review.request.files.filter((file) => !review.decisions.has(file.path));
+    const undecided = review.request.files.filter((file) => !review.state.file(file.path)?.decision);
     for (const [index, file] of undecided.entries()) {
       // Later diffs open in the background so the first one keeps the focus.
       await vscode.commands.executeCommand('vscode.diff', ...this.diffArguments(review.request, file.path), {
@@ -205,28 +267,27 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
   }
 
   private decide(review: ActiveReview, path: string, decision: FileDecision, reason?: string): void {
-    review.decisions.set(path, decision);
-    if (reason) review.reasons.push(`${path}: ${reason}`);
-    const { request } = review;
-    if (review.decisions.size >= request.files.length) {
+    if (review.state.decideFile(path, decision, reason)) this.afterFileDecided(review, path);
+  }
+
+  /** Closes a decided file's diff, or settles the review when it was the last file. */
+  private afterFileDecided(review: ActiveReview, path: string): void {
+    if (review.state.complete) {
       this.finish(review);
       return;
     }
-    void this.closeDiffs(request.runId, request.proposalId, path);
+    void this.closeDiffs(review.request.runId, review.request.proposalId, path);
     this.changed();
   }
 
   private decideRest(review: ActiveReview, decision: FileDecision): void {
-    for (const file of review.request.files) {
-      if (!review.decisions.has(file.path)) review.decisions.set(file.path, decision);
-    }
+    review.state.decideRest(decision);
     this.finish(review);
   }
 
-  /** Settles a review with its per-file decisions (every file is decided by now). */
+  /** Settles a review with its per-file and per-hunk decisions (every file is decided by now). */
   private finish(review: ActiveReview): void {
-    const accepted = review.request.files.filter((file) => review.decisions.get(file.path) === 'accepted').map((file) => file.path);
-    review.settle({ accepted, reason: review.reasons.length > 0 ? review.reasons.join('\n') : undefined });
+    review.settle(review.state.toDecision());
   }
 
   private isActive(review: ActiveReview): boolean {
@@ -237,7 +298,7 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
   private target(uri?: vscode.Uri): { review: ActiveReview; path: string } | undefined {
     const address = this.parse(uri ?? this.activeProposalUri());
     const review = address && this.reviews.get(reviewKey(address.runId, address.proposalId));
-    if (!address || !review || review.decisions.has(address.path)) return undefined;
+    if (!address || !review || review.state.file(address.path)?.decision) return undefined;
     return review.request.files.some((file) => file.path === address.path) ? { review, path: address.path } : undefined;
   }
 
@@ -336,7 +397,7 @@ function showNothingToDecide(): void {
 }
 
 /** Escape gives no reason and still rejects: the reason is optional. */
-async function askRejectReason(what: string): Promise<string | undefined> {
+export async function askRejectReason(what: string): Promise<string | undefined> {
   const reason = await vscode.window.showInputBox({
     title: `Software Maker: Reject ${what}`,
     prompt: 'Why? The agent gets this for its next attempt. Optional: Enter or Escape rejects without a reason.',

@@ -1,31 +1,35 @@
 // The EditApplier port in VS Code: accepted edits land through one WorkspaceEdit (so the user can
 // undo them like any other edit) and are then saved, because the tests that gate the task read the
 // disk. A file whose current text is not the text the proposal was made against is never
-// overwritten: that is a conflict, reported per file, and nothing is written for it.
+// overwritten, deleted or moved: that is a conflict, reported per file, and nothing is written for
+// it. A document with unsaved changes is never edited and never saved: its conflict says `unsaved`,
+// so the engine does not rebase onto text the user has not saved.
 import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { sha256 } from '../core/edits/hunks';
-import type { EditApplier, FileWrite, WriteOutcome } from '../core/ports';
+import type { ContentWrite, DeleteWrite, EditApplier, FileWrite, RenameWrite, WriteOutcome } from '../core/ports';
 import { resolveInWorkspace } from '../core/workspace/paths';
+import { afterApplyHook } from './testHooks';
 import { findOpenDocument } from './vscodeWorkspace';
 
 const BOM = '\uFEFF';
 
-/** A file that passed the base check and goes into the WorkspaceEdit. */
-interface PlannedWrite {
-  file: FileWrite;
-  rel: string;
-  uri: vscode.Uri;
-  /** The document that is replaced; undefined for a new file (created with its contents). */
-  document?: vscode.TextDocument;
-}
+/** A file that passed its checks and is part of the WorkspaceEdit. */
+type PlannedWrite =
+  | { kind: 'content'; file: ContentWrite; rel: string; uri: vscode.Uri; document?: vscode.TextDocument }
+  | { kind: 'delete'; file: DeleteWrite; rel: string; uri: vscode.Uri }
+  | { kind: 'rename'; file: RenameWrite; rel: string; uri: vscode.Uri; fromRel: string; fromUri: vscode.Uri; sourceText: string };
 
 /** What a file holds right now, as the user sees it. */
 interface CurrentText {
-  /** Undefined when the file does not exist (and no document shows it). */
+  /** Undefined when the file does not exist (and no document with unsaved changes shows it). */
   text: string | undefined;
   /** The open document, when there is one. */
   document?: vscode.TextDocument;
+  /** The open document has unsaved changes; `text` is the document's text. */
+  dirty: boolean;
+  /** The disk's text (undefined when the file is not on disk). */
+  disk: string | undefined;
 }
 
 export class VscodeEditApplier implements EditApplier {
@@ -40,27 +44,18 @@ export class VscodeEditApplier implements EditApplier {
       const { abs, rel } = await resolveInWorkspace(this.root, file.path);
       const uri = vscode.Uri.file(abs);
       const current = await this.currentText(rel, abs);
-      const decided = await checkAgainstBase(file, current);
-      if (decided) {
+      let decided: WriteOutcome | PlannedWrite;
+      if (file.kind === 'delete') decided = checkDelete(file, rel, uri, current);
+      else if (file.kind === 'rename') {
+        const from = await resolveInWorkspace(this.root, file.from);
+        decided = checkRename(file, rel, uri, current, from.rel, vscode.Uri.file(from.abs), await this.currentText(from.rel, from.abs));
+      } else decided = await checkContent(file, rel, uri, current);
+      if ('status' in decided) {
         outcomes.set(file, decided);
         continue;
       }
-      if (current.text === undefined) {
-        // A new file: created with its contents in one step, which undo removes again.
-        edit.createFile(uri, { contents: Buffer.from(file.newText, 'utf8') });
-        planned.push({ file, rel, uri });
-        continue;
-      }
-      const document = current.document ?? (await vscode.workspace.openTextDocument(uri));
-      if (!current.document && !sameText(document.getText(), current.text)) {
-        outcomes.set(file, conflict(file, `${rel} changed on disk while the edit was being prepared; nothing was written. Look at the file and ask for the change again.`));
-        continue;
-      }
-      const newText = document.getText().startsWith(BOM) || !file.newText.startsWith(BOM) ? file.newText : file.newText.slice(1);
-      const fullRange = new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length));
-      // The document's line endings follow the proposed text, so the saved bytes are the proposed bytes.
-      edit.set(uri, [vscode.TextEdit.replace(fullRange, newText), vscode.TextEdit.setEndOfLine(endOfLineOf(newText, document.eol))]);
-      planned.push({ file, rel, uri, document });
+      addToEdit(edit, decided);
+      planned.push(decided);
     }
 
     if (planned.length > 0) {
@@ -70,67 +65,162 @@ export class VscodeEditApplier implements EditApplier {
         outcomes.set(
           write.file,
           applied
-            ? await saveAndVerify(write)
+            ? await this.finishWrite(write)
             : conflict(write.file, `VS Code refused the edit of ${write.rel} (it changed while the edit was being applied); nothing was written. Look at the file and ask for the change again.`),
         );
       }
     }
-    return files.map((file) => outcomes.get(file) ?? conflict(file, `${file.path} was not processed.`));
+    const result = files.map((file) => outcomes.get(file) ?? conflict(file, `${file.path} was not processed.`));
+    await afterApplyHook(result);
+    return result;
   }
 
   /** An open document's unsaved text wins; otherwise the disk (a clean document equals the disk). */
   private async currentText(rel: string, abs: string): Promise<CurrentText> {
     const document = findOpenDocument(this.root, rel);
-    if (document?.isDirty) return { text: document.getText(), document };
-    return { text: await readDisk(abs), document };
+    const disk = await readDisk(abs);
+    if (document?.isDirty) return { text: document.getText(), document, dirty: true, disk };
+    return { text: disk, document, dirty: false, disk };
+  }
+
+  /** Saves what the edit changed and checks the disk holds it. */
+  private async finishWrite(write: PlannedWrite): Promise<WriteOutcome> {
+    const { file, rel } = write;
+    if (write.kind === 'delete') {
+      if ((await readDisk(write.uri.fsPath)) !== undefined) {
+        throw new Error(`VS Code accepted the deletion of ${rel} but the file is still on disk; check the folder's permissions and resume the run.`);
+      }
+      return { path: file.path, status: 'written' };
+    }
+    if (write.kind === 'rename') {
+      // The moved document (open if the source was, or because the content edit opened it) is ours
+      // to save: the source had no unsaved changes, or the rename would have been refused.
+      const moved = findOpenDocument(this.root, rel);
+      if (moved?.isDirty && !(await moved.save())) {
+        throw new Error(`${write.fromRel} was moved to ${rel} but could not be saved; save ${rel} by hand (or undo the edit) and resume the run.`);
+      }
+      if ((await readDisk(write.fromUri.fsPath)) !== undefined || (await readDisk(write.uri.fsPath)) === undefined) {
+        throw new Error(`VS Code accepted the move of ${write.fromRel} to ${rel} but the disk does not show it; check the folder's permissions and resume the run.`);
+      }
+      return { path: file.path, status: 'written' };
+    }
+    if (write.document) {
+      const saved = await write.document.save();
+      if (!saved || write.document.isDirty) {
+        throw new Error(`The edit of ${rel} was applied in the editor but could not be saved; save the file by hand (or undo the edit) and resume the run.`);
+      }
+    }
+    if ((await readDisk(write.uri.fsPath)) === undefined) {
+      throw new Error(`The edit of ${rel} was applied but the file is not on disk; check the folder's permissions and resume the run.`);
+    }
+    // A save participant (format on save, trim whitespace) may have changed the text: that is the
+    // user's setting and still a successful write, so it is not an error.
+    return { path: file.path, status: 'written' };
   }
 }
 
-/** 'already-applied', 'conflict', or undefined when the file may be written. */
-async function checkAgainstBase(file: FileWrite, current: CurrentText): Promise<WriteOutcome | undefined> {
+/** Create or modify: 'already-applied', 'conflict', or the planned write. */
+async function checkContent(file: ContentWrite, rel: string, uri: vscode.Uri, current: CurrentText): Promise<WriteOutcome | PlannedWrite> {
   if (current.text === undefined) {
-    if (file.kind === 'create') return undefined;
-    return conflict(file, `${file.path} was deleted since the edit was proposed; nothing was written. Restore the file or ask for the change again.`);
+    if (file.kind === 'create') return { kind: 'content', file, rel, uri };
+    return conflict(file, `${rel} was deleted since the edit was proposed; nothing was written. Restore the file or ask for the change again.`);
   }
   const currentHash = sha256(current.text);
   if (currentHash === file.newHash) {
-    // Applied before (e.g. before a crash) but maybe not saved: save so the tests see it.
-    if (current.document?.isDirty && !(await current.document.save())) {
-      throw new Error(`${file.path} already holds the proposed text but could not be saved; save it by hand and resume the run.`);
+    // Applied before (e.g. before a crash). An editor holding the text unsaved is left alone: saving
+    // it is the user's call, and until then the tests would not see the change.
+    if (current.dirty && current.disk !== current.text) {
+      return conflict(file, `${rel} holds the proposed text in the editor, but it is not saved; save the file (or revert it), then resume or ask for the change again.`, true);
     }
     return { path: file.path, status: 'already-applied' };
   }
+  if (current.dirty) return unsavedConflict(file, rel);
   if (file.kind === 'create') {
-    return conflict(file, `${file.path} was created by someone else since the edit was proposed; nothing was written. Delete or rename it, or ask for the change again.`);
+    return conflict(file, `${rel} was created by someone else since the edit was proposed; nothing was written. Delete or rename it, or ask for the change again.`);
   }
   if (currentHash !== file.baseHash) {
-    const where = current.document?.isDirty ? 'has unsaved changes in the editor' : 'changed on disk';
-    return conflict(file, `${file.path} ${where} since the edit was proposed; nothing was written. Save or revert your changes, then ask for the change again.`);
+    return conflict(file, `${rel} changed on disk since the edit was proposed; nothing was written. Look at the file and ask for the change again.`);
   }
-  return undefined;
+  const document = current.document ?? (await vscode.workspace.openTextDocument(uri));
+  if (!current.document && !sameText(document.getText(), current.text)) {
+    return conflict(file, `${rel} changed on disk while the edit was being prepared; nothing was written. Look at the file and ask for the change again.`);
+  }
+  return { kind: 'content', file, rel, uri, document };
 }
 
-async function saveAndVerify(write: PlannedWrite): Promise<WriteOutcome> {
-  if (write.document) {
-    const saved = await write.document.save();
-    if (!saved || write.document.isDirty) {
-      throw new Error(`The edit of ${write.rel} was applied in the editor but could not be saved; save the file by hand (or undo the edit) and resume the run.`);
+function checkDelete(file: DeleteWrite, rel: string, uri: vscode.Uri, current: CurrentText): WriteOutcome | PlannedWrite {
+  if (current.dirty) return unsavedConflict(file, rel, 'deleted');
+  if (current.text === undefined) return { path: file.path, status: 'already-applied' };
+  if (sha256(current.text) !== file.baseHash) {
+    return conflict(file, `${rel} changed since its deletion was proposed; it was not deleted. Look at the file and decide again.`);
+  }
+  return { kind: 'delete', file, rel, uri };
+}
+
+function checkRename(
+  file: RenameWrite,
+  rel: string,
+  uri: vscode.Uri,
+  target: CurrentText,
+  fromRel: string,
+  fromUri: vscode.Uri,
+  source: CurrentText,
+): WriteOutcome | PlannedWrite {
+  if (fromRel === rel) return conflict(file, `The rename of ${rel} names the same path as source and target; nothing was moved. Ask for the change again.`);
+  if (source.dirty) return unsavedConflict(file, fromRel, 'moved');
+  if (target.dirty) return unsavedConflict(file, rel, 'replaced by the rename');
+  if (source.text === undefined && target.text !== undefined && sha256(target.text) === file.newHash) {
+    return { path: file.path, status: 'already-applied' };
+  }
+  if (target.text !== undefined) {
+    return conflict(file, `${rel} already exists, and a rename never overwrites a file; nothing was moved. Move or delete ${rel} first, or ask for another target.`);
+  }
+  if (source.text === undefined) {
+    return conflict(file, `${fromRel} was deleted or moved since the rename was proposed; nothing was written. Ask for ${rel} to be created if it is still needed.`);
+  }
+  if (sha256(source.text) !== file.baseHash) {
+    return conflict(file, `${fromRel} changed since the rename was proposed; nothing was moved. Look at the file and ask for the rename again.`);
+  }
+  return { kind: 'rename', file, rel, uri, fromRel, fromUri, sourceText: source.text };
+}
+
+function addToEdit(edit: vscode.WorkspaceEdit, write: PlannedWrite): void {
+  switch (write.kind) {
+    case 'delete':
+      // Only the file: never a folder, never recursively; a file gone meanwhile makes applyEdit fail.
+      edit.deleteFile(write.uri, { recursive: false, ignoreIfNotExists: false });
+      return;
+    case 'rename': {
+      edit.renameFile(write.fromUri, write.uri, { overwrite: false, ignoreIfExists: false });
+      const sourceText = stripBom(write.sourceText);
+      const newText = stripBom(write.file.newText);
+      if (newText !== sourceText) {
+        // The text edit applies to the moved file, in the same undoable edit as the move.
+        edit.set(write.uri, [vscode.TextEdit.replace(fullRangeOf(sourceText), newText), vscode.TextEdit.setEndOfLine(endOfLineOf(newText, vscode.EndOfLine.LF))]);
+      }
+      return;
+    }
+    case 'content': {
+      const { document } = write;
+      if (!document) {
+        // A new file: created with its contents in one step, which undo removes again.
+        edit.createFile(write.uri, { contents: Buffer.from(write.file.newText, 'utf8') });
+        return;
+      }
+      const newText = document.getText().startsWith(BOM) || !write.file.newText.startsWith(BOM) ? write.file.newText : write.file.newText.slice(1);
+      const fullRange = new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length));
+      // The document's line endings follow the proposed text, so the saved bytes are the proposed bytes.
+      edit.set(write.uri, [vscode.TextEdit.replace(fullRange, newText), vscode.TextEdit.setEndOfLine(endOfLineOf(newText, document.eol))]);
     }
   }
-  const onDisk = await readDisk(write.uri.fsPath);
-  if (onDisk === undefined) {
-    throw new Error(`The edit of ${write.rel} was applied but the file is not on disk; check the folder's permissions and resume the run.`);
-  }
-  // A save participant (format on save, trim whitespace) may have changed the text: that is the
-  // user's setting and still a successful write, so it is not an error.
-  return { path: write.file.path, status: 'written' };
 }
 
 async function readDisk(abs: string): Promise<string | undefined> {
   try {
     return await readFile(abs, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw error;
   }
 }
@@ -140,12 +230,30 @@ function sameText(documentText: string, diskText: string): boolean {
   return documentText === diskText || BOM + documentText === diskText;
 }
 
+function stripBom(text: string): string {
+  return text.startsWith(BOM) ? text.slice(1) : text;
+}
+
+/** The range of all of `text` as a document holding it numbers lines (any line terminator). */
+function fullRangeOf(text: string): vscode.Range {
+  const lines = text.split(/\r\n|\r|\n/);
+  return new vscode.Range(0, 0, lines.length - 1, lines[lines.length - 1].length);
+}
+
 function endOfLineOf(text: string, fallback: vscode.EndOfLine): vscode.EndOfLine {
   if (text.includes('\r\n')) return vscode.EndOfLine.CRLF;
   if (text.includes('\n')) return vscode.EndOfLine.LF;
   return fallback;
 }
 
-function conflict(file: FileWrite, detail: string): WriteOutcome {
-  return { path: file.path, status: 'conflict', detail };
+function unsavedConflict(file: FileWrite, rel: string, what = 'changed'): WriteOutcome {
+  return conflict(
+    file,
+    `${rel} has unsaved changes in the editor, so it was not ${what}; nothing was written and your text is untouched. Save or revert your changes, then ask for the change again.`,
+    true,
+  );
+}
+
+function conflict(file: FileWrite, detail: string, unsaved = false): WriteOutcome {
+  return unsaved ? { path: file.path, status: 'conflict', detail, unsaved: true } : { path: file.path, status: 'conflict', detail };
 }

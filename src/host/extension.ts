@@ -12,12 +12,17 @@ import type { RunStatus } from '../shared/model';
 import { summarizeRun, type RunState, type RunSummary } from '../shared/runState';
 import { ACCEPT_ALL_EDITS_COMMAND, ACCEPT_EDIT_COMMAND, DiffReviewer, REJECT_EDIT_COMMAND } from './diffReviewer';
 import { VscodeEditApplier } from './editApplier';
+import { confirmWithModal, diffSinceOf, registerCheckpointCommands, ROLL_BACK_COMMAND } from './checkpointCommands';
+import { ACCEPT_HUNK_COMMAND, HunkReviewUi, REJECT_HUNK_COMMAND } from './review/hunkReviewUi';
 import { SoftwareMakerPanel, type PanelHost } from './panel';
 import { RUNS_VIEW_ID, RunsTreeProvider, SHOW_TASK_COMMAND, truncate } from './runsTree';
 import { createSecretLookup, promptAndStoreSecret } from './secrets';
 import { apiKeyNames, readSettings, resolveRunsDirectory, SETTINGS_SECTION } from './settings';
+import { createHostModels } from './models/hostModels';
+import { MODEL_COMMANDS, ModelFeatures } from './models/modelCommands';
 import { RunStatusBar } from './statusBar';
 import { TaskTestRunner } from './taskTestRunner';
+import { TRIAGE_COMMAND_IDS, TriageCommands } from './triage/triageCommands';
 import { VscodeWorkspace } from './vscodeWorkspace';
 
 const COMMANDS = {
@@ -71,7 +76,7 @@ function activateWithoutEngine(context: vscode.ExtensionContext, reason: string)
     const choice = await vscode.window.showErrorMessage(reason, 'Open Folder');
     if (choice) await vscode.commands.executeCommand('vscode.openFolder');
   };
-  const ids = [...Object.values(COMMANDS), ACCEPT_EDIT_COMMAND, REJECT_EDIT_COMMAND, ACCEPT_ALL_EDITS_COMMAND];
+  const ids = [...Object.values(COMMANDS), ...Object.values(MODEL_COMMANDS), ACCEPT_EDIT_COMMAND, REJECT_EDIT_COMMAND, ACCEPT_ALL_EDITS_COMMAND, ...TRIAGE_COMMAND_IDS, ACCEPT_HUNK_COMMAND, REJECT_HUNK_COMMAND, ROLL_BACK_COMMAND];
   for (const id of ids) context.subscriptions.push(vscode.commands.registerCommand(id, explain));
   // An empty tree lets the view show its welcome content instead of "no data provider".
   context.subscriptions.push(vscode.window.registerTreeDataProvider(RUNS_VIEW_ID, { getChildren: () => [], getTreeItem: (item: vscode.TreeItem) => item }));
@@ -80,7 +85,10 @@ function activateWithoutEngine(context: vscode.ExtensionContext, reason: string)
 /** Everything the extension runs for one workspace folder. */
 class SoftwareMakerHost {
   private readonly panelHost: PanelHost;
+  private readonly triage: TriageCommands;
   private disposed = false;
+  /** Model commands, budget notifications and model-event logging (models/modelCommands.ts). */
+  private models: ModelFeatures | undefined;
 
   private constructor(
     private readonly context: vscode.ExtensionContext,
@@ -89,12 +97,26 @@ class SoftwareMakerHost {
     private readonly tree: RunsTreeProvider,
     private readonly statusBar: RunStatusBar,
     private readonly output: vscode.LogOutputChannel,
+    runsDir: string,
   ) {
+    this.triage = new TriageCommands({
+      engine,
+      runsDir,
+      follow: (handle, goal) => this.follow(handle, goal),
+      canRun: () => this.canStartGoals(),
+      currentRunId: () => SoftwareMakerPanel.shownRunId(),
+    });
     this.panelHost = {
       engine,
       startGoal: (goal) => this.startGoal(goal),
       openTaskDiff: (runId, taskId) => this.reviewer.openReview(runId, taskId),
       canStartGoals: () => this.canStartGoals(),
+      triageTask: async (runId, taskId, action) => (await this.triage.decideOrThrow({ runId, taskId }, action)) !== undefined,
+      replayStep: async (runId, stepId, model) => {
+        const { result } = await this.triage.replay(runId, stepId, model);
+        return { replayId: result.replayId, ok: result.ok, summary: result.summary };
+      },
+      setBudgets: (runId, budgets, resume) => this.triage.setBudgets(runId, budgets, resume),
     };
   }
 
@@ -104,7 +126,7 @@ class SoftwareMakerHost {
     const runsDir = resolveRunsDirectory(readSettings(), workspace.root, defaultRunsDir(workspace.root));
     output.info(`Workspace ${workspace.root}; runs in ${runsDir}`);
     const reviewer = new DiffReviewer();
-    context.subscriptions.push(reviewer, reviewer.registerCommands());
+    context.subscriptions.push(reviewer, reviewer.registerCommands(), new HunkReviewUi(reviewer, context.globalState));
     const ports: HostPorts = {
       workspace,
       applier: new VscodeEditApplier(workspace.root),
@@ -112,12 +134,19 @@ class SoftwareMakerHost {
       testRunner: new TaskTestRunner(),
       clock: systemClock,
       secret: createSecretLookup(context.secrets),
+      confirm: confirmWithModal(),
     };
-    const engine = new Engine({ ports, runsDir, warn: (message) => output.warn(message) });
+    // Checkpoints live in the extension's storage for this workspace, never in the workspace or its .git.
+    const storageDir = (context.storageUri ?? context.globalStorageUri).fsPath;
+    // vscode.lm chat models for `vscode-lm` specs; consent is asked at the first request of a run the user started.
+    const hostModels = createHostModels(vscode, vscode.lm);
+    const engine = new Engine({ ports, runsDir, storageDir, warn: (message) => output.warn(message), hostModels });
     const tree = new RunsTreeProvider(engine, reviewer);
     const statusBar = new RunStatusBar(engine);
-    const host = new SoftwareMakerHost(context, engine, reviewer, tree, statusBar, output);
+    const host = new SoftwareMakerHost(context, engine, reviewer, tree, statusBar, output, runsDir);
     context.subscriptions.push(tree, statusBar, { dispose: () => void host.dispose() });
+    host.models = new ModelFeatures({ context, engine, output, workspaceRoot: workspace.root, hostModels, resume: (runId) => host.resume(runId) });
+    context.subscriptions.push(...host.models.register());
     host.register();
     return host;
   }
@@ -161,6 +190,8 @@ class SoftwareMakerHost {
       vscode.commands.registerCommand(COMMANDS.refreshRuns, () => this.tree.refresh()),
       vscode.commands.registerCommand(COMMANDS.setApiKey, () => promptAndStoreSecret(context.secrets, apiKeyNames(readSettings()))),
       SoftwareMakerPanel.registerSerializer(context, this.panelHost),
+      ...this.triage.register(),
+      registerCheckpointCommands({ engine: this.engine, diffSince: diffSinceOf(this.engine), cancelRunCommand: COMMANDS.cancelRun }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => void this.offerResume()),
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration(`${SETTINGS_SECTION}.runsDirectory`)) void this.askReload();
@@ -342,6 +373,8 @@ class SoftwareMakerHost {
         choice = await vscode.window.showErrorMessage(`Software Maker: run stopped by its budget${reason} (${tasks}).`, 'Open Panel');
         break;
       case 'paused':
+        // A budget pause gets its own "Budget reached: Raise Budget… / Stop" notification.
+        if (await this.models?.onRunPaused(summary.id)) return;
         choice = await vscode.window.showWarningMessage(`Software Maker: run paused${reason} (${tasks}).`, 'Resume', 'Open Panel');
         break;
       case 'awaiting-approval':

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { EngineApi } from '../core/engineApi';
 import type { EngineEvent } from '../shared/events';
+import type { Budgets } from '../shared/model';
 import {
   parseRequest,
   type HostToWebviewMessage,
@@ -14,6 +15,7 @@ import {
   type Requests,
   type ResponseMessage,
   type Snapshot,
+  type TriageDecision,
 } from '../shared/protocol';
 import { summarizeRun, type RunSummary } from '../shared/runState';
 
@@ -26,6 +28,12 @@ export interface PanelHost {
   openTaskDiff(runId: string, taskId: string): Promise<number>;
   /** False (with the reason) in an untrusted or folder-less window. */
   canStartGoals(): { ok: boolean; reason?: string };
+  /** Applies a triage decision and follows the run it resumes; resolves true when a run was resumed. Throws a user-facing Error. */
+  triageTask(runId: string, taskId: string, action: TriageDecision): Promise<boolean>;
+  /** Replays a recorded step and opens its record, output diff and proposed edits. Throws a user-facing Error. */
+  replayStep(runId: string, stepId: string, model?: string): Promise<{ replayId: string; ok: boolean; summary: string }>;
+  /** New caps for a run; with `resume`, a budget-paused run resumes. Resolves true when it resumed. */
+  setBudgets(runId: string, budgets: Budgets, resume: boolean): Promise<boolean>;
 }
 
 type Handlers = { [M in RequestMethod]: (params: Requests[M]['params']) => Promise<Requests[M]['result']> };
@@ -61,6 +69,11 @@ export class SoftwareMakerPanel {
     const panel = vscode.window.createWebviewPanel(SoftwareMakerPanel.viewType, 'Software Maker', vscode.ViewColumn.Active, SoftwareMakerPanel.webviewOptions(context));
     SoftwareMakerPanel.current = new SoftwareMakerPanel(panel, context, host, focus);
     return SoftwareMakerPanel.current;
+  }
+
+  /** The run the open panel shows, if a panel is open. */
+  static shownRunId(): string | undefined {
+    return SoftwareMakerPanel.current?.activeRunId;
   }
 
   /**
@@ -121,6 +134,9 @@ export class SoftwareMakerPanel {
     'run/cancel': async ({ runId }) => ({ cancelled: await this.host.engine.cancelRun(runId, 'Cancelled from the Software Maker panel.') }),
     'plan/approve': async ({ runId }) => ({ approved: await this.host.engine.approvePlan(runId) }),
     'task/openDiff': async ({ runId, taskId }) => ({ opened: await this.host.openTaskDiff(runId, taskId) }),
+    'task/triage': async ({ runId, taskId, action }) => ({ resumed: await this.host.triageTask(runId, taskId, action) }),
+    'step/replay': async ({ runId, stepId, model }) => this.host.replayStep(runId, stepId, model),
+    'run/setBudgets': async ({ runId, budgets, resume }) => ({ resumed: await this.host.setBudgets(runId, budgets, resume) }),
   };
 
   private constructor(

@@ -6,7 +6,9 @@ import type { EngineApi } from '../core/engineApi';
 import { isTerminalRun } from '../shared/lifecycle';
 import type { RunStatus, TaskStatus } from '../shared/model';
 import type { RunSummary, TaskState } from '../shared/runState';
-import type { DiffReviewer, PendingFile } from './diffReviewer';
+import type { DiffReviewer, PendingFile, PendingHunk } from './diffReviewer';
+import { countsLabel } from './review/hunkDecisions';
+import { compactUsage, usageLine } from './models/usageFormat';
 
 export const RUNS_VIEW_ID = 'softwareMaker.runs';
 export const SHOW_TASK_COMMAND = 'softwareMaker.showTask';
@@ -39,15 +41,28 @@ export interface FileNode {
   resourceUri: vscode.Uri;
 }
 
+/** A hunk of a pending modified file; accept/reject-hunk take `resourceUri` and `hunkIndex` from it. */
+export interface HunkNode {
+  kind: 'hunk';
+  runId: string;
+  taskId: string;
+  file: PendingFile;
+  hunk: PendingHunk;
+  hunkIndex: number;
+  resourceUri: vscode.Uri;
+}
+
 export interface MessageNode {
   kind: 'message';
   text: string;
 }
 
-export type RunsTreeNode = RunNode | TaskNode | FileNode | MessageNode;
+export type RunsTreeNode = RunNode | TaskNode | FileNode | HunkNode | MessageNode;
 
 /** Statuses a run can be resumed from after the window that drove it closed. */
 const RESUMABLE_STATUSES: readonly RunStatus[] = ['queued', 'planning', 'running', 'paused'];
+
+const FILE_KIND_LABELS: Record<PendingFile['kind'], string> = { create: 'new file', modify: 'modified', delete: 'deleted', rename: 'moved' };
 
 const RUN_ICONS: Record<RunStatus, [string, string?]> = {
   queued: ['clock'],
@@ -111,6 +126,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       if (node.kind === 'task') {
         return node.files.map((file) => ({ kind: 'file', runId: node.runId, taskId: node.taskId, file, resourceUri: file.proposalUri }));
       }
+      if (node.kind === 'file' && !node.file.decision) {
+        return node.file.hunks.map((hunk) => ({ kind: 'hunk', runId: node.runId, taskId: node.taskId, file: node.file, hunk, hunkIndex: hunk.index, resourceUri: node.file.proposalUri }));
+      }
       return [];
     } catch (error) {
       return [{ kind: 'message', text: `Could not read the runs: ${error instanceof Error ? error.message : String(error)}` }];
@@ -125,6 +143,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
         return taskItem(node);
       case 'file':
         return this.fileItem(node);
+      case 'hunk':
+        return this.hunkItem(node);
       case 'message': {
         const item = new vscode.TreeItem(node.text);
         item.iconPath = new vscode.ThemeIcon('warning');
@@ -162,15 +182,29 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
 
   private fileItem(node: FileNode): vscode.TreeItem {
     const { file } = node;
-    const item = new vscode.TreeItem(file.path, vscode.TreeItemCollapsibleState.None);
+    const hunked = !file.decision && file.hunks.length > 1;
+    const item = new vscode.TreeItem(file.path, hunked ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     item.id = `file:${node.runId}/${node.taskId}/${file.proposalUri.query}/${file.path}`;
     item.resourceUri = file.proposalUri;
     item.iconPath = vscode.ThemeIcon.File;
-    const kind = file.kind === 'create' ? 'new file' : 'modified';
-    item.description = file.decision ? `${kind} · ${file.decision}` : kind;
+    const kind = FILE_KIND_LABELS[file.kind];
+    const hunks = file.counts ? ` · ${countsLabel(file.counts)}` : '';
+    item.description = file.decision ? `${kind} · ${file.decision}${hunks}` : `${kind}${hunks}`;
     item.tooltip = `${file.path} (${kind}): proposed change, waiting for your review. Click to see the diff.`;
     item.contextValue = file.decision ? 'proposalFile decided' : 'proposalFile';
     item.command = this.reviewer.diffCommand(file.proposalUri);
+    return item;
+  }
+
+  private hunkItem(node: HunkNode): vscode.TreeItem {
+    const { hunk } = node;
+    const item = new vscode.TreeItem(`Hunk ${hunk.index + 1}: ${hunk.label}`, vscode.TreeItemCollapsibleState.None);
+    item.id = `hunk:${node.runId}/${node.taskId}/${node.file.proposalUri.query}/${node.file.path}#${hunk.index}`;
+    item.description = hunk.decision ?? 'pending';
+    item.iconPath = hunk.decision === 'accepted' ? themeIcon(['check', 'testing.iconPassed']) : hunk.decision === 'rejected' ? themeIcon(['close', 'testing.iconFailed']) : themeIcon(['circle-outline']);
+    item.tooltip = `${node.file.path}, hunk ${hunk.index + 1} (${hunk.label}): ${hunk.decision ?? 'waiting for your review'}. Click to see the diff.`;
+    item.contextValue = hunk.decision ? `proposalHunk ${hunk.decision}` : 'proposalHunk';
+    item.command = this.reviewer.diffCommand(node.file.proposalUri);
     return item;
   }
 
@@ -196,6 +230,8 @@ function runItem(node: RunNode): vscode.TreeItem {
   const words = ['run'];
   if (!isTerminalRun(summary.status)) words.push('cancellable');
   if (!node.driven && RESUMABLE_STATUSES.includes(summary.status)) words.push('resumable');
+  // "Raise Budget and Resume" (a paused run may be waiting on a budget).
+  if (summary.status === 'paused') words.push('paused');
   item.contextValue = words.join(' ');
   const tooltip = new vscode.MarkdownString(undefined, true);
   tooltip.appendMarkdown(`**${escapeMarkdown(summary.goal)}**\n\n`);
@@ -215,9 +251,15 @@ function taskItem(node: TaskNode): vscode.TreeItem {
     node.files.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
   );
   item.id = `task:${node.runId}/${task.id}`;
-  item.description = task.attempts > 1 ? `${task.status} · attempt ${task.attempts}` : task.status;
+  const usage = compactUsage(task.usage);
+  item.description = [task.status, task.attempts > 1 ? `attempt ${task.attempts}` : undefined, usage].filter(Boolean).join(' · ');
   item.iconPath = themeIcon(TASK_ICONS[task.status]);
-  item.contextValue = node.files.some((file) => !file.decision) ? 'task reviewable' : 'task';
+  // Words for the menus: `reviewable` (edits wait), `deadLetter` (triage: retry, skip, edit, mark done), `editable`.
+  const words = ['task'];
+  if (node.files.some((file) => !file.decision)) words.push('reviewable');
+  if (task.status === 'dead_letter') words.push('deadLetter');
+  if (task.status === 'dead_letter' || task.status === 'pending' || task.status === 'ready') words.push('editable');
+  item.contextValue = words.join(' ');
   item.tooltip = taskTooltip(task);
   item.command = { title: 'Show Task', command: SHOW_TASK_COMMAND, arguments: [node.runId, task.id] };
   return item;
@@ -229,6 +271,7 @@ function taskTooltip(task: TaskState): vscode.MarkdownString {
   tooltip.appendMarkdown(`Role: ${task.role} · Status: ${task.status}`);
   if (task.statusReason) tooltip.appendMarkdown(` (${escapeMarkdown(task.statusReason)})`);
   tooltip.appendMarkdown(` · Attempts: ${task.attempts}\n\n`);
+  if (task.status === 'dead_letter') tooltip.appendMarkdown('**Needs triage**: right-click to retry (with another model), edit, skip or mark it done.\n\n');
   if (task.acceptance.length > 0) {
     tooltip.appendMarkdown('Acceptance criteria:\n');
     for (const criterion of task.acceptance) tooltip.appendMarkdown(`- ${escapeMarkdown(criterion)}\n`);
@@ -251,8 +294,8 @@ function themeIcon([id, color]: [string, string?]): vscode.ThemeIcon {
 }
 
 export function usageText(usage: RunSummary['usage']): string {
-  const tokens = usage.inputTokens + usage.outputTokens;
-  return `${usage.calls} model call${usage.calls === 1 ? '' : 's'} · ${tokens.toLocaleString()} tokens · $${usage.usd.toFixed(usage.usd < 1 ? 4 : 2)}`;
+  // Calls, tokens and USD; "unknown cost" for calls of models without a price (never $0).
+  return usageLine(usage);
 }
 
 export function truncate(text: string, max: number): string {

@@ -5,14 +5,15 @@ import * as vscode from 'vscode';
 /** Prefix of every secret id this extension stores, so keys of other extensions never collide. */
 const SECRET_PREFIX = 'softwareMaker.apiKey.';
 
-function secretId(name: string): string {
+/** The SecretStorage id of a key name (tests store keys under it). */
+export function apiKeySecretId(name: string): string {
   return `${SECRET_PREFIX}${name}`;
 }
 
 /** The HostPorts.secret function: the stored key for a name, or undefined. */
 export function createSecretLookup(secrets: vscode.SecretStorage): (name: string) => Promise<string | undefined> {
   return async (name) => {
-    const value = await secrets.get(secretId(name));
+    const value = await secrets.get(apiKeySecretId(name));
     return value ? value : undefined;
   };
 }
@@ -24,20 +25,26 @@ export function createSecretLookup(secrets: vscode.SecretStorage): (name: string
 export async function promptAndStoreSecret(secrets: vscode.SecretStorage, names: readonly string[]): Promise<void> {
   const name = await pickName(names);
   if (!name) return;
+  await promptAndStoreKey(secrets, name);
+}
+
+/** Asks for the key of one name and stores it (an empty answer deletes it). Resolves true when a key was stored. */
+export async function promptAndStoreKey(secrets: vscode.SecretStorage, name: string): Promise<boolean> {
   const key = await vscode.window.showInputBox({
     title: `Software Maker: API key "${name}"`,
     prompt: 'Paste the key. It is kept in the OS keychain (SecretStorage), never in settings. Leave empty to delete the stored key.',
     password: true,
     ignoreFocusOut: true,
   });
-  if (key === undefined) return;
+  if (key === undefined) return false;
   if (key.trim() === '') {
-    await secrets.delete(secretId(name));
+    await secrets.delete(apiKeySecretId(name));
     void vscode.window.showInformationMessage(`Software Maker: the API key "${name}" was deleted.`);
-    return;
+    return false;
   }
-  await secrets.store(secretId(name), key.trim());
+  await secrets.store(apiKeySecretId(name), key.trim());
   void vscode.window.showInformationMessage(`Software Maker: the API key "${name}" is stored.`);
+  return true;
 }
 
 async function pickName(names: readonly string[]): Promise<string | undefined> {

@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ModelSpec, RoleModels, RunConfig } from '../shared/model';
+import { budgetsFromSetting, timeoutsFromSetting } from './models/runLimits';
 
 /** The settings section; every key below is `softwareMaker.<key>`. */
 export const SETTINGS_SECTION = 'softwareMaker';
@@ -18,6 +19,7 @@ export interface HostSettings {
 
 export function readSettings(configuration: vscode.WorkspaceConfiguration = vscode.workspace.getConfiguration(SETTINGS_SECTION)): HostSettings {
   const testCommand = stringSetting(configuration, 'testCommand');
+  const testTask = stringSetting(configuration, 'testTask')?.trim();
   const testTimeoutSeconds = numberSetting(configuration, 'testTimeoutSeconds');
   const run: Partial<RunConfig> = {
     // Cast only: resolveRunConfig checks every field with zod and names the one that is wrong.
@@ -29,8 +31,18 @@ export function readSettings(configuration: vscode.WorkspaceConfiguration = vsco
     requirePlanApproval: booleanSetting(configuration, 'requirePlanApproval'),
     // "" is the documented "detect the test command" value.
     testCommand: testCommand?.trim() ? testCommand.trim() : undefined,
+    // A tasks.json label (softwareMaker.testTask); "" means none.
+    testTaskLabel: testTask ? testTask : undefined,
     testTimeoutMs: testTimeoutSeconds === undefined ? undefined : Math.round(testTimeoutSeconds * 1000),
     reviewGate: booleanSetting(configuration, 'reviewGate'),
+    // Which proposals skip the review (roles and/or workspace globs); the engine applies them. Cast only, as above.
+    autoApproveRules: autoApproveRulesSetting(configuration),
+    checkpoints: booleanSetting(configuration, 'checkpoints'),
+    gitMode: booleanSetting(configuration, 'gitMode'),
+    // Caps, per-call timeouts (seconds in settings, ms in the config) and the loop detector.
+    budgets: budgetsFromSetting(configuration.get<unknown>('budgets')),
+    timeouts: timeoutsFromSetting(configuration.get<unknown>('timeouts')),
+    loopThreshold: numberSetting(configuration, 'loopThreshold'),
   };
   const runsDirectory = stringSetting(configuration, 'runsDirectory')?.trim();
   return { run, runsDirectory: runsDirectory ? runsDirectory : undefined };
@@ -79,4 +91,15 @@ function objectSetting(configuration: vscode.WorkspaceConfiguration, key: string
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `softwareMaker.autoApproveRules`: undefined (no rules) when unset or when it names no role and no glob. */
+function autoApproveRulesSetting(configuration: vscode.WorkspaceConfiguration): RunConfig['autoApproveRules'] {
+  const value = objectSetting(configuration, 'autoApproveRules');
+  if (!value) return undefined;
+  const roles = Array.isArray(value.roles) && value.roles.length > 0 ? value.roles : undefined;
+  const globs = Array.isArray(value.globs) && value.globs.length > 0 ? value.globs : undefined;
+  if (!roles && !globs) return undefined;
+  // Other keys are passed on so resolveRunConfig (strict) names them instead of ignoring a typo.
+  return { ...value, roles, globs } as RunConfig['autoApproveRules'];
 }

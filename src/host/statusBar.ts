@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { EngineApi } from '../core/engineApi';
 import type { RunStatus } from '../shared/model';
 import { summarizeRun, type RunSummary } from '../shared/runState';
+import { budgetsLine, runBudgetText } from './models/usageFormat';
 import { truncate, usageText } from './runsTree';
 
 const OPEN_PANEL_COMMAND = 'softwareMaker.openPanel';
@@ -66,8 +67,10 @@ export class RunStatusBar implements vscode.Disposable {
       return;
     }
     const summary = summarizeRun(state);
-    this.item.text = `$(${STATUS_ICONS[summary.status]}) Software Maker: ${statusText(summary)}`;
-    this.item.tooltip = tooltipOf(summary);
+    // With a run cap the spending shows in the text ("$0.42 / $5.00"); otherwise only on hover.
+    const budget = runBudgetText(summary.usage, state.config.budgets);
+    this.item.text = `$(${STATUS_ICONS[summary.status]}) Software Maker: ${statusText(summary)}${budget ? ` · ${budget}` : ''}`;
+    this.item.tooltip = tooltipOf(summary, budgetsLine(state.config.budgets));
     this.item.backgroundColor =
       summary.status === 'failed'
         ? new vscode.ThemeColor('statusBarItem.errorBackground')
@@ -83,13 +86,17 @@ function statusText(summary: RunSummary): string {
   return summary.status === 'running' && summary.tasksTotal > 0 ? `${status} ${summary.tasksDone}/${summary.tasksTotal}` : status;
 }
 
-function tooltipOf(summary: RunSummary): vscode.MarkdownString {
+function tooltipOf(summary: RunSummary, budgets?: string): vscode.MarkdownString {
   const tooltip = new vscode.MarkdownString();
   tooltip.appendText(truncate(summary.goal, 300));
   tooltip.appendMarkdown('\n\n');
   tooltip.appendText(`${summary.status}${summary.statusReason ? `: ${summary.statusReason}` : ''} · ${summary.tasksDone}/${summary.tasksTotal} tasks done`);
   tooltip.appendMarkdown('\n\n');
   tooltip.appendText(usageText(summary.usage));
+  if (budgets) {
+    tooltip.appendMarkdown('\n\n');
+    tooltip.appendText(budgets);
+  }
   tooltip.appendMarkdown('\n\nClick to open the Software Maker panel.');
   return tooltip;
 }

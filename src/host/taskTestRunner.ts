@@ -4,7 +4,8 @@
 // captured for parsing, with the exit code, a time limit and cancellation under our control.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
-import type { ProcessResult, TestRunner } from '../core/ports';
+import type { ProcessResult, TestRunner, TestRunRequest } from '../core/ports';
+import { resolveTestTask, type ResolvedTestTask } from './workspaceTestTask';
 
 /** The task type, declared under `taskDefinitions` in package.json. */
 export const TEST_TASK_TYPE = 'softwareMaker';
@@ -30,16 +31,24 @@ export class TaskTestRunner implements TestRunner {
 
   constructor(private readonly scope: vscode.WorkspaceFolder | vscode.TaskScope.Workspace = vscode.TaskScope.Workspace) {}
 
-  async run(request: { command: string; cwd: string; timeoutMs: number; label: string }, signal: AbortSignal): Promise<ProcessResult> {
+  /**
+   * Runs the command, or with `taskLabel` the workspace's task of that label: its resolved command
+   * line runs in this pseudoterminal task (output and exit code captured). Throws TestTaskError when
+   * the task does not exist or cannot be captured (a custom-execution task).
+   */
+  async run(request: TestRunRequest, signal: AbortSignal): Promise<ProcessResult> {
     if (signal.aborted) return { exitCode: null, output: 'The test run was cancelled before it started.', timedOut: false, durationMs: 0 };
+    const workspaceTask: ResolvedTestTask | undefined = request.taskLabel ? await resolveTestTask(request.taskLabel, request.cwd) : undefined;
+    const command = workspaceTask?.commandLine ?? request.command;
+    const cwd = workspaceTask?.cwd ?? request.cwd;
     this.invocations += 1;
     const definition: TestTaskDefinition = {
       type: TEST_TASK_TYPE,
-      command: request.command,
-      cwd: request.cwd,
+      command,
+      cwd,
       invocation: `${Date.now().toString(36)}-${this.invocations}`,
     };
-    const terminal = new ProcessTerminal(request.command, request.cwd);
+    const terminal = new ProcessTerminal(command, cwd, workspaceTask?.env, workspaceTask ? `tasks.json "${workspaceTask.label}": ` : '');
     const task = new vscode.Task(definition, this.scope, request.label, TASK_SOURCE, new vscode.CustomExecution(async () => terminal));
     task.group = vscode.TaskGroup.Test;
     task.presentationOptions = {
@@ -97,6 +106,10 @@ class ProcessTerminal implements vscode.Pseudoterminal {
   constructor(
     private readonly command: string,
     private readonly cwd: string,
+    /** A workspace task's own environment additions. */
+    private readonly taskEnv: Record<string, string> = {},
+    /** Shown before the command line (which task it came from). */
+    private readonly origin = '',
   ) {
     this.result = new Promise((resolve) => (this.resolveResult = resolve));
   }
@@ -110,9 +123,9 @@ class ProcessTerminal implements vscode.Pseudoterminal {
       this.closeTerminal(1);
       return;
     }
-    this.writeLine(`> ${this.command}`);
+    this.writeLine(`> ${this.origin}${this.command}`);
     this.startedAt = Date.now();
-    const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0' };
+    const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0', ...this.taskEnv };
     // Inherited from the extension host; it would make Electron apps the tests start behave as Node.
     delete env.ELECTRON_RUN_AS_NODE;
     let child: ChildProcess;

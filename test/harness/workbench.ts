@@ -224,3 +224,102 @@ export async function captureFailure(page: Page, shots: Screenshots, title: stri
   if (toasts.length) console.log(`    notifications shown: ${JSON.stringify(toasts)}`);
   return shot;
 }
+
+/** CodeLens links on the proposed (modified) side of the visible diff editor whose text matches `text`. */
+export function diffCodeLenses(page: Page, text: string | RegExp): Locator {
+  return page.locator(`${SELECTORS.diffEditor} .editor.modified .codelens-decoration a`).filter({ hasText: text });
+}
+
+/** Of the elements `locator` matches, the visible one highest on the screen (e.g. the CodeLens of the first hunk). */
+export async function topmost(locator: Locator, what: string, timeout = 30_000): Promise<Locator> {
+  return waitUntil(
+    async () => {
+      let best: { index: number; y: number } | undefined;
+      const count = await locator.count();
+      for (let index = 0; index < count; index++) {
+        const box = await locator.nth(index).boundingBox();
+        if (box && (!best || box.y < best.y)) best = { index, y: box.y };
+      }
+      return best ? locator.nth(best.index) : undefined;
+    },
+    what,
+    { timeout },
+  );
+}
+
+/** Clicks the button labelled `label` of the modal dialog (showWarningMessage with modal: true); returns the dialog's text. */
+export async function answerModalDialog(page: Page, label: string, what: string): Promise<string> {
+  const dialog = page.locator('.monaco-dialog-box');
+  await expectVisible(dialog, `a modal dialog for ${what}`, 60_000);
+  const text = (await dialog.first().innerText()).trim();
+  const button = dialog.locator('.dialog-buttons .monaco-button').filter({ hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) });
+  await expectVisible(button, `the "${label}" button of the dialog for ${what}`, 10_000);
+  await button.first().click();
+  await dialog.first().waitFor({ state: 'hidden', timeout: 30_000 }).catch(() => undefined);
+  return text;
+}
+
+/** Picks the row containing `text` in a quick pick a command opened (not the command palette itself). */
+export async function pickQuickInputRow(page: Page, text: string, what: string): Promise<void> {
+  const rows = page.locator(SELECTORS.quickInputRows);
+  const row = rows.filter({ hasText: text }).first();
+  await waitUntil(async () => ((await row.isVisible()) ? true : undefined), `a quick-pick row containing "${text}" for ${what}`, {
+    timeout: 60_000,
+    observe: async () => `rows ${JSON.stringify(await rows.allInnerTexts())}`,
+  });
+  await row.click();
+  await page.locator(SELECTORS.quickInput).waitFor({ state: 'hidden', timeout: 30_000 }).catch(() => undefined);
+}
+
+/** Opens a workspace file through Quick Open (F1, then the file name without the ">" command prefix). */
+export async function quickOpenFile(page: Page, name: string): Promise<void> {
+  await closeQuickInput(page);
+  await page.locator(SELECTORS.workbench).first().click({ position: { x: 600, y: 10 }, force: true }).catch(() => undefined);
+  await page.keyboard.press('F1');
+  const input = page.locator(SELECTORS.quickInputBox);
+  await expectVisible(input, 'the quick input after F1', 30_000);
+  await input.fill(name);
+  const row = page.locator(SELECTORS.quickInputRows).filter({ hasText: name }).first();
+  await expectVisible(row, `Quick Open to offer the file "${name}"`, 30_000);
+  await input.press('Enter');
+  await page.locator(SELECTORS.quickInput).waitFor({ state: 'hidden', timeout: 30_000 }).catch(() => undefined);
+}
+
+/** Clicks the button `button` of the notification toast whose message matches `message`; false when none showed within `timeout`. */
+export async function clickToastButton(page: Page, message: RegExp, button: string, timeout = 60_000): Promise<boolean> {
+  const toast = page.locator('.notifications-toasts .notification-toast').filter({ has: page.locator('.notification-list-item-message', { hasText: message }) }).first();
+  const shown = await toast.waitFor({ state: 'visible', timeout }).then(
+    () => true,
+    () => false,
+  );
+  if (!shown) return false;
+  await toast.locator('.monaco-button').filter({ hasText: button }).first().click();
+  return true;
+}
+
+/** The editor tab whose label contains `label`. */
+export function editorTab(page: Page, label: string): Locator {
+  return page.locator(SELECTORS.editorTabs).filter({ hasText: label }).first();
+}
+
+/**
+ * Right-clicks `row` (a tree row) and runs the context-menu entry whose label starts with `item`
+ * (VS Code renders the menu in a shadow root, which Playwright's CSS locators pierce).
+ */
+export async function runContextMenuItem(page: Page, row: Locator, item: string): Promise<void> {
+  await row.click({ button: 'right' });
+  const entry = page.locator('.context-view .monaco-menu .action-item .action-label').filter({ hasText: new RegExp(`^\\s*${item.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) }).first();
+  try {
+    await entry.waitFor({ state: 'visible', timeout: 15_000 });
+  } catch {
+    const labels = await page.locator('.context-view .monaco-menu .action-item .action-label').allInnerTexts().catch(() => []);
+    await page.keyboard.press('Escape');
+    throw new ExpectationError(`Expected the context menu of the tree row to offer "${item}". Entries shown: ${JSON.stringify(labels)}`);
+  }
+  await entry.click();
+}
+
+/** The description (greyed text after the label) of a tree row, e.g. a task's status. */
+export async function treeRowDescription(row: Locator): Promise<string> {
+  return ((await row.locator('.label-description').first().innerText().catch(() => '')) ?? '').trim();
+}

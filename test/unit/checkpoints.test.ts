@@ -65,6 +65,22 @@ describe('ShadowCheckpoints', function () {
     await rm(base, { recursive: true, force: true });
   });
 
+  it("works whatever editor, pager or askpass program the user's shell sets", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { EDITOR: 'vim', VISUAL: 'vi', PAGER: 'less', GIT_EDITOR: 'nano', GIT_PAGER: 'more', SSH_ASKPASS: '/bin/false', GIT_SSH_COMMAND: 'ssh -v' });
+    try {
+      await put(root, 'a.txt', 'one\n');
+      const store = await ShadowCheckpoints.open({ workspaceRoot: root, storageDir: storage });
+      const checkpoint = await store.create('with a busy environment', { runId: 'r' });
+      await put(root, 'a.txt', 'two\n');
+      await store.restore(checkpoint.id);
+      assert.equal(await readFile(path.join(root, 'a.txt'), 'utf8'), 'one\n');
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
+  });
+
   it('creates and restores checkpoints in a folder that is not a git repository', async () => {
     await put(root, 'src/a.ts', 'export const a = 1;\n');
     await put(root, 'src/crlf.txt', 'one\r\ntwo\r\n');

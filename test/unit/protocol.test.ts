@@ -16,6 +16,9 @@ describe('protocol parseRequest', () => {
       'run/cancel': { runId: 'r1' },
       'plan/approve': { runId: 'r1' },
       'task/openDiff': { runId: 'r1', taskId: 't1' },
+      'task/triage': { runId: 'r1', taskId: 't1', action: { kind: 'retry', model: 'strong' } },
+      'step/replay': { runId: 'r1', stepId: 't1:implement@v1', model: 'strong' },
+      'run/setBudgets': { runId: 'r1', budgets: { run: { usd: 2 }, onExceed: 'pause' }, resume: true },
     };
     assert.deepEqual(Object.keys(valid).sort(), Object.keys(REQUEST_PARAM_SCHEMAS).sort(), 'every method is covered');
     let id = 0;

@@ -7,11 +7,14 @@ import type { EngineEvent } from '../../src/shared/events';
 import { isTerminalRun } from '../../src/shared/lifecycle';
 import type { RunState } from '../../src/shared/runState';
 import type { PanelController } from '../controller';
-import { chatMessageOf, type ChatMessage } from '../eventText';
+import { costText, costTooltip, describeBreach, raisedBudgets, roleCosts, suggestedLimit, usageText } from '../costs';
+import { extendChat, type ChatMessage } from '../eventText';
 import { renderMarkdown } from '../markdown';
 import type { Store, ViewState } from '../store';
-import { taskDetails, usageText } from './taskDetails';
+import { dependentsOf, taskHistory, type HistoryEntry } from '../taskHistory';
+import { taskDetails } from './taskDetails';
 import type { TaskSelectEvent } from './planDag';
+import type { TriageEvent } from './triage';
 import './planDag';
 import './eventLog';
 
@@ -44,6 +47,12 @@ export class SmApp extends LitElement {
   private chatFor?: EngineEvent[];
   private chatLength = 0;
   private chat: ChatMessage[] = [];
+  // The selected task's history, recomputed when the log grows or the selection changes.
+  private historyKey = '';
+  private history: HistoryEntry[] = [];
+  /** A triage decision, budget change or replay is on its way to the host. */
+  private busy = false;
+  private costOpen = false;
 
   protected override createRenderRoot(): HTMLElement {
     return this;
@@ -79,10 +88,22 @@ export class SmApp extends LitElement {
               @task-select=${(event: TaskSelectEvent) => store.selectTask(event.detail.taskId)}
             ></sm-plan-dag>
             ${selected && run
-              ? taskDetails(selected, {
-                  openDiff: (taskId) => void this.controller?.openDiff(run.id, taskId),
-                  close: () => store.selectTask(undefined),
-                })
+              ? html`<div class="details-host" @triage=${(event: TriageEvent) => void this.triage(run.id, event.detail.taskId, event.detail.action)}>
+                  ${taskDetails(
+                    selected,
+                    {
+                      openDiff: (taskId) => void this.controller?.openDiff(run.id, taskId),
+                      replay: (stepId, model) => void this.withBusy(() => this.controller?.replayStep(run.id, stepId, model)),
+                      close: () => store.selectTask(undefined),
+                    },
+                    {
+                      history: this.taskHistory(state, selected.id),
+                      models: run.config.models.map((model) => model.id),
+                      dependents: dependentsOf(run.tasks, run.taskOrder, selected.id),
+                      busy: this.busy,
+                    },
+                  )}
+                </div>`
               : nothing}
           </div>
           <sm-event-log
@@ -131,9 +152,7 @@ export class SmApp extends LitElement {
           : nothing}
         ${state.openingRunId ? html`<vscode-progress-ring class="opening" aria-label="Opening run"></vscode-progress-ring>` : nothing}
         <span class="spacer"></span>
-        ${run ? html`<span id="cost-meter" class="cost-meter" title="Model calls, input/output tokens and cost of this run">
-              <span class="codicon codicon-credit-card" aria-hidden="true"></span>${usageText(run.usage)}
-            </span>` : nothing}
+        ${run ? this.renderCostMeter(run) : nothing}
         ${run?.status === 'awaiting-approval'
           ? html`<vscode-button id="approve-plan" icon="check" @click=${() => void this.controller?.approvePlan(run.id)}>Approve plan</vscode-button>`
           : nothing}
@@ -141,9 +160,104 @@ export class SmApp extends LitElement {
           ? html`<vscode-button id="cancel-run" secondary icon="debug-stop" @click=${() => void this.controller?.cancelRun(run.id)}>Cancel</vscode-button>`
           : nothing}
       </div>
-      ${run ? html`<div class="goal-line" title=${run.goal}><span class="muted">Goal:</span> ${clip(run.goal, 300)}${run.statusReason ? html` <span class="muted">— ${run.statusReason}</span>` : nothing}</div>` : nothing}
+      ${run ? html`<div class="goal-line" title=${run.goal}><span class="muted">Goal:</span> ${clip(run.goal, 300)}${run.statusReason && run.status !== 'paused' ? html` <span class="muted">— ${run.statusReason}</span>` : nothing}</div>` : nothing}
+      ${run && (run.status === 'paused' || run.status === 'stopped_budget') ? this.renderPaused(run, state, store) : nothing}
       ${state.needsResync ? html`<div class="resync muted"><span class="codicon codicon-sync codicon-modifier-spin"></span> Catching up with the run's log…</div>` : nothing}
     </header>`;
+  }
+
+  /** Calls, tokens and cost; a click opens the per-role totals. */
+  private renderCostMeter(run: RunState): TemplateResult {
+    const roles = roleCosts(run.usageByRole);
+    return html`<span class="cost-wrap">
+      <button
+        id="cost-meter"
+        class="cost-meter ${run.usage.unpricedCalls ? 'unpriced' : ''}"
+        title=${costTooltip(run.usage, run.usageByRole)}
+        aria-expanded=${this.costOpen ? 'true' : 'false'}
+        @click=${() => {
+          this.costOpen = !this.costOpen;
+          this.requestUpdate();
+        }}
+      >
+        <span class="codicon codicon-credit-card" aria-hidden="true"></span>${usageText(run.usage)}
+      </button>
+      ${this.costOpen
+        ? html`<div id="cost-popover" class="cost-popover" role="dialog" aria-label="Cost by role">
+            <table>
+              <tr><th>Role</th><th>Calls</th><th>Tokens in / out</th><th>Cost</th></tr>
+              ${roles.map(
+                (cost) => html`<tr data-role=${cost.role}>
+                  <td>${cost.role}</td><td>${cost.usage.calls}</td><td>${cost.usage.inputTokens} / ${cost.usage.outputTokens}</td><td>${costText(cost.usage)}</td>
+                </tr>`,
+              )}
+              <tr class="total"><td>run</td><td>${run.usage.calls}</td><td>${run.usage.inputTokens} / ${run.usage.outputTokens}</td><td>${costText(run.usage)}</td></tr>
+            </table>
+            ${run.usage.unpricedCalls
+              ? html`<p class="muted">${run.usage.unpricedCalls} call(s) used a model without a known price: "unknown cost" means the dollar figure leaves them out.</p>`
+              : nothing}
+          </div>`
+        : nothing}
+    </span>`;
+  }
+
+  /** Why a run is paused (or stopped by its budget), and what gets it going again. */
+  private renderPaused(run: RunState, state: ViewState, store: Store): TemplateResult {
+    const breach = state.budgetBreach;
+    if (breach) {
+      const suggested = suggestedLimit(breach);
+      return html`<div id="run-paused" class="run-paused budget" data-reason="budget" role="status">
+        <span class="codicon codicon-warning" aria-hidden="true"></span>
+        <span class="paused-text"><strong>${run.status === 'paused' ? 'Paused by its budget.' : 'Stopped by its budget.'}</strong> ${describeBreach(breach)}</span>
+        ${run.status === 'paused'
+          ? html`<label class="raise">New ${breach.metric === 'usd' ? 'cap ($)' : 'cap (tokens)'}
+                <input id="budget-limit" type="number" min="0" step=${breach.metric === 'usd' ? '0.01' : '1000'} .value=${String(suggested)} />
+              </label>
+              <vscode-button id="raise-budget" icon="arrow-up" ?disabled=${this.busy} @click=${(event: Event) => {
+                const input = (event.target as HTMLElement).closest('.run-paused')?.querySelector<HTMLInputElement>('#budget-limit');
+                const limit = Number(input?.value);
+                if (!Number.isFinite(limit) || limit <= breach.limit) {
+                  store.reportError(`The new cap must be a number above the old one (${breach.limit}).`);
+                  return;
+                }
+                void this.withBusy(() => this.controller?.setBudgets(run.id, raisedBudgets(run.config.budgets, breach, limit), true));
+              }}>Raise budget and resume</vscode-button>`
+          : nothing}
+      </div>`;
+    }
+    const dead = run.taskOrder.filter((id) => run.tasks[id]?.status === 'dead_letter');
+    return html`<div id="run-paused" class="run-paused" data-reason=${dead.length ? 'triage' : 'other'} role="status">
+      <span class="codicon codicon-debug-pause" aria-hidden="true"></span>
+      <span class="paused-text"><strong>Paused:</strong> ${run.statusReason ?? 'waiting to be resumed.'}</span>
+      ${dead.map(
+        (id) => html`<vscode-button class="triage-task" secondary icon="target" data-task-id=${id} @click=${() => store.selectTask(id)}>Triage ${id}</vscode-button>`,
+      )}
+    </div>`;
+  }
+
+  private taskHistory(state: ViewState, taskId: string): HistoryEntry[] {
+    const key = `${state.activeRunId}:${taskId}:${state.events.length}`;
+    if (key !== this.historyKey) {
+      this.historyKey = key;
+      this.history = taskHistory(state.events, taskId);
+    }
+    return this.history;
+  }
+
+  private async triage(runId: string, taskId: string, action: Parameters<PanelController['triage']>[2]): Promise<void> {
+    await this.withBusy(() => this.controller?.triage(runId, taskId, action));
+  }
+
+  private async withBusy(work: () => Promise<unknown> | undefined): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    this.requestUpdate();
+    try {
+      await work();
+    } finally {
+      this.busy = false;
+      this.requestUpdate();
+    }
   }
 
   private renderErrors(state: ViewState): TemplateResult | typeof nothing {
@@ -167,10 +281,8 @@ export class SmApp extends LitElement {
     }
     const run = state.run;
     const title = (taskId: string): string | undefined => run?.tasks[taskId]?.title;
-    for (let i = this.chatLength; i < state.events.length; i++) {
-      const message = chatMessageOf(state.events[i], title);
-      if (message) this.chat.push(message);
-    }
+    const context = { autoApprove: run?.config.autoApprove };
+    for (let i = this.chatLength; i < state.events.length; i++) extendChat(this.chat, state.events[i]!, title, context);
     this.chatLength = state.events.length;
     return this.chat;
   }

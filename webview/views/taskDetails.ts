@@ -1,28 +1,77 @@
-// The selected task's details: what it is, how it went, and the one action it may need (its diff).
+// The selected task's details: what it is, how it went (its history: steps, failures, tests, triage),
+// and what it may need: its diff, triage when it is dead-lettered, a replay of any of its steps.
 import { html, nothing, type TemplateResult } from 'lit';
 import type { TaskState } from '../../src/shared/runState';
-import type { Usage } from '../../src/shared/model';
+import { usageText } from '../costs';
+import type { HistoryEntry } from '../taskHistory';
+import './triage';
 
 export interface TaskDetailsActions {
   openDiff(taskId: string): void;
+  /** Replays a step; `model` undefined keeps the step's own. */
+  replay(stepId: string, model: string | undefined): void;
   close(): void;
 }
 
-export function formatTokens(count: number): string {
-  if (count < 1000) return String(count);
-  if (count < 1_000_000) return `${(count / 1000).toFixed(count < 10_000 ? 1 : 0)}k`;
-  return `${(count / 1_000_000).toFixed(1)}M`;
+/** What the details show besides the task. */
+export interface TaskDetailsContext {
+  history: HistoryEntry[];
+  /** The run's configured model ids. */
+  models: string[];
+  /** Tasks skipped along with this one. */
+  dependents: string[];
+  /** A triage decision or replay is in flight. */
+  busy: boolean;
 }
 
-export function formatUsd(usd: number): string {
-  return `$${usd < 1 ? usd.toFixed(4) : usd.toFixed(2)}`;
+function renderHistory(history: HistoryEntry[], models: string[], actions: TaskDetailsActions, busy: boolean): TemplateResult | typeof nothing {
+  if (history.length === 0) return nothing;
+  const replay = (event: Event, stepId: string): void => {
+    const select = (event.target as HTMLElement).closest('.task-details')?.querySelector<HTMLSelectElement>('#replay-model');
+    actions.replay(stepId, select?.value ? select.value : undefined);
+  };
+  return html`<h3>History</h3>
+    ${models.length > 1
+      ? html`<label class="replay-model muted">Replay with
+          <select id="replay-model" aria-label="Model for replays">
+            <option value="">the step's own model</option>
+            ${models.map((id) => html`<option value=${id}>${id}</option>`)}
+          </select></label
+        >`
+      : nothing}
+    <ol class="history" id="task-history">
+      ${history.map((entry) => {
+        switch (entry.kind) {
+          case 'step':
+            return html`<li class="history-step" data-kind="step" data-step-id=${entry.stepId}>
+              <span class="codicon ${entry.ok === undefined ? 'codicon-circle-large' : entry.ok ? 'codicon-pass' : 'codicon-error'}" aria-hidden="true"></span>
+              <code>${entry.stepId}</code> ${entry.role} · attempt ${entry.attempt} · ${entry.model}${entry.replayOf ? html` · <em>replay of ${entry.replayOf}</em>` : nothing}
+              ${entry.summary ? html`<div class="muted history-summary">${entry.summary}</div>` : nothing}
+              <vscode-toolbar-button class="replay-step" icon="history" label="Replay ${entry.stepId}" title="Replay ${entry.stepId} (its edits are shown, never applied)" ?disabled=${busy || entry.ok === undefined} @click=${(event: Event) => replay(event, entry.stepId)}></vscode-toolbar-button>
+            </li>`;
+          case 'failure':
+            return html`<li class="history-failure" data-kind="failure">
+              <span class="codicon codicon-error" aria-hidden="true"></span> Failed: ${entry.reason}${entry.signature && entry.signature !== entry.reason ? html` <span class="muted" title="Failure signature">[${entry.signature}]</span>` : nothing}
+            </li>`;
+          case 'test':
+            return html`<li class="history-test" data-kind="test">
+              <span class="codicon ${entry.ok ? 'codicon-beaker' : 'codicon-beaker-stop'}" aria-hidden="true"></span> Tests ${entry.ok ? 'passed' : 'failed'}: ${entry.passed} passed, ${entry.failed} failed${entry.failing.length ? html` — <span class="muted">${entry.failing.join('; ')}</span>` : nothing}
+            </li>`;
+          case 'status':
+            return html`<li class="history-status" data-kind="status" data-status=${entry.status}>
+              <span class="codicon codicon-arrow-right" aria-hidden="true"></span> ${entry.status === 'ready' ? 'Retried' : entry.status === 'dead_letter' ? 'Dead-lettered' : entry.status}${entry.reason ? html`: ${entry.reason}` : nothing}
+            </li>`;
+          case 'edited':
+            return html`<li class="history-edited" data-kind="edited">
+              <span class="codicon codicon-edit" aria-hidden="true"></span> ${entry.fields.length ? `Edited ${entry.fields.join(', ')}` : 'Model pinned'}${entry.model ? ` · model ${entry.model}` : ''}
+            </li>`;
+        }
+      })}
+    </ol>`;
 }
 
-export function usageText(usage: Usage): string {
-  return `${usage.calls} call${usage.calls === 1 ? '' : 's'} · ${formatTokens(usage.inputTokens)} in / ${formatTokens(usage.outputTokens)} out · ${formatUsd(usage.usd)}`;
-}
-
-export function taskDetails(task: TaskState, actions: TaskDetailsActions): TemplateResult {
+export function taskDetails(task: TaskState, actions: TaskDetailsActions, context: TaskDetailsContext = { history: [], models: [], dependents: [], busy: false }): TemplateResult {
+  const lastModel = task.modelOverride ?? [...context.history].reverse().find((entry) => entry.kind === 'step')?.model;
   const test = task.lastTest;
   const review = task.review;
   return html`<aside id="task-details" class="task-details" aria-label="Task ${task.id}" data-task-id=${task.id}>
@@ -41,6 +90,7 @@ export function taskDetails(task: TaskState, actions: TaskDetailsActions): Templ
     ${task.status === 'awaiting-review'
       ? html`<vscode-button id="open-diff" icon="diff" @click=${() => actions.openDiff(task.id)}>Open diff</vscode-button>`
       : nothing}
+    <sm-triage .task=${task} .models=${context.models} .dependents=${context.dependents} .lastModel=${lastModel} ?busy=${context.busy}></sm-triage>
     ${task.description ? html`<p class="details-description">${task.description}</p>` : nothing}
     <h3>Acceptance criteria</h3>
     <ul class="checklist" data-field="acceptance">
@@ -83,5 +133,6 @@ export function taskDetails(task: TaskState, actions: TaskDetailsActions): Templ
           </p>
           ${review.issues.length ? html`<ul>${review.issues.map((issue) => html`<li>${issue}</li>`)}</ul>` : nothing}`
       : nothing}
+    ${renderHistory(context.history, context.models, actions, context.busy)}
   </aside>`;
 }

@@ -118,10 +118,12 @@ export class ShadowCheckpoints {
       throw new CheckpointError('invalid-storage', `The workspace ${root} is inside the checkpoint folder ${gitDir}; give a checkpoint folder outside the workspace.`);
     }
 
+    // Only what git needs to find itself and read file names: the user's GIT_DIR, GIT_INDEX_FILE,
+    // GIT_CONFIG_* must never reach the shadow repository, and an EDITOR, PAGER or askpass program
+    // from the user's shell has no business in non-interactive snapshots (simple-git refuses them).
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(process.env)) {
-      // The user's GIT_DIR, GIT_INDEX_FILE, GIT_CONFIG_* … must never reach the shadow repository.
-      if (value !== undefined && !key.toUpperCase().startsWith('GIT_')) env[key] = value;
+      if (value !== undefined && isPassedThrough(key)) env[key] = value;
     }
     Object.assign(env, {
       GIT_DIR: gitDir,
@@ -415,4 +417,10 @@ function escapePattern(rel: string): string {
 
 function unescapePattern(pattern: string): string {
   return pattern.replace(/\\(.)/g, '$1');
+}
+
+/** Environment variables the shadow repository's git may see: program lookup, home, temp, locale. */
+function isPassedThrough(key: string): boolean {
+  const upper = key.toUpperCase();
+  return ['PATH', 'HOME', 'USERPROFILE', 'TMPDIR', 'TEMP', 'TMP', 'LANG', 'LANGUAGE', 'SYSTEMROOT', 'COMSPEC', 'PATHEXT'].includes(upper) || upper.startsWith('LC_');
 }
