@@ -220,6 +220,7 @@ describe('Software Maker end to end: fix loop and dead-letter triage', function 
       assert.ok(steps.some((text) => /fixer · attempt 2/.test(text)), `a fixer step in the history: ${JSON.stringify(steps)}`);
       const chat = await frame.locator('.chat-column .message').allInnerTexts();
       assert.ok(!chat.some((text) => /await your review/.test(text)), `no "await your review" in the chat with auto-approve: ${JSON.stringify(chat)}`);
+      await frame.locator('#task-history').scrollIntoViewIfNeeded().catch(() => undefined);
       await shots.take('a-panel-history');
     });
   });
@@ -260,6 +261,9 @@ describe('Software Maker end to end: fix loop and dead-letter triage', function 
       const failures = await historyTexts(frame, 'failure');
       assert.match(failures.join('\n'), new RegExp(FAILING_TEST));
       assert.ok((await historyTexts(frame, 'status')).some((text) => /Dead-lettered/.test(text)));
+      await frame.locator('#task-history').scrollIntoViewIfNeeded().catch(() => undefined);
+      await shots.take('b-panel-history');
+      await frame.locator('#triage').scrollIntoViewIfNeeded().catch(() => undefined);
       await frame.locator('#triage-skip').click();
       await expectVisible(frame.locator('#triage-confirm'), 'the skip confirmation', 10_000);
       assert.match(await frame.locator('#triage-confirm').innerText(), /No other task depends on it/);
