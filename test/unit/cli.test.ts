@@ -61,11 +61,13 @@ describe('software-maker CLI', function () {
 
     const checkpoints = await runCli(['checkpoints', '--workspace', ws]);
     assert.equal(checkpoints.code, 0, checkpoints.stderr);
-    const beforeT1 = /^(\S+) .* before t1 \(attempt 1\)/m.exec(checkpoints.stdout)?.[1];
-    assert.ok(beforeT1, checkpoints.stdout);
-    const rollback = await runCli(['rollback', beforeT1, '--workspace', ws]);
+    assert.match(checkpoints.stdout, /before t1 \(attempt 1\): Fix add\(\) in src\/calc\.js/);
+    // The run-start checkpoint comes before every task (t1 and t2 land in either order).
+    const start = /^(\S+) .* run start: Fix the failing calculator tests/m.exec(checkpoints.stdout)?.[1];
+    assert.ok(start, checkpoints.stdout);
+    const rollback = await runCli(['rollback', start, '--workspace', ws]);
     assert.equal(rollback.code, 0, rollback.stderr);
-    assert.match(rollback.stdout, /Restored \d+ file\(s\) to "before t1 \(attempt 1\): Fix add\(\) in src\/calc\.js"; removed 1 file\(s\) created since: test\/multiply\.test\.js/);
+    assert.match(rollback.stdout, /Restored 2 file\(s\) to "run start: Fix the failing calculator tests"; removed 1 file\(s\) created since: test\/multiply\.test\.js/);
     assert.match(await readFile(join(ws, 'src/calc.js'), 'utf8'), /return a - b;/);
     const undo = /software-maker rollback (\S+)/.exec(rollback.stdout)![1]!;
     assert.equal((await runCli(['rollback', undo, '--workspace', ws])).code, 0);

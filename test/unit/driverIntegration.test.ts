@@ -7,7 +7,7 @@ import { toolOutputLimit } from '../../src/core/agents/tools';
 import { Engine } from '../../src/core/engine';
 import type { TranscriptTurn } from '../../src/core/models/scripted';
 import type { ReviewDecision, ReviewRequest } from '../../src/core/ports';
-import { CALCULATOR_TRANSCRIPT, calculatorWorkspace, makeEngine, makePorts, ofType, scriptedConfig, ScriptedReviewer, tempDir, writeTranscript } from './helpers';
+import { CALCULATOR_TRANSCRIPT, calculatorWorkspace, makeEngine, makePorts, ofType, scriptedConfig, ScriptedReviewer, tapOutput, tempDir, writeTranscript } from './helpers';
 
 const GOAL = 'Fix the failing calculator tests';
 const onePlan = {
@@ -200,6 +200,38 @@ describe('engine: edits, checkpoints, git mode and test selection', function () 
     assert.equal(git(ws2, 'rev-parse', '--abbrev-ref', 'HEAD'), 'main');
     assert.equal(git(ws2, 'rev-list', '--count', 'HEAD'), '1', 'nothing was committed');
     assert.ok(ofType(second.events, 'log').some((e) => /switching branches was declined/.test(e.message)));
+  });
+
+  it('never lets a test run read a file another task is halfway through saving', async () => {
+    const ws = await calculatorWorkspace();
+    const base = await makePorts(ws);
+    // An editor-style save that is not atomic: the file is empty for a moment before its new text lands.
+    const slowApplier = {
+      async apply(writes: import('../../src/core/ports').FileWrite[]) {
+        if (writes.some((write) => write.path === 'src/calc.js')) {
+          await writeFile(join(ws, 'src/calc.js'), '');
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          await writeFile(join(ws, 'src/calc.js'), (writes[0] as { newText: string }).newText);
+          return writes.map((write) => ({ path: write.path, status: 'written' as const }));
+        }
+        return base.applier.apply(writes);
+      },
+    };
+    const seen: string[] = [];
+    const recordingRunner = {
+      async run() {
+        seen.push(await readFile(join(ws, 'src/calc.js'), 'utf8'));
+        // The baseline has the sample's two failures; every later run passes.
+        const baseline = seen.length === 1;
+        const output = baseline ? tapOutput(1, ['add returns the sum of two numbers', 'add handles negative numbers']) : tapOutput(5, []);
+        return { exitCode: baseline ? 1 : 0, output, timedOut: false, durationMs: 1 };
+      },
+    };
+    const { engine } = await makeEngine(ws, { applier: slowApplier, testRunner: recordingRunner });
+    const final = await (await engine.startRun(GOAL, scriptedConfig(CALCULATOR_TRANSCRIPT))).finished;
+    assert.equal(final.status, 'completed', final.statusReason);
+    assert.ok(seen.length >= 5);
+    assert.ok(seen.every((text) => text.includes('function add')), `a test run saw a half-saved file: ${JSON.stringify(seen.map((text) => text.length))}`);
   });
 
   it('caps tool output to the model context window and says so', async () => {

@@ -12,4 +12,19 @@ export interface RunContext {
   /** Checks, appends, folds and publishes an event. */
   emit(event: NewEvent): EngineEvent;
   info(message: string, level?: 'info' | 'warn' | 'error', taskId?: string): void;
+  /**
+   * Runs work that needs the workspace to hold still: test runs, edits landing, checkpoints. One at a
+   * time, in order, so a suite never loads a file another task is halfway through saving.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
+}
+
+/** A FIFO mutex: each piece of work starts when the previous one settled (failed or not). */
+export function createExclusive(): <T>(work: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(work: () => Promise<T>): Promise<T> => {
+    const next = tail.then(work);
+    tail = next.catch(() => undefined);
+    return next;
+  };
 }

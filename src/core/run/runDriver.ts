@@ -28,7 +28,7 @@ import { checkPlan, validatePlanGraph } from '../plan/plan';
 import type { FileWrite, HostPorts } from '../ports';
 import { blockedForever, newlyReady, pickRunnable } from '../scheduler';
 import { describeFailure, failureSignature, judgeTaskGate } from '../testing/gate';
-import type { RunContext } from './context';
+import { createExclusive, type RunContext } from './context';
 import { appliedFiles, EditLanding, type ProposalArtifact } from './landing';
 import { replayStep, scriptedOffsetBefore, stepRecordName, writeRunFile, type ReplayResult, type StepRecord } from './replay';
 import { renderPlan, renderReport } from './report';
@@ -113,6 +113,7 @@ export class RunDriver {
   private readonly landing: EditLanding;
   private readonly testing: RunTests;
   private startCheckpoint: Promise<void> | undefined;
+  private readonly exclusive = createExclusive();
   private finishedPromise: Promise<RunState> | undefined;
 
   constructor(private readonly options: RunDriverOptions) {
@@ -132,6 +133,7 @@ export class RunDriver {
       signal: this.abort.signal,
       emit: (event) => this.emit(event),
       info: (message, level, taskId) => this.info(message, level, taskId),
+      exclusive: this.exclusive,
     };
     this.landing = new EditLanding(context, options.checkpoints);
     this.testing = new RunTests(context);
@@ -234,7 +236,7 @@ export class RunDriver {
         await this.runBaseline();
         await this.landing.prepareGitMode();
         // The first snapshot of a large workspace takes seconds: it runs while the first tasks work.
-        if (this.state.checkpoints.length === 0) this.startCheckpoint = this.landing.checkpoint(`run start: ${this.state.goal.slice(0, 80)}`);
+        if (this.state.checkpoints.length === 0) this.startCheckpoint = this.exclusive(() => this.landing.checkpoint(`run start: ${this.state.goal.slice(0, 80)}`));
         await this.executeTasks();
         if (this.state.status === 'running') await this.finishRun();
       }
@@ -573,8 +575,11 @@ export class RunDriver {
         const newText = applySelectedHunks(file.before, file.after, new Set(hunks.accepted));
         return { ...write, newText, newHash: sha256(newText) };
       });
-    await this.landing.checkpoint(`before ${task.id} (attempt ${task.attempts}): ${task.title}`, task.id);
-    const { outcomes, rebased } = await this.landing.applyWithRebase(writes, new Map(artifact.files.map((file) => [file.path, file.before])));
+    // The snapshot and the write hold the workspace still: no test run reads a half-saved file.
+    const { outcomes, rebased } = await this.exclusive(async () => {
+      await this.landing.checkpoint(`before ${task.id} (attempt ${task.attempts}): ${task.title}`, task.id);
+      return this.landing.applyWithRebase(writes, new Map(artifact.files.map((file) => [file.path, file.before])));
+    });
     const conflicts = outcomes.filter((outcome) => outcome.status === 'conflict');
     const written = outcomes.filter((outcome) => outcome.status !== 'conflict');
     if (written.length) {

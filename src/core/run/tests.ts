@@ -11,7 +11,6 @@ import type { RunContext } from './context';
 export class RunTests {
   /** How this run's tests run; undefined when tests are off. */
   detected: DetectedTestCommand | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly context: RunContext) {}
 
@@ -44,25 +43,21 @@ export class RunTests {
     return testCommand;
   }
 
-  /** Test runs are serialized: two suites at once in one folder would trip over each other. */
+  /** One test run, logged; exclusive with other runs and with edits landing (see RunContext.exclusive). */
   run(phase: TestPhase, taskId?: string, tests = this.detected!, only: string[] = []): Promise<TestReport> {
-    const run = this.queue.then(async () => {
+    return this.context.exclusive(async () => {
       this.context.emit({ type: 'test.started', phase, taskId, command: describeTests(tests), related: only.length ? only : undefined });
       const report = await this.exec(tests, taskId ?? phase, only);
       this.context.emit({ type: 'test.finished', phase, taskId, report });
       return report;
     });
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   /** For the agents' run_tests tool: not a gate, so not a test event (the tool result is logged). */
   quietly(): Promise<TestReport> {
     const tests = this.detected;
     if (!tests) return Promise.reject(new Error('Tests are switched off for this run.'));
-    const run = this.queue.then(() => this.exec(tests, 'agent', []));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.context.exclusive(() => this.exec(tests, 'agent', []));
   }
 
   private async exec(tests: DetectedTestCommand, label: string, only: string[]): Promise<TestReport> {
