@@ -1,7 +1,7 @@
 // The panel's actions: what the views ask for, turned into protocol requests whose answers (or
 // errors) land in the store. No DOM, so the whole request/notification flow is tested in Node.
 import type { Budgets } from '../src/shared/model';
-import type { TriageDecision } from '../src/shared/protocol';
+import { describeTriageDecision, type TriageDecision } from '../src/shared/protocol';
 import type { RpcClient } from './rpc';
 import type { Store } from './store';
 
@@ -104,7 +104,7 @@ export class PanelController {
       await this.rpc.request('task/triage', { runId, taskId, action });
       return true;
     } catch (error) {
-      this.store.reportError(`Could not ${triageWords(action)} ${taskId}: ${messageOf(error)}`);
+      this.store.reportError(`Could not ${describeTriageDecision(action)} ${taskId}: ${messageOf(error)}`);
       return false;
     }
   }
@@ -135,15 +135,3 @@ export class PanelController {
   }
 }
 
-function triageWords(action: TriageDecision): string {
-  switch (action.kind) {
-    case 'retry':
-      return action.model ? `retry with ${action.model}` : 'retry';
-    case 'skip':
-      return 'skip';
-    case 'takeOver':
-      return 'mark done';
-    case 'edit':
-      return 'edit';
-  }
-}

@@ -3,7 +3,9 @@
 // flight may still spend; if any cap would be crossed, the call does not happen. Spent amounts come
 // from the folded event log; only the in-flight reservations live here, because they are not facts
 // yet. So a cap is never exceeded by more than the difference between a call's estimate and its cost.
-import type { Budgets, Cap, Role, Usage } from '../shared/model';
+import type { BudgetBreach, Budgets, Cap, Role, Usage } from '../shared/model';
+
+export type { BudgetBreach } from '../shared/model';
 import type { RunState } from '../shared/runState';
 
 export interface CallCost {
@@ -16,15 +18,6 @@ export interface CallCost {
 export interface Spender {
   role: Role;
   taskId?: string;
-}
-
-export interface BudgetBreach {
-  scope: 'run' | 'task' | 'role';
-  key: string;
-  metric: 'usd' | 'tokens';
-  limit: number;
-  used: number;
-  estimate: number;
 }
 
 export class BudgetExceededError extends Error {

@@ -7,7 +7,7 @@ import type { Budgets, RunConfig } from '../shared/model';
 import { applyEvent, foldEvents, summarizeRun, type RunState, type RunSummary } from '../shared/runState';
 import { budgetsSchema, runConfigSchema } from './config';
 import type { EngineApi, EventListener, RunHandle } from './engineApi';
-import { EventLog, readLog, RunLock } from './log/eventLog';
+import { EventLog, readLog, RunLock, type LoadedLog } from './log/eventLog';
 import type { HostPorts } from './ports';
 import { preflightModels } from './models/registry';
 import type { ProviderContext } from './models/providers';
@@ -137,15 +137,10 @@ export class Engine implements EngineApi {
       if (triage) existing.triage(triage.taskId, triage.action);
       return { runId, finished: existing.start() };
     }
-    if (!RUN_ID.test(runId)) throw new UnknownRunError(runId);
-    const runDir = this.runDir(runId);
-    const lock = await RunLock.acquire(runDir);
+    const { runDir, lock, loaded, state, log } = await this.openRunLog(runId, (folded) => {
+      if (isTerminalRun(folded.status)) throw new Error(`Run ${runId} has already ended (${folded.status}); start a new goal instead.`);
+    });
     try {
-      const loaded = await readLog(runDir);
-      const state = foldEvents(loaded.events);
-      if (!state) throw new UnknownRunError(runId);
-      if (isTerminalRun(state.status)) throw new Error(`Run ${runId} has already ended (${state.status}); start a new goal instead.`);
-      const log = EventLog.openForAppend(runDir, runId, loaded, this.options.ports.clock);
       const notes: string[] = [];
       if (loaded.tornLine) {
         notes.push(`Dropped a torn last line (line ${loaded.tornLine.lineNumber}, ${loaded.tornLine.bytes} bytes) from the log: the process stopped mid-write. The step it belonged to runs again.`);
@@ -159,6 +154,7 @@ export class Engine implements EngineApi {
       const driver = this.track(runDir, log, lock, state, loaded.events, triage);
       return { runId, finished: driver.start() };
     } catch (error) {
+      await log.close();
       await lock.release();
       throw error;
     }
@@ -206,6 +202,29 @@ export class Engine implements EngineApi {
     runId: string,
     work: (session: { runDir: string; state: RunState; events: readonly EngineEvent[]; emit: (event: NewEvent) => void }) => Promise<T>,
   ): Promise<T> {
+    const { runDir, lock, loaded, state, log } = await this.openRunLog(runId);
+    try {
+      return await work({
+        runDir,
+        state,
+        events: loaded.events,
+        emit: (event) => {
+          const logged = log.append(event);
+          applyEvent(state, logged);
+          this.publish(runId, logged);
+        },
+      });
+    } finally {
+      await log.close();
+      await lock.release();
+    }
+  }
+
+  /**
+   * Takes a run's lock, reads and folds its log and opens it for appending. `check` may refuse the
+   * folded state; on any failure the lock is released again.
+   */
+  private async openRunLog(runId: string, check?: (state: RunState) => void): Promise<{ runDir: string; lock: RunLock; loaded: LoadedLog; state: RunState; log: EventLog }> {
     if (!RUN_ID.test(runId)) throw new UnknownRunError(runId);
     const runDir = this.runDir(runId);
     const lock = await RunLock.acquire(runDir);
@@ -213,23 +232,11 @@ export class Engine implements EngineApi {
       const loaded = await readLog(runDir);
       const state = foldEvents(loaded.events);
       if (!state) throw new UnknownRunError(runId);
-      const log = EventLog.openForAppend(runDir, runId, loaded, this.options.ports.clock);
-      try {
-        return await work({
-          runDir,
-          state,
-          events: loaded.events,
-          emit: (event) => {
-            const logged = log.append(event);
-            applyEvent(state, logged);
-            this.publish(runId, logged);
-          },
-        });
-      } finally {
-        await log.close();
-      }
-    } finally {
+      check?.(state);
+      return { runDir, lock, loaded, state, log: EventLog.openForAppend(runDir, runId, loaded, this.options.ports.clock) };
+    } catch (error) {
       await lock.release();
+      throw error;
     }
   }
 

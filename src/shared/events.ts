@@ -1,6 +1,7 @@
 // The event log's vocabulary. Every state change of a run is one of these, appended to the run's
 // events.jsonl before anything else happens; run and task state is a fold over them (runState.ts).
 import type {
+  BudgetBreach,
   Budgets,
   FileChange,
   Plan,
@@ -75,18 +76,7 @@ export interface EventPayloads {
   /** A provider's circuit breaker opened (skipped until `until`) or closed again. */
   'breaker.changed': { key: string; state: 'open' | 'closed'; reason: string; until?: string };
   /** A call was refused because its worst-case cost would break a cap. */
-  'budget.exceeded': {
-    scope: 'run' | 'task' | 'role';
-    /** The task id or role name the cap belongs to; the run id for run caps. */
-    key: string;
-    metric: 'usd' | 'tokens';
-    limit: number;
-    used: number;
-    estimate: number;
-    action: 'pause' | 'stop';
-    role: Role;
-    taskId?: string;
-  };
+  'budget.exceeded': BudgetBreach & { action: 'pause' | 'stop'; role: Role; taskId?: string };
   /** The user raised or changed the caps of a paused run (the only part of the config that may change). */
   'run.budgetsChanged': { budgets: Budgets };
   /** The same tool call or the same failure came back `count` times. */

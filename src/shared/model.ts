@@ -169,6 +169,18 @@ export interface RunConfig {
   relatedTestsFirst: boolean;
 }
 
+/** A cap a call would have crossed (the budget gate's refusal, and the budget.exceeded event). */
+export interface BudgetBreach {
+  scope: 'run' | 'task' | 'role';
+  /** The task id or role name the cap belongs to; the run id for run caps. */
+  key: string;
+  metric: 'usd' | 'tokens';
+  limit: number;
+  used: number;
+  /** The call's worst case (NaN for a call of unknown cost under a USD cap). */
+  estimate: number;
+}
+
 /** A spending cap; an absent field is no cap. */
 export interface Cap {
   usd?: number;

@@ -31,6 +31,20 @@ export type TriageDecision =
   | { kind: 'takeOver' }
   | { kind: 'edit'; changes: TaskChanges };
 
+/** A triage decision in a few words, for messages ("retry with strong", "mark done"). */
+export function describeTriageDecision(action: TriageDecision): string {
+  switch (action.kind) {
+    case 'retry':
+      return action.model ? `retry with ${action.model}` : 'retry';
+    case 'skip':
+      return 'skip';
+    case 'takeOver':
+      return 'mark done';
+    case 'edit':
+      return 'edit';
+  }
+}
+
 /** Webview -> host requests with their result types. */
 export interface Requests {
   'app/ready': { params: Record<string, never>; result: Snapshot };

@@ -9,7 +9,7 @@ import { readStepRecord, type ReplayResult } from '../../core/run/replay';
 import type { EngineEvent, TaskChanges } from '../../shared/events';
 import { isTerminalRun } from '../../shared/lifecycle';
 import type { Budgets } from '../../shared/model';
-import type { TriageDecision } from '../../shared/protocol';
+import { describeTriageDecision, type TriageDecision } from '../../shared/protocol';
 import type { RunState, TaskState } from '../../shared/runState';
 import { ReplayDocuments, type ShownReplay } from './replayDocuments';
 
@@ -295,7 +295,7 @@ export class TriageCommands implements vscode.Disposable {
     try {
       return await this.decideOrThrow(target, action);
     } catch (error) {
-      this.ui.error(`Software Maker could not ${describeAction(action)} ${target.taskId}: ${messageOf(error)}`);
+      this.ui.error(`Software Maker could not ${describeTriageDecision(action)} ${target.taskId}: ${messageOf(error)}`);
       return undefined;
     }
   }
@@ -448,15 +448,3 @@ export function splitCriteria(text: string): string[] {
     .filter(Boolean);
 }
 
-function describeAction(action: TriageDecision): string {
-  switch (action.kind) {
-    case 'retry':
-      return action.model ? `retry with ${action.model}` : 'retry';
-    case 'skip':
-      return 'skip';
-    case 'takeOver':
-      return 'mark done';
-    case 'edit':
-      return 'edit';
-  }
-}
