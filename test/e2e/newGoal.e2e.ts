@@ -9,40 +9,39 @@
 // Env (for development): SM_E2E_VSIX, SM_E2E_SAMPLE, SM_E2E_TRANSCRIPT override the packaged VSIX,
 // the sample workspace and its recorded transcript. Screenshots: test-results/e2e/NN-step.png.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { CodeServer, makeTempDir, removeTempDir, repoRoot, startBrowser, type BrowserSession } from '../harness/codeServer';
+import { repoRoot } from '../harness/codeServer';
 import {
-  ExpectationError,
+  CALCULATOR_SAMPLE,
+  CALCULATOR_TRANSCRIPT,
+  RUN_TIMEOUT,
+  STATUS_ITEM,
+  STEP_TIMEOUT,
+  expectDagDone,
+  expectExtensionLoaded,
+  nodeTest,
+  openPanel,
+  scriptedModel,
+  useScenario,
+} from '../harness/scenario';
+import {
   SELECTORS,
-  Screenshots,
   answerInputBox,
   expectVisible,
   openWorkbench,
   runCommand,
-  statusBarItem,
+  statusBarText,
   terminalNames,
   toastTexts,
+  waitForStatusBarText,
   waitUntil,
-  webviewFrame,
 } from '../harness/workbench';
 
 const GOAL = 'Fix the failing calculator tests';
 const EXPECTED_TASKS = 3;
-const vsixPath = path.resolve(process.env.SM_E2E_VSIX ?? path.join(repoRoot, 'dist', 'software-maker.vsix'));
-const samplePath = path.resolve(process.env.SM_E2E_SAMPLE ?? path.join(repoRoot, 'samples', 'calculator'));
-const transcriptPath = path.resolve(process.env.SM_E2E_TRANSCRIPT ?? path.join(repoRoot, 'samples', 'transcripts', 'calculator.json'));
-const artifactsDir = path.join(repoRoot, 'test-results', 'e2e');
-/** Generous: 2 busy cores, a scripted model, three test runs as tasks. */
-const STEP_TIMEOUT = 120_000;
-
-function nodeTest(cwd: string): { status: number | null; output: string } {
-  const result = spawnSync(process.execPath, ['--test'], { cwd, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1' } });
-  return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
-}
 
 /** Task titles of the recorded plan, when the transcript holds them (a JSON object or JSON text). */
 function plannedTaskTitles(transcriptFile: string): string[] {
@@ -104,97 +103,34 @@ async function visibleDiffs(page: Page): Promise<string[]> {
 describe('Software Maker end to end: New Goal on the calculator sample', function () {
   this.timeout(15 * 60_000);
 
-  let server: CodeServer | undefined;
-  let browser: BrowserSession | undefined;
-  let page: Page;
-  let shots: Screenshots;
-  let workspaceParent: string;
-  let workspace: string;
-  let failedEarlier = false;
+  const e2e = useScenario({
+    artifactsDir: path.join(repoRoot, 'test-results', 'e2e'),
+    inputs: [
+      ['the calculator sample', CALCULATOR_SAMPLE, 'samples/calculator'],
+      ['the recorded transcript', CALCULATOR_TRANSCRIPT, 'samples/transcripts/calculator.json'],
+    ],
+    workspaces: {
+      calculator: { from: CALCULATOR_SAMPLE, settings: { 'softwareMaker.models': [scriptedModel(CALCULATOR_TRANSCRIPT)], 'softwareMaker.autoApprove': false } },
+    },
+  });
   const acceptedProposals: string[] = [];
   let sawTestTask = false;
 
-  before(async function () {
-    this.timeout(5 * 60_000);
-    for (const [what, file, hint] of [
-      ['the packaged extension', vsixPath, 'npm run package'],
-      ['the calculator sample', samplePath, 'samples/calculator'],
-      ['the recorded transcript', transcriptPath, 'samples/transcripts/calculator.json'],
-    ] as const) {
-      if (!existsSync(file)) throw new ExpectationError(`Expected ${what} at ${file} (${hint}).`);
-    }
-    await rm(artifactsDir, { recursive: true, force: true });
-    await mkdir(artifactsDir, { recursive: true });
-
-    workspaceParent = await makeTempDir('sm-ws-');
-    workspace = path.join(workspaceParent, 'calculator');
-    await cp(samplePath, workspace, { recursive: true, filter: (src) => !/[/\\](node_modules|\.software-maker)$/.test(src) });
-    await mkdir(path.join(workspace, '.vscode'), { recursive: true });
-    const settingsFile = path.join(workspace, '.vscode', 'settings.json');
-    const existing = existsSync(settingsFile) ? (JSON.parse(await readFile(settingsFile, 'utf8')) as Record<string, unknown>) : {};
-    await writeFile(
-      settingsFile,
-      JSON.stringify(
-        {
-          ...existing,
-          'softwareMaker.models': [{ id: 'scripted', provider: 'scripted', transcript: transcriptPath }],
-          'softwareMaker.autoApprove': false,
-        },
-        null,
-        2,
-      ),
-    );
-
-    server = await CodeServer.start({ vsix: [vsixPath], artifactsDir });
-    browser = await startBrowser();
-    page = browser.page;
-    shots = new Screenshots(page, artifactsDir);
-  });
-
-  beforeEach(function () {
-    // The steps build on each other: after a failure the rest would only repeat it.
-    if (failedEarlier) this.skip();
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed') {
-      failedEarlier = true;
-      if (shots) {
-        const shot = await shots.take(`failure-${this.currentTest.title}`);
-        // The DOM at the failure, to find out why a selector did not match.
-        const html = await page.content().catch(() => '');
-        if (html) await writeFile(shot.replace(/\.png$/, '.html'), html).catch(() => undefined);
-        console.log(`    screenshot: ${path.relative(repoRoot, shot)}`);
-      }
-      const toasts = page ? await toastTexts(page) : [];
-      if (toasts.length) console.log(`    notifications shown: ${JSON.stringify(toasts)}`);
-    }
-  });
-
-  after(async function () {
-    this.timeout(2 * 60_000);
-    await browser?.close();
-    await server?.stop();
-    if (workspaceParent) await removeTempDir(workspaceParent);
-  });
-
   it('the sample test suite fails before the run', () => {
-    const result = nodeTest(workspace);
+    const result = nodeTest(e2e.workspaces.calculator);
     assert.notEqual(result.status, 0, `Expected \`node --test\` to fail in the fresh calculator copy (the planted bug), but it passed:\n${result.output}`);
   });
 
   it('opens the workbench with the Software Maker activity-bar entry', async () => {
-    await openWorkbench(page, server!.workbenchUrl(workspace));
+    const { page, shots } = e2e;
+    await openWorkbench(page, e2e.server.workbenchUrl(e2e.workspaces.calculator));
     await shots.take('workbench-loaded');
-    await expectVisible(
-      page.locator(`${SELECTORS.activityBar} [aria-label^="Software Maker"]`),
-      'the "Software Maker" activity-bar entry (extension installed from the VSIX and its viewsContainer contributed)',
-      STEP_TIMEOUT,
-    );
+    await expectExtensionLoaded(page);
     await shots.take('activity-bar');
   });
 
   it('starts a run from "Software Maker: New Goal" and shows its tasks in the tree', async () => {
+    const { page, shots } = e2e;
     await runCommand(page, 'Software Maker: New Goal');
     await shots.take('palette-new-goal');
     await answerInputBox(page, GOAL, 'the goal');
@@ -202,7 +138,7 @@ describe('Software Maker end to end: New Goal on the calculator sample', functio
 
     await page.locator(`${SELECTORS.activityBar} [aria-label^="Software Maker"]`).first().click();
     const rows = page.locator(SELECTORS.sidebarRows);
-    const titles = plannedTaskTitles(transcriptPath);
+    const titles = plannedTaskTitles(CALCULATOR_TRANSCRIPT);
     await waitUntil(
       async () => {
         // Expand collapsed rows (a run row holding its tasks) so the task rows are rendered.
@@ -223,7 +159,7 @@ describe('Software Maker end to end: New Goal on the calculator sample', functio
   });
 
   it(`reviews and accepts ${EXPECTED_TASKS} proposed edits in diff editors`, async () => {
-    const statusItem = statusBarItem(page, 'softwareMaker.status');
+    const { page, shots } = e2e;
     while (acceptedProposals.length < EXPECTED_TASKS) {
       const n = acceptedProposals.length + 1;
       // A proposal we have not accepted yet, shown as a diff (identified by its modified-side document).
@@ -237,7 +173,7 @@ describe('Software Maker end to end: New Goal on the calculator sample', functio
           timeout: STEP_TIMEOUT,
           observe: async () =>
             `accepted so far ${acceptedProposals.length}; tabs ${JSON.stringify(await page.locator(SELECTORS.editorTabs).allInnerTexts())}; ` +
-            `status "${await statusItem.first().innerText().catch(() => '(no status item)')}"; notifications ${JSON.stringify(await toastTexts(page))}`,
+            `status "${await statusBarText(page, STATUS_ITEM)}"; notifications ${JSON.stringify(await toastTexts(page))}`,
         },
       );
       // Let the diff render its lines before the screenshot (cosmetic; the proposal is already identified).
@@ -272,6 +208,7 @@ describe('Software Maker end to end: New Goal on the calculator sample', functio
   });
 
   it('runs the tests as a VS Code task shown in the terminal panel', async () => {
+    const { page, shots } = e2e;
     if (!sawTestTask) {
       await waitUntil(async () => ((await taskTerminalShown(page)) ? true : undefined), 'a terminal of a "Software Maker …" test task in the panel', {
         timeout: STEP_TIMEOUT,
@@ -282,17 +219,13 @@ describe('Software Maker end to end: New Goal on the calculator sample', functio
   });
 
   it('reports the run completed in the status bar', async () => {
-    const statusItem = statusBarItem(page, 'softwareMaker.status');
-    await waitUntil(
-      async () => ((await statusItem.first().innerText()).toLowerCase().includes('completed') ? true : undefined),
-      'the status bar item softwareMaker.status to say "Software Maker: completed"',
-      { timeout: 5 * 60_000, observe: async () => `status "${await statusItem.first().innerText().catch(() => '(no status item)')}"; notifications ${JSON.stringify(await toastTexts(page))}` },
-    );
-    await shots.take('status-completed');
+    await waitForStatusBarText(e2e.page, STATUS_ITEM, 'completed', { timeout: RUN_TIMEOUT });
+    await e2e.shots.take('status-completed');
   });
 
   it('wrote the fix to disk and `node --test` passes', async () => {
-    const before = await readFile(path.join(samplePath, 'src', 'calc.js'), 'utf8');
+    const workspace = e2e.workspaces.calculator;
+    const before = await readFile(path.join(CALCULATOR_SAMPLE, 'src', 'calc.js'), 'utf8');
     const after = await readFile(path.join(workspace, 'src', 'calc.js'), 'utf8');
     assert.notEqual(after, before, 'Expected src/calc.js in the workspace to differ from the sample after the accepted edits');
     const result = nodeTest(workspace);
@@ -300,20 +233,10 @@ describe('Software Maker end to end: New Goal on the calculator sample', functio
   });
 
   it('shows the completed plan in the Software Maker panel', async () => {
-    await runCommand(page, 'Software Maker: Open Panel');
-    const frame = webviewFrame(page);
-    await expectVisible(frame.locator('#plan-dag'), 'the panel webview with its plan DAG (#plan-dag)', STEP_TIMEOUT);
+    const frame = await openPanel(e2e.page, '#plan-dag', 'the panel webview with its plan DAG (#plan-dag)');
     await expectVisible(frame.locator('#run-status[data-status="completed"]'), 'the panel run status #run-status[data-status="completed"]', STEP_TIMEOUT);
-    const nodes = frame.locator('#plan-dag g.dag-node');
-    const statuses = await waitUntil(
-      async () => {
-        const seen = await nodes.evaluateAll((elements) => elements.map((el) => `${el.getAttribute('data-task-id')}=${el.getAttribute('data-status')}`));
-        return seen.length === EXPECTED_TASKS && seen.every((s) => s.endsWith('=done')) ? seen : undefined;
-      },
-      `${EXPECTED_TASKS} DAG nodes (g.dag-node), every one with data-status="done"`,
-      { timeout: 30_000, observe: async () => JSON.stringify(await nodes.evaluateAll((elements) => elements.map((el) => `${el.getAttribute('data-task-id')}=${el.getAttribute('data-status')}`))) },
-    );
-    await shots.take('panel-completed');
+    const statuses = await expectDagDone(frame, EXPECTED_TASKS);
+    await e2e.shots.take('panel-completed');
     assert.equal(statuses.length, EXPECTED_TASKS);
   });
 });

@@ -9,33 +9,25 @@
 // Env (for development): SM_E2E_VSIX, SM_E2E_SAMPLE, SM_E2E_TRANSCRIPT as in newGoal.e2e.ts.
 // Screenshots: test-results/e2e-panel/NN-step.png.
 import * as assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { FrameLocator, Page } from 'playwright-core';
-import { CodeServer, makeTempDir, removeTempDir, repoRoot, startBrowser, type BrowserSession } from '../harness/codeServer';
+import type { FrameLocator } from 'playwright-core';
+import { repoRoot } from '../harness/codeServer';
 import {
-  ExpectationError,
-  Screenshots,
-  captureFailure,
-  chooseSelectOption,
-  expectVisible,
-  openWorkbench,
-  runCommand,
-  showViewContainer,
-  sidebarTreeRow,
-  toastTexts,
-  waitUntil,
-  webviewFrame,
-} from '../harness/workbench';
+  CALCULATOR_SAMPLE,
+  CALCULATOR_TRANSCRIPT,
+  RUN_TIMEOUT,
+  STEP_TIMEOUT,
+  expectDagDone,
+  expectExtensionLoaded,
+  openPanel,
+  readRunLog,
+  scriptedModel,
+  useScenario,
+} from '../harness/scenario';
+import { chooseSelectOption, expectVisible, openWorkbench, showViewContainer, sidebarTreeRow, toastTexts, waitUntil } from '../harness/workbench';
 
 const GOAL = 'Fix the failing calculator tests';
 const EXPECTED_TASKS = 3;
-const vsixPath = path.resolve(process.env.SM_E2E_VSIX ?? path.join(repoRoot, 'dist', 'software-maker.vsix'));
-const samplePath = path.resolve(process.env.SM_E2E_SAMPLE ?? path.join(repoRoot, 'samples', 'calculator'));
-const transcriptPath = path.resolve(process.env.SM_E2E_TRANSCRIPT ?? path.join(repoRoot, 'samples', 'transcripts', 'calculator.json'));
-const artifactsDir = path.join(repoRoot, 'test-results', 'e2e-panel');
-const STEP_TIMEOUT = 120_000;
 
 /** What #task-details shows. */
 interface Details {
@@ -70,25 +62,6 @@ async function expectDetails(frame: FrameLocator, expected: { taskId: string; ro
       `${expected.attempts !== undefined ? `, attempts ${expected.attempts}` : ''}${expected.acceptance !== undefined ? `, acceptance criterion "${expected.acceptance}"` : ''}`,
     { timeout: 30_000, observe: async () => `details ${JSON.stringify((await detailsShown(frame)) ?? '(none shown)')}` },
   );
-}
-
-interface LoggedEvent {
-  seq: number;
-  type: string;
-  role?: string;
-  stepId?: string;
-}
-
-/** The run's events.jsonl from the workspace (the run's truth, written by the extension). */
-async function runEvents(workspace: string): Promise<LoggedEvent[]> {
-  const runsDir = path.join(workspace, '.software-maker', 'runs');
-  const runs = existsSync(runsDir) ? await readdir(runsDir) : [];
-  const logs = runs.map((run) => path.join(runsDir, run, 'events.jsonl')).filter((file) => existsSync(file));
-  if (logs.length !== 1) throw new ExpectationError(`Expected one run log in ${runsDir}, found ${JSON.stringify(logs)}`);
-  return (await readFile(logs[0], 'utf8'))
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line) => JSON.parse(line) as LoggedEvent);
 }
 
 interface LogRow {
@@ -136,78 +109,32 @@ async function allLogRows(frame: FrameLocator): Promise<{ rows: LogRow[]; rowCou
 describe('Software Maker end to end: the panel (goal, task details, event log role filter)', function () {
   this.timeout(15 * 60_000);
 
-  let server: CodeServer | undefined;
-  let browser: BrowserSession | undefined;
-  let page: Page;
-  let frame: FrameLocator;
-  let shots: Screenshots;
-  let workspaceParent: string;
-  let workspace: string;
-  let failedEarlier = false;
-
-  before(async function () {
-    this.timeout(5 * 60_000);
-    for (const [what, file, hint] of [
-      ['the packaged extension', vsixPath, 'npm run package'],
-      ['the calculator sample', samplePath, 'samples/calculator'],
-      ['the recorded transcript', transcriptPath, 'samples/transcripts/calculator.json'],
-    ] as const) {
-      if (!existsSync(file)) throw new ExpectationError(`Expected ${what} at ${file} (${hint}).`);
-    }
-    await rm(artifactsDir, { recursive: true, force: true });
-    await mkdir(artifactsDir, { recursive: true });
-
-    workspaceParent = await makeTempDir('sm-ws-');
-    workspace = path.join(workspaceParent, 'calculator');
-    await cp(samplePath, workspace, { recursive: true, filter: (src) => !/[/\\](node_modules|\.software-maker)$/.test(src) });
-
-    server = await CodeServer.start({
-      vsix: [vsixPath],
-      artifactsDir,
-      settings: {
-        'softwareMaker.models': [{ id: 'scripted', provider: 'scripted', transcript: transcriptPath }],
-        'softwareMaker.autoApprove': true,
-      },
-    });
-    browser = await startBrowser();
-    page = browser.page;
-    frame = webviewFrame(page);
-    shots = new Screenshots(page, artifactsDir);
-  });
-
-  beforeEach(function () {
-    // The steps build on each other: after a failure the rest would only repeat it.
-    if (failedEarlier) this.skip();
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed') {
-      failedEarlier = true;
-      if (shots) console.log(`    screenshot: ${path.relative(repoRoot, await captureFailure(page, shots, this.currentTest.title, frame))}`);
-    }
-  });
-
-  after(async function () {
-    this.timeout(2 * 60_000);
-    await browser?.close();
-    await server?.stop();
-    if (workspaceParent) await removeTempDir(workspaceParent);
+  const e2e = useScenario({
+    artifactsDir: path.join(repoRoot, 'test-results', 'e2e-panel'),
+    inputs: [
+      ['the calculator sample', CALCULATOR_SAMPLE, 'samples/calculator'],
+      ['the recorded transcript', CALCULATOR_TRANSCRIPT, 'samples/transcripts/calculator.json'],
+    ],
+    // No workspace settings: the model and auto-approve come from the user settings.
+    workspaces: { calculator: { from: CALCULATOR_SAMPLE } },
+    settings: { 'softwareMaker.models': [scriptedModel(CALCULATOR_TRANSCRIPT)], 'softwareMaker.autoApprove': true },
+    captureWebview: true,
   });
 
   it('opens the workbench with the Software Maker activity-bar entry', async () => {
-    await openWorkbench(page, server!.workbenchUrl(workspace));
-    await expectVisible(page.locator('.part.activitybar [aria-label^="Software Maker"]'), 'the "Software Maker" activity-bar entry (extension installed from the VSIX)', STEP_TIMEOUT);
-    await shots.take('workbench-loaded');
+    await openWorkbench(e2e.page, e2e.server.workbenchUrl(e2e.workspaces.calculator));
+    await expectExtensionLoaded(e2e.page);
+    await e2e.shots.take('workbench-loaded');
   });
 
   it('opens the panel with "Software Maker: Open Panel"', async () => {
-    await runCommand(page, 'Software Maker: Open Panel');
-    await expectVisible(frame.locator('#goal-input'), 'the panel webview with its goal composer (#goal-input)', STEP_TIMEOUT);
+    const frame = await openPanel(e2e.page, '#goal-input', 'the panel webview with its goal composer (#goal-input)');
     await expectVisible(frame.locator('#goal-start'), 'the composer\'s Start button (#goal-start)', 30_000);
-    await shots.take('panel-open');
+    await e2e.shots.take('panel-open');
   });
 
   it('starts the goal from the panel and shows the run completed with every DAG node done', async () => {
+    const { page, shots, webview: frame } = e2e;
     const input = frame.locator('#goal-input');
     await input.click();
     await input.fill(GOAL);
@@ -228,23 +155,15 @@ describe('Software Maker end to end: the panel (goal, task details, event log ro
     await waitUntil(
       async () => ((await status.first().getAttribute('data-status')) === 'completed' ? true : undefined),
       'the panel run status #run-status[data-status="completed"] (scripted model, edits auto-approved)',
-      { timeout: 5 * 60_000, observe: async () => `run status "${await status.first().getAttribute('data-status')}"; notifications ${JSON.stringify(await toastTexts(page))}` },
+      { timeout: RUN_TIMEOUT, observe: async () => `run status "${await status.first().getAttribute('data-status')}"; notifications ${JSON.stringify(await toastTexts(page))}` },
     );
-    const nodes = frame.locator('#plan-dag g.dag-node');
-    const nodeStates = async (): Promise<string[]> => nodes.evaluateAll((elements) => elements.map((el) => `${el.getAttribute('data-task-id')}=${el.getAttribute('data-status')}`));
-    await waitUntil(
-      async () => {
-        const seen = await nodeStates();
-        return seen.length === EXPECTED_TASKS && seen.every((s) => s.endsWith('=done')) ? seen : undefined;
-      },
-      `${EXPECTED_TASKS} DAG nodes (g.dag-node), every one with data-status="done"`,
-      { timeout: 30_000, observe: async () => JSON.stringify(await nodeStates()) },
-    );
+    await expectDagDone(frame, EXPECTED_TASKS);
     assert.equal(await frame.locator('#plan-dag g.dag-node[data-status="done"]').count(), EXPECTED_TASKS);
     await shots.take('run-completed');
   });
 
   it('clicking task t1 in the Runs tree shows its details in the panel', async () => {
+    const { page, shots, webview: frame } = e2e;
     const before = await detailsShown(frame);
     assert.notEqual(before?.taskId, 't1', `Expected no details of t1 before the tree click (so the click is what shows them), saw ${JSON.stringify(before)}`);
     await showViewContainer(page, 'Software Maker');
@@ -257,14 +176,16 @@ describe('Software Maker end to end: the panel (goal, task details, event log ro
   });
 
   it('clicking the DAG node of t3 switches the details to t3', async () => {
+    const frame = e2e.webview;
     await frame.locator('#plan-dag g.dag-node[data-task-id="t3"]').click();
     await expectDetails(frame, { taskId: 't3', role: 'docs' }, 'after clicking the DAG node of t3');
     assert.equal(await frame.locator('#task-details[data-task-id="t1"]').count(), 0, 'Expected the details of t1 to be replaced by those of t3');
-    await shots.take('dag-click-t3-details');
+    await e2e.shots.take('dag-click-t3-details');
   });
 
   it('filters the event log by role "reviewer": only the reviewer\'s events', async () => {
-    const events = await runEvents(workspace);
+    const frame = e2e.webview;
+    const { events } = await readRunLog(e2e.workspaces.calculator);
     // The reviewer's events, from the log on disk: its steps and model calls (role field), the tool
     // traffic of those steps, and its verdicts.
     const reviewerSteps = new Set(events.filter((e) => e.type === 'step.started' && e.role === 'reviewer').map((e) => e.stepId));
@@ -278,7 +199,7 @@ describe('Software Maker end to end: the panel (goal, task details, event log ro
       `the event log to count "${expected.length} of ${events.length}" events under the reviewer filter`,
       { timeout: 10_000, observe: async () => `count "${await count.innerText()}"` },
     );
-    await shots.take('event-log-reviewer');
+    await e2e.shots.take('event-log-reviewer');
 
     const { rows, rowCount } = await allLogRows(frame);
     assert.equal(rowCount, expected.length, `Expected the filtered log's aria-rowcount to be ${expected.length}, saw ${rowCount}`);

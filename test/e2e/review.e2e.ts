@@ -19,18 +19,17 @@ import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import type { EngineEvent } from '../../src/shared/events';
-import { CodeServer, makeTempDir, removeTempDir, repoRoot, startBrowser, type BrowserSession } from '../harness/codeServer';
+import { CodeServer, repoRoot, startBrowser, type BrowserSession } from '../harness/codeServer';
+import { STEP_TIMEOUT, TRANSCRIPTS, VSIX, copyWorkspace, expectExtensionLoaded, reportFailure, scriptedModel, startGoal as startGoalFromPalette, stepGuard, useScenario } from '../harness/scenario';
 import {
-  ExpectationError,
   SELECTORS,
   Screenshots,
   answerInputBox,
   answerModalDialog,
-  captureFailure,
   clickToastButton,
   diffCodeLenses,
   editorTab,
@@ -46,11 +45,8 @@ import {
   waitUntil,
 } from '../harness/workbench';
 
-const vsixPath = path.resolve(process.env.SM_E2E_VSIX ?? path.join(repoRoot, 'dist', 'software-maker.vsix'));
 const fixture = path.join(repoRoot, 'test', 'fixtures', 'review-workspace');
-const transcripts = path.join(repoRoot, 'test', 'fixtures', 'transcripts');
 const artifactsRoot = path.join(repoRoot, 'test-results', 'e2e-review');
-const STEP_TIMEOUT = 120_000;
 /**
  * Per-hunk CodeLens in diff editors needs diffEditor.codeLens (the extension offers to turn it on).
  * VS Code for the web saves after a delay by default; desktop VS Code does not, and scenario (b) needs
@@ -90,34 +86,22 @@ function runStatus(workspace: string): string | undefined {
   return eventsOf(readEvents(workspace), 'run.status').at(-1)?.status;
 }
 
-/** A fresh copy of the review workspace with the run settings of one scenario. */
+/** A fresh copy of the review workspace, in `parent`, with the run settings of one scenario. */
 async function makeWorkspace(parent: string, name: string, transcript: string, settings: Record<string, unknown>): Promise<string> {
-  const workspace = path.join(parent, name);
-  await cp(fixture, workspace, { recursive: true });
-  await mkdir(path.join(workspace, '.vscode'), { recursive: true });
-  await writeFile(
-    path.join(workspace, '.vscode', 'settings.json'),
-    JSON.stringify(
-      {
-        'softwareMaker.models': [{ id: 'scripted', provider: 'scripted', transcript: path.join(transcripts, transcript) }],
-        'softwareMaker.testCommand': 'none',
-        'softwareMaker.reviewGate': false,
-        'softwareMaker.autoApprove': false,
-        'softwareMaker.maxFixAttempts': 0,
-        ...settings,
-      },
-      null,
-      2,
-    ),
-  );
-  return workspace;
+  return copyWorkspace(fixture, path.join(parent, name), {
+    'softwareMaker.models': [scriptedModel(path.join(TRANSCRIPTS, transcript))],
+    'softwareMaker.testCommand': 'none',
+    'softwareMaker.reviewGate': false,
+    'softwareMaker.autoApprove': false,
+    'softwareMaker.maxFixAttempts': 0,
+    ...settings,
+  });
 }
 
 async function startGoal(page: Page, shots: Screenshots, goal: string): Promise<void> {
   // The palette lists the extension's commands once its contributions are in (the activity-bar entry shows it).
-  await expectVisible(page.locator(`${SELECTORS.activityBar} [aria-label^="Software Maker"]`), 'the "Software Maker" activity-bar entry (extension loaded)', STEP_TIMEOUT);
-  await runCommand(page, 'Software Maker: New Goal');
-  await answerInputBox(page, goal, 'the goal');
+  await expectExtensionLoaded(page);
+  await startGoalFromPalette(page, goal);
   await shots.take('goal-entered');
 }
 
@@ -172,70 +156,51 @@ function gitState(workspace: string): GitState {
   };
 }
 
-/** Shared setup of a scenario: its own page, screenshots folder and failure capture. */
-function scenario(name: string): { shots: () => Screenshots; page: () => Page; open: (browser: BrowserSession, phase?: string) => Promise<void>; fail: (title: string) => Promise<void> } {
+/**
+ * In the current describe(): one scenario's plumbing. before() runs `prepare` (its workspace) and, unless
+ * `openPage: false`, opens the scenario's page in `browser()`; after() closes that page; the step guard
+ * skips the rest after a failure, with a capture in test-results/e2e-review/<name>/.
+ */
+function scenario(
+  name: string,
+  browser: () => BrowserSession,
+  prepare: () => Promise<void>,
+  options: { openPage?: boolean } = {},
+): { shots: () => Screenshots; page: () => Page; open: (browser: BrowserSession, phase?: string) => Promise<void> } {
   let page: Page | undefined;
   let shots: Screenshots | undefined;
-  return {
-    shots: () => shots!,
-    page: () => page!,
-    open: async (browser, phase) => {
-      // A page of its own: closing the previous one never waits on a "leave with unsaved changes?" prompt.
-      page = await browser.context.newPage();
-      shots = new Screenshots(page, path.join(artifactsRoot, name, ...(phase ? [phase] : [])));
-    },
-    fail: async (title) => {
-      if (page && shots) console.log(`    screenshot: ${path.relative(repoRoot, await captureFailure(page, shots, title))}`);
-    },
+  const open = async (session: BrowserSession, phase?: string): Promise<void> => {
+    // A page of its own: closing the previous one never waits on a "leave with unsaved changes?" prompt.
+    page = await session.context.newPage();
+    shots = new Screenshots(page, path.join(artifactsRoot, name, ...(phase ? [phase] : [])));
   };
+  before(async () => {
+    await prepare();
+    if (options.openPage !== false) await open(browser());
+  });
+  stepGuard(async (title) => {
+    if (page && shots) await reportFailure(page, shots, title);
+  });
+  if (options.openPage !== false) after(async () => page?.close().catch(() => undefined));
+  return { shots: () => shots!, page: () => page!, open };
 }
 
 describe('Software Maker end to end: review, unsaved edits, rollback, crash recovery', function () {
   this.timeout(15 * 60_000);
 
-  let server: CodeServer | undefined;
-  let browser: BrowserSession | undefined;
-  let parent: string;
-
-  before(async function () {
-    this.timeout(5 * 60_000);
-    if (!existsSync(vsixPath)) throw new ExpectationError(`Expected the packaged extension at ${vsixPath} (npm run package).`);
-    await rm(artifactsRoot, { recursive: true, force: true });
-    await mkdir(artifactsRoot, { recursive: true });
-    parent = await makeTempDir('sm-rv-');
-    server = await CodeServer.start({ vsix: [vsixPath], artifactsDir: path.join(artifactsRoot, 'server'), settings: SERVER_SETTINGS });
-    browser = await startBrowser();
-  });
-
-  after(async function () {
-    this.timeout(2 * 60_000);
-    await browser?.close();
-    await server?.stop();
-    if (parent) await removeTempDir(parent);
-  });
+  // One server and browser for (a)–(c); every scenario has its own workspace copy and page.
+  const e2e = useScenario({ artifactsDir: artifactsRoot, tempPrefix: 'sm-rv-', settings: SERVER_SETTINGS, serverArtifactsDir: path.join(artifactsRoot, 'server'), stepGuard: false });
+  const browser = (): BrowserSession => e2e.browser;
 
   describe('(a) per-hunk review', () => {
-    const s = scenario('a-hunks');
     let workspace: string;
-    let failed = false;
-    before(async () => {
-      workspace = await makeWorkspace(parent, 'hunks', 'review-hunks.json', {});
-      await s.open(browser!);
+    const s = scenario('a-hunks', browser, async () => {
+      workspace = await makeWorkspace(e2e.parent, 'hunks', 'review-hunks.json', {});
     });
-    beforeEach(function () {
-      if (failed) this.skip();
-    });
-    afterEach(async function () {
-      if (this.currentTest?.state === 'failed') {
-        failed = true;
-        await s.fail(this.currentTest.title);
-      }
-    });
-    after(async () => s.page()?.close().catch(() => undefined));
 
     it('shows Accept hunk / Reject hunk CodeLens above both hunks of the proposal', async () => {
       const page = s.page();
-      await openWorkbench(page, server!.workbenchUrl(workspace));
+      await openWorkbench(page, e2e.server.workbenchUrl(workspace));
       await startGoal(page, s.shots(), 'Make apples and tea green');
       await proposalDiff(page, 'src/list.js');
       await waitUntil(async () => ((await diffCodeLenses(page, 'Accept hunk').count()) === 2 ? true : undefined), 'two "Accept hunk" CodeLens links (one per hunk) in the diff', {
@@ -284,12 +249,10 @@ describe('Software Maker end to end: review, unsaved edits, rollback, crash reco
   });
 
   describe('(c) rollback to a checkpoint', () => {
-    const s = scenario('c-rollback');
     let workspace: string;
-    let failed = false;
     let beforeRun: GitState;
-    before(async () => {
-      workspace = await makeWorkspace(parent, 'rollback', 'review-rollback.json', { 'softwareMaker.autoApprove': true, 'softwareMaker.checkpoints': true });
+    const s = scenario('c-rollback', browser, async () => {
+      workspace = await makeWorkspace(e2e.parent, 'rollback', 'review-rollback.json', { 'softwareMaker.autoApprove': true, 'softwareMaker.checkpoints': true });
       // The workspace's own repository: a commit, a stash, a staged change and an unstaged one.
       git(workspace, ['init', '--quiet', '--initial-branch=main']);
       git(workspace, ['add', '--all']);
@@ -302,22 +265,11 @@ describe('Software Maker end to end: review, unsaved edits, rollback, crash reco
       beforeRun = gitState(workspace);
       assert.match(beforeRun.status, /^M  README\.md$/m);
       assert.match(beforeRun.stash, /an idea for later/);
-      await s.open(browser!);
     });
-    beforeEach(function () {
-      if (failed) this.skip();
-    });
-    afterEach(async function () {
-      if (this.currentTest?.state === 'failed') {
-        failed = true;
-        await s.fail(this.currentTest.title);
-      }
-    });
-    after(async () => s.page()?.close().catch(() => undefined));
 
     it('runs two auto-approved tasks that change src/list.js and create docs/shopping.md', async () => {
       const page = s.page();
-      await openWorkbench(page, server!.workbenchUrl(workspace));
+      await openWorkbench(page, e2e.server.workbenchUrl(workspace));
       await startGoal(page, s.shots(), 'Add coffee and document the list');
       assert.equal(await waitForRunStatus(page, workspace, ['completed', 'failed', 'paused']), 'completed');
       assert.match(await readFile(path.join(workspace, 'src', 'list.js'), 'utf8'), /'coffee'/);
@@ -360,28 +312,15 @@ describe('Software Maker end to end: review, unsaved edits, rollback, crash reco
   });
 
   describe('(b) unsaved typing while a proposal waits', () => {
-    const s = scenario('b-unsaved');
     let workspace: string;
-    let failed = false;
     const originalNotes = readFileSync(path.join(fixture, 'notes.txt'), 'utf8');
-    before(async () => {
-      workspace = await makeWorkspace(parent, 'unsaved', 'review-unsaved.json', {});
-      await s.open(browser!);
+    const s = scenario('b-unsaved', browser, async () => {
+      workspace = await makeWorkspace(e2e.parent, 'unsaved', 'review-unsaved.json', {});
     });
-    beforeEach(function () {
-      if (failed) this.skip();
-    });
-    afterEach(async function () {
-      if (this.currentTest?.state === 'failed') {
-        failed = true;
-        await s.fail(this.currentTest.title);
-      }
-    });
-    after(async () => s.page()?.close().catch(() => undefined));
 
     it('types into notes.txt without saving while its proposal waits for review', async () => {
       const page = s.page();
-      await openWorkbench(page, server!.workbenchUrl(workspace));
+      await openWorkbench(page, e2e.server.workbenchUrl(workspace));
       await startGoal(page, s.shots(), 'Add the dentist to the notes');
       await proposalDiff(page, 'notes.txt');
       await s.shots().take('proposal-shown');
@@ -425,26 +364,21 @@ describe('Software Maker end to end: review, unsaved edits, rollback, crash reco
   });
 
   describe('(d) crash between applying an edit and logging it', () => {
-    const s = scenario('d-crash');
     let workspace: string;
     let marker: string;
-    let failed = false;
     let crashServer: CodeServer | undefined;
     let crashBrowser: BrowserSession | undefined;
     const expected = ORIGINAL_LIST.replace("  'milk',", "  'oat milk',");
-    before(async () => {
-      workspace = await makeWorkspace(parent, 'crash', 'review-crash.json', { 'softwareMaker.autoApprove': true });
-      marker = path.join(parent, 'applied-then-hung.json');
-    });
-    beforeEach(function () {
-      if (failed) this.skip();
-    });
-    afterEach(async function () {
-      if (this.currentTest?.state === 'failed') {
-        failed = true;
-        await s.fail(this.currentTest.title);
-      }
-    });
+    // Its own editors (started in the steps, killed in the first one): no page from the shared browser.
+    const s = scenario(
+      'd-crash',
+      browser,
+      async () => {
+        workspace = await makeWorkspace(e2e.parent, 'crash', 'review-crash.json', { 'softwareMaker.autoApprove': true });
+        marker = path.join(e2e.parent, 'applied-then-hung.json');
+      },
+      { openPage: false },
+    );
     after(async function () {
       this.timeout(2 * 60_000);
       await crashBrowser?.close();
@@ -453,7 +387,7 @@ describe('Software Maker end to end: review, unsaved edits, rollback, crash reco
 
     it('applies the edit, then the editor dies before edit.applied is logged', async () => {
       crashServer = await CodeServer.start({
-        vsix: [vsixPath],
+        vsix: [VSIX],
         artifactsDir: path.join(artifactsRoot, 'server-crash'),
         settings: SERVER_SETTINGS,
         env: { SOFTWARE_MAKER_TEST_HANG_AFTER_APPLY: marker },
@@ -479,7 +413,7 @@ describe('Software Maker end to end: review, unsaved edits, rollback, crash reco
     });
 
     it('resumes in a restarted editor and does not apply the edit twice', async () => {
-      crashServer = await CodeServer.start({ vsix: [vsixPath], artifactsDir: path.join(artifactsRoot, 'server-resume'), settings: SERVER_SETTINGS });
+      crashServer = await CodeServer.start({ vsix: [VSIX], artifactsDir: path.join(artifactsRoot, 'server-resume'), settings: SERVER_SETTINGS });
       crashBrowser = await startBrowser();
       await s.open(crashBrowser, 'after-restart');
       const page = s.page();

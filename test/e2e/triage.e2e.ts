@@ -14,90 +14,52 @@
 //
 // Transcripts: test/fixtures/transcripts/triage-*.json. Screenshots: test-results/e2e-triage/NN-step.png.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
-import { CodeServer, makeTempDir, removeTempDir, repoRoot, startBrowser, type BrowserSession } from '../harness/codeServer';
+import { repoRoot } from '../harness/codeServer';
 import {
-  ExpectationError,
-  SELECTORS,
-  Screenshots,
-  answerInputBox,
-  captureFailure,
+  RUN_TIMEOUT,
+  STATUS_ITEM,
+  STEP_TIMEOUT,
+  TRANSCRIPTS,
+  expectExtensionLoaded,
+  nodeTest,
+  openPanel,
+  readRunLog,
+  scriptedModel,
+  startGoal,
+  useScenario,
+  type LoggedEvent,
+} from '../harness/scenario';
+import {
   expectVisible,
   openWorkbench,
   pickQuickInputRow,
-  runCommand,
   runContextMenuItem,
   showViewContainer,
   sidebarTreeRow,
-  statusBarItem,
   terminalNames,
-  toastTexts,
   treeRowDescription,
+  waitForStatusBarText,
   waitUntil,
-  webviewFrame,
 } from '../harness/workbench';
 
 const GOAL = 'Fix the failing calculator tests';
 const TASK_ROW = 't1: Fix add()';
 const FAILING_TEST = 'multiply returns the product';
-const vsixPath = path.resolve(process.env.SM_E2E_VSIX ?? path.join(repoRoot, 'dist', 'software-maker.vsix'));
 const samplePath = path.join(repoRoot, 'samples', 'calculator');
-const transcripts = path.join(repoRoot, 'test', 'fixtures', 'transcripts');
-const artifactsDir = path.join(repoRoot, 'test-results', 'e2e-triage');
-const STEP_TIMEOUT = 120_000;
-const RUN_TIMEOUT = 5 * 60_000;
-
-interface LoggedEvent {
-  seq: number;
-  type: string;
-  [key: string]: unknown;
-}
-
-function nodeTest(cwd: string): { status: number | null; output: string } {
-  const result = spawnSync(process.execPath, ['--test'], { cwd, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1' } });
-  return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
-}
-
-/** A fresh copy of the calculator sample with these workspace settings. */
-async function workspaceWith(parent: string, name: string, settings: Record<string, unknown>): Promise<string> {
-  const workspace = path.join(parent, name);
-  await cp(samplePath, workspace, { recursive: true, filter: (src) => !/[/\\](node_modules|\.software-maker)$/.test(src) });
-  await mkdir(path.join(workspace, '.vscode'), { recursive: true });
-  await writeFile(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2));
-  return workspace;
-}
-
-/** The one run's directory and its events.jsonl (the run's truth, written by the extension). */
-async function runLog(workspace: string): Promise<{ runDir: string; events: LoggedEvent[] }> {
-  const runsDir = path.join(workspace, '.software-maker', 'runs');
-  const runs = existsSync(runsDir) ? (await readdir(runsDir)).filter((run) => existsSync(path.join(runsDir, run, 'events.jsonl'))) : [];
-  if (runs.length !== 1) throw new ExpectationError(`Expected one run in ${runsDir}, found ${JSON.stringify(runs)}`);
-  const runDir = path.join(runsDir, runs[0]!);
-  const events = (await readFile(path.join(runDir, 'events.jsonl'), 'utf8'))
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line) => JSON.parse(line) as LoggedEvent);
-  return { runDir, events };
-}
-
-async function statusText(page: Page): Promise<string> {
-  return (await statusBarItem(page, 'softwareMaker.status').first().innerText().catch(() => '(no status item)')).replace(/\s+/g, ' ');
-}
 
 /** Waits until the Software Maker status bar item names `status`; meanwhile records the test terminals shown. */
-async function waitForRunStatus(page: Page, status: string, terminals: Set<string>, timeout = RUN_TIMEOUT): Promise<void> {
-  await waitUntil(
-    async () => {
+async function waitForRunStatus(page: Page, status: string, terminals: Set<string>): Promise<void> {
+  await waitForStatusBarText(page, STATUS_ITEM, status, {
+    timeout: RUN_TIMEOUT,
+    interval: 400,
+    whilePolling: async () => {
       for (const name of await terminalNames(page)) if (name.startsWith('Software Maker')) terminals.add(name);
-      return (await statusText(page)).toLowerCase().includes(status) ? true : undefined;
     },
-    `the status bar item softwareMaker.status to say "${status}"`,
-    { timeout, interval: 400, observe: async () => `status "${await statusText(page)}"; terminals ${JSON.stringify([...terminals])}; notifications ${JSON.stringify(await toastTexts(page))}` },
-  );
+    observe: async () => `terminals ${JSON.stringify([...terminals])}`,
+  });
 }
 
 /** The text of the panel's task details history rows of one kind. */
@@ -108,82 +70,49 @@ async function historyTexts(frame: FrameLocator, kind: string): Promise<string[]
 describe('Software Maker end to end: fix loop and dead-letter triage', function () {
   this.timeout(20 * 60_000);
 
-  let server: CodeServer | undefined;
-  let browser: BrowserSession | undefined;
-  let page: Page;
-  let shots: Screenshots;
-  let parent: string;
-  let fixWorkspace: string;
-  let triageWorkspace: string;
-  let failedEarlier = false;
+  const common = { 'softwareMaker.autoApprove': true, 'softwareMaker.reviewGate': false };
+  const e2e = useScenario({
+    artifactsDir: path.join(repoRoot, 'test-results', 'e2e-triage'),
+    inputs: [
+      ['the calculator sample', samplePath, 'samples/calculator'],
+      ['the triage transcripts', path.join(TRANSCRIPTS, 'triage-fix.json'), 'test/fixtures/transcripts'],
+    ],
+    workspaces: {
+      'fix-loop': {
+        from: samplePath,
+        settings: { ...common, 'softwareMaker.models': [scriptedModel(path.join(TRANSCRIPTS, 'triage-fix.json'))], 'softwareMaker.maxFixAttempts': 2 },
+      },
+      'dead-letter': {
+        from: samplePath,
+        settings: {
+          ...common,
+          'softwareMaker.models': [scriptedModel(path.join(TRANSCRIPTS, 'triage-dead-letter.json')), scriptedModel(path.join(TRANSCRIPTS, 'triage-strong.json'), 'strong')],
+          'softwareMaker.maxFixAttempts': 0,
+        },
+      },
+    },
+    captureWebview: true,
+  });
   const fixTerminals = new Set<string>();
   const triageTerminals = new Set<string>();
 
-  before(async function () {
-    this.timeout(5 * 60_000);
-    for (const [what, file, hint] of [
-      ['the packaged extension', vsixPath, 'npm run package'],
-      ['the calculator sample', samplePath, 'samples/calculator'],
-      ['the triage transcripts', path.join(transcripts, 'triage-fix.json'), 'test/fixtures/transcripts'],
-    ] as const) {
-      if (!existsSync(file)) throw new ExpectationError(`Expected ${what} at ${file} (${hint}).`);
-    }
-    await rm(artifactsDir, { recursive: true, force: true });
-    await mkdir(artifactsDir, { recursive: true });
-    parent = await makeTempDir('sm-ws-');
-    const common = { 'softwareMaker.autoApprove': true, 'softwareMaker.reviewGate': false };
-    fixWorkspace = await workspaceWith(parent, 'fix-loop', {
-      ...common,
-      'softwareMaker.models': [{ id: 'scripted', provider: 'scripted', transcript: path.join(transcripts, 'triage-fix.json') }],
-      'softwareMaker.maxFixAttempts': 2,
-    });
-    triageWorkspace = await workspaceWith(parent, 'dead-letter', {
-      ...common,
-      'softwareMaker.models': [
-        { id: 'scripted', provider: 'scripted', transcript: path.join(transcripts, 'triage-dead-letter.json') },
-        { id: 'strong', provider: 'scripted', transcript: path.join(transcripts, 'triage-strong.json') },
-      ],
-      'softwareMaker.maxFixAttempts': 0,
-    });
-    server = await CodeServer.start({ vsix: [vsixPath], artifactsDir });
-    browser = await startBrowser();
-    page = browser.page;
-    shots = new Screenshots(page, artifactsDir);
-  });
-
-  beforeEach(function () {
-    if (failedEarlier) this.skip();
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed') {
-      failedEarlier = true;
-      if (shots) console.log(`    screenshot: ${path.relative(repoRoot, await captureFailure(page, shots, this.currentTest.title, webviewFrame(page)))}`);
-    }
-  });
-
-  after(async function () {
-    this.timeout(2 * 60_000);
-    await browser?.close();
-    await server?.stop();
-    if (parent) await removeTempDir(parent);
-  });
-
   describe('(a) failing → fixed → green', () => {
     it('starts the goal; the first edit fails the tests, the fixer fixes it, the run completes', async () => {
+      const { page, shots } = e2e;
+      const fixWorkspace = e2e.workspaces['fix-loop'];
       assert.notEqual(nodeTest(fixWorkspace).status, 0, 'the sample starts with failing tests');
-      await openWorkbench(page, server!.workbenchUrl(fixWorkspace));
-      await expectVisible(page.locator(`${SELECTORS.activityBar} [aria-label^="Software Maker"]`), 'the Software Maker activity-bar entry', STEP_TIMEOUT);
+      await openWorkbench(page, e2e.server.workbenchUrl(fixWorkspace));
+      await expectExtensionLoaded(page);
       await shots.take('a-workbench');
-      await runCommand(page, 'Software Maker: New Goal');
-      await answerInputBox(page, GOAL, 'the goal');
+      await startGoal(page, GOAL);
       await shots.take('a-goal-started');
       await waitForRunStatus(page, 'completed', fixTerminals);
       await shots.take('a-run-completed');
     });
 
     it('ran the tests as a VS Code task after each attempt: failed with the new failure, then passed', async () => {
-      const { runDir, events } = await runLog(fixWorkspace);
+      const fixWorkspace = e2e.workspaces['fix-loop'];
+      const { runDir, events } = await readRunLog(fixWorkspace);
       const tests = events.filter((event) => event.type === 'test.finished') as (LoggedEvent & { phase: string; report: { ok: boolean; failures: { name: string }[] } })[];
       const taskTests = tests.filter((event) => event.phase === 'task');
       assert.ok(taskTests.length >= 2, `at least two task test runs (one per attempt), got ${taskTests.length}`);
@@ -206,10 +135,11 @@ describe('Software Maker end to end: fix loop and dead-letter triage', function 
     });
 
     it('the panel shows the history of t1 (the failure, the fix) and no review request under auto-approve', async () => {
+      const { page, shots } = e2e;
       await showViewContainer(page, 'Software Maker');
       const row = await sidebarTreeRow(page, TASK_ROW);
       await row.click();
-      const frame = webviewFrame(page);
+      const frame = e2e.webview;
       await expectVisible(frame.locator('#task-details[data-task-id="t1"]'), 'the task details of t1 in the panel', STEP_TIMEOUT);
       const failures = await waitUntil(async () => {
         const texts = await historyTexts(frame, 'failure');
@@ -227,10 +157,11 @@ describe('Software Maker end to end: fix loop and dead-letter triage', function 
 
   describe('(b) dead-letter → Retry with Another Model… → green', () => {
     it('starts the goal in the second workspace; t1 lands in dead-letter and the run pauses for triage', async () => {
-      await openWorkbench(page, server!.workbenchUrl(triageWorkspace));
-      await expectVisible(page.locator(`${SELECTORS.activityBar} [aria-label^="Software Maker"]`), 'the Software Maker activity-bar entry', STEP_TIMEOUT);
-      await runCommand(page, 'Software Maker: New Goal');
-      await answerInputBox(page, GOAL, 'the goal');
+      const { page, shots } = e2e;
+      const triageWorkspace = e2e.workspaces['dead-letter'];
+      await openWorkbench(page, e2e.server.workbenchUrl(triageWorkspace));
+      await expectExtensionLoaded(page);
+      await startGoal(page, GOAL);
       await waitForRunStatus(page, 'paused', triageTerminals);
       await showViewContainer(page, 'Software Maker');
       const row = await sidebarTreeRow(page, TASK_ROW);
@@ -239,17 +170,15 @@ describe('Software Maker end to end: fix loop and dead-letter triage', function 
         observe: async () => `description "${await treeRowDescription(row)}"`,
       });
       await shots.take('b-tree-dead-letter');
-      const { events } = await runLog(triageWorkspace);
+      const { events } = await readRunLog(triageWorkspace);
       const paused = events.filter((event) => event.type === 'run.status').at(-1) as LoggedEvent & { status: string; reason?: string };
       assert.equal(paused.status, 'paused');
       assert.match(paused.reason ?? '', /^needs triage: t1/);
     });
 
     it('the panel shows "needs triage" in the header and the triage actions for t1', async () => {
-      await runCommand(page, 'Software Maker: Open Panel');
-      const frame = webviewFrame(page);
+      const frame = await openPanel(e2e.page, '#run-paused[data-reason="triage"]', 'the paused-run banner (#run-paused, reason triage) in the panel header');
       const banner = frame.locator('#run-paused[data-reason="triage"]');
-      await expectVisible(banner, 'the paused-run banner (#run-paused, reason triage) in the panel header', STEP_TIMEOUT);
       assert.match(await banner.innerText(), /needs triage: t1/);
       await frame.locator('#run-paused .triage-task[data-task-id="t1"]').click();
       await expectVisible(frame.locator('#triage[data-task-id="t1"]'), 'the triage section of t1 in the task details', 30_000);
@@ -262,15 +191,17 @@ describe('Software Maker end to end: fix loop and dead-letter triage', function 
       assert.match(failures.join('\n'), new RegExp(FAILING_TEST));
       assert.ok((await historyTexts(frame, 'status')).some((text) => /Dead-lettered/.test(text)));
       await frame.locator('#task-history').scrollIntoViewIfNeeded().catch(() => undefined);
-      await shots.take('b-panel-history');
+      await e2e.shots.take('b-panel-history');
       await frame.locator('#triage').scrollIntoViewIfNeeded().catch(() => undefined);
       await frame.locator('#triage-skip').click();
       await expectVisible(frame.locator('#triage-confirm'), 'the skip confirmation', 10_000);
       assert.match(await frame.locator('#triage-confirm').innerText(), /No other task depends on it/);
-      await shots.take('b-panel-triage');
+      await e2e.shots.take('b-panel-triage');
     });
 
     it('"Retry with Another Model…" from the tree, choosing the second model, completes the run', async () => {
+      const { page, shots } = e2e;
+      const triageWorkspace = e2e.workspaces['dead-letter'];
       await showViewContainer(page, 'Software Maker');
       const row = await sidebarTreeRow(page, TASK_ROW);
       await runContextMenuItem(page, row, 'Software Maker: Retry Task with Another Model…');
@@ -278,7 +209,7 @@ describe('Software Maker end to end: fix loop and dead-letter triage', function 
       await pickQuickInputRow(page, 'strong', 'the retry model');
       await waitForRunStatus(page, 'completed', triageTerminals);
       await shots.take('b-run-completed');
-      const { events } = await runLog(triageWorkspace);
+      const { events } = await readRunLog(triageWorkspace);
       assert.ok(events.some((event) => event.type === 'task.updated' && (event.changes as { model?: string }).model === 'strong'), 'the task was pinned to the second model');
       const retried = events.filter((event) => event.type === 'step.started' && event.taskId === 't1').at(-1);
       assert.equal(retried?.model, 'strong', 'the retry ran on the second model');
@@ -290,8 +221,7 @@ describe('Software Maker end to end: fix loop and dead-letter triage', function 
         timeout: 30_000,
         observe: async () => `description "${await treeRowDescription(done)}"`,
       });
-      await runCommand(page, 'Software Maker: Open Panel');
-      await expectVisible(webviewFrame(page).locator('#run-status[data-status="completed"]'), 'the panel run status completed', STEP_TIMEOUT);
+      await openPanel(page, '#run-status[data-status="completed"]', 'the panel run status completed');
       await shots.take('b-panel-completed');
     });
   });

@@ -135,6 +135,36 @@ export function statusBarItem(page: Page, id: string): Locator {
   return page.locator(`.part.statusbar .statusbar-item[id$="${id}"]`);
 }
 
+/** The text of the status bar item `id`, whitespace collapsed; "(no status item)" when it is not shown. */
+export async function statusBarText(page: Page, id: string): Promise<string> {
+  return (await statusBarItem(page, id).first().innerText().catch(() => '(no status item)')).replace(/\s+/g, ' ');
+}
+
+/**
+ * Waits until the status bar item `id` says `text` (case-insensitive). `whilePolling` runs at every
+ * poll (e.g. to record the terminals shown meanwhile); `observe` adds to what a timeout reports.
+ */
+export async function waitForStatusBarText(
+  page: Page,
+  id: string,
+  text: string,
+  options: { timeout?: number; interval?: number; whilePolling?: () => Promise<void>; observe?: () => Promise<string> } = {},
+): Promise<void> {
+  await waitUntil(
+    async () => {
+      await options.whilePolling?.();
+      return (await statusBarText(page, id)).toLowerCase().includes(text.toLowerCase()) ? true : undefined;
+    },
+    `the status bar item ${id} to say "${text}"`,
+    {
+      timeout: options.timeout,
+      interval: options.interval,
+      observe: async () =>
+        `status "${await statusBarText(page, id)}"; ${options.observe ? `${await options.observe()}; ` : ''}notifications ${JSON.stringify(await toastTexts(page))}`,
+    },
+  );
+}
+
 /**
  * Names of the terminals in the panel: the single-terminal title, or the entries of the tabs list when
  * there are several (a task's terminal is named after the task's label).
@@ -150,6 +180,14 @@ export async function terminalNames(page: Page): Promise<string[]> {
 /** The content frame of the first ready webview. */
 export function webviewFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame');
+}
+
+/** Runs `command`, which shows a webview, and waits for `readySelector` in it (`expected` says what it is); returns the webview frame. */
+export async function openWebview(page: Page, command: string, readySelector: string, expected: string, timeout = 60_000): Promise<FrameLocator> {
+  await runCommand(page, command);
+  const frame = webviewFrame(page);
+  await expectVisible(frame.locator(readySelector), expected, timeout);
+  return frame;
 }
 
 /**

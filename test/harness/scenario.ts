@@ -1,0 +1,268 @@
+// The plumbing every e2e file shares: the inputs it needs, a fresh artifacts folder, workspace copies
+// with their .vscode/settings.json, one code-server with the packaged VSIX, one browser, screenshots,
+// the teardown, and the "skip the remaining steps after a failure" guard; plus the Software Maker
+// steps several scenarios repeat (extension loaded, New Goal, Open Panel, a run's log on disk).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { FrameLocator, Page } from 'playwright-core';
+import { CodeServer, makeTempDir, removeTempDir, repoRoot, startBrowser, type BrowserSession } from './codeServer';
+import {
+  ExpectationError,
+  SELECTORS,
+  Screenshots,
+  answerInputBox,
+  captureFailure,
+  expectVisible,
+  openWebview,
+  runCommand,
+  waitUntil,
+  webviewFrame,
+} from './workbench';
+
+/** The packaged extension (`npm run package`); SM_E2E_VSIX overrides it. */
+export const VSIX = path.resolve(process.env.SM_E2E_VSIX ?? path.join(repoRoot, 'dist', 'software-maker.vsix'));
+/** The calculator sample (one failing test); SM_E2E_SAMPLE overrides it. */
+export const CALCULATOR_SAMPLE = path.resolve(process.env.SM_E2E_SAMPLE ?? path.join(repoRoot, 'samples', 'calculator'));
+/** The calculator sample's recorded transcript; SM_E2E_TRANSCRIPT overrides it. */
+export const CALCULATOR_TRANSCRIPT = path.resolve(process.env.SM_E2E_TRANSCRIPT ?? path.join(repoRoot, 'samples', 'transcripts', 'calculator.json'));
+/** Scripted transcripts of the e2e scenarios. */
+export const TRANSCRIPTS = path.join(repoRoot, 'test', 'fixtures', 'transcripts');
+/** Generous for one UI step on 2 busy cores (a scripted model, test runs as tasks). */
+export const STEP_TIMEOUT = 120_000;
+/** For a whole run to reach its end. */
+export const RUN_TIMEOUT = 5 * 60_000;
+/** The status bar item of the extension (its DOM id ends with it). */
+export const STATUS_ITEM = 'softwareMaker.status';
+
+/** A `softwareMaker.models` entry for a scripted model replaying `transcript`. */
+export function scriptedModel(transcript: string, id = 'scripted'): { id: string; provider: 'scripted'; transcript: string } {
+  return { id, provider: 'scripted', transcript };
+}
+
+/** [what, file, hint]: an input the scenario needs, and how to get it when it is missing. */
+export type ScenarioInput = readonly [what: string, file: string, hint: string];
+
+export interface WorkspaceSpec {
+  /** The folder copied (without node_modules and .software-maker). */
+  from: string;
+  /** Written to the copy's .vscode/settings.json, over the settings it already has. */
+  settings?: Record<string, unknown>;
+}
+
+export interface ScenarioOptions<W extends string = string> {
+  /** Emptied first; the screenshots and (unless serverArtifactsDir) the server logs go here. */
+  artifactsDir: string;
+  /** What must exist besides the packaged VSIX (checked first, before anything starts). */
+  inputs?: readonly ScenarioInput[];
+  /** Workspace copies, by folder name, in one temp folder (`workspaces.<name>`, `parent`). */
+  workspaces?: Record<W, WorkspaceSpec>;
+  /** Prefix of the temp folder that holds the workspace copies. */
+  tempPrefix?: string;
+  /** User settings of the code-server (merged over its quiet settings). */
+  settings?: Record<string, unknown>;
+  /** Where the server's logs are copied when it stops (default: artifactsDir). */
+  serverArtifactsDir?: string;
+  /** On a failed step also save the webview's document (`NN-failure-*.webview.html`). */
+  captureWebview?: boolean;
+  /** Skip the remaining steps after a failure, with a capture of it (default true). */
+  stepGuard?: boolean;
+}
+
+/** What setUpScenario started; every field is set once the mocha before() hook has run. */
+export interface Scenario<W extends string = string> {
+  server: CodeServer;
+  browser: BrowserSession;
+  /** The browser's page. */
+  page: Page;
+  /** Numbered screenshots of `page` in the artifacts folder. */
+  shots: Screenshots;
+  /** The temp folder holding the workspace copies. */
+  parent: string;
+  /** The workspace copies by name. */
+  workspaces: Record<W, string>;
+}
+
+/** Throws "Expected <what> at <file> (<hint>)." for the first input that does not exist. */
+export function requireInputs(inputs: readonly ScenarioInput[]): void {
+  for (const [what, file, hint] of inputs) {
+    if (!existsSync(file)) throw new ExpectationError(`Expected ${what} at ${file} (${hint}).`);
+  }
+}
+
+/** Copies `from` to `dest` (without node_modules and .software-maker), then merges `settings` into its .vscode/settings.json. */
+export async function copyWorkspace(from: string, dest: string, settings?: Record<string, unknown>): Promise<string> {
+  await cp(from, dest, { recursive: true, filter: (src) => !/[/\\](node_modules|\.software-maker)$/.test(src) });
+  if (settings) {
+    await mkdir(path.join(dest, '.vscode'), { recursive: true });
+    const settingsFile = path.join(dest, '.vscode', 'settings.json');
+    const existing = existsSync(settingsFile) ? (JSON.parse(await readFile(settingsFile, 'utf8')) as Record<string, unknown>) : {};
+    await writeFile(settingsFile, JSON.stringify({ ...existing, ...settings }, null, 2));
+  }
+  return dest;
+}
+
+/**
+ * Checks the inputs, empties the artifacts folder, copies the workspaces, starts code-server with the
+ * packaged VSIX and the browser. Fills `into` as it goes, so tearDown(into) stops whatever started
+ * when a later step fails.
+ */
+export async function setUpScenario<W extends string>(options: ScenarioOptions<W>, into: Partial<Scenario<W>> = {}): Promise<Scenario<W>> {
+  requireInputs([['the packaged extension', VSIX, 'npm run package'], ...(options.inputs ?? [])]);
+  await rm(options.artifactsDir, { recursive: true, force: true });
+  await mkdir(options.artifactsDir, { recursive: true });
+
+  into.parent = await makeTempDir(options.tempPrefix ?? 'sm-ws-');
+  const workspaces = {} as Record<W, string>;
+  for (const [name, spec] of Object.entries(options.workspaces ?? {}) as [W, WorkspaceSpec][]) {
+    workspaces[name] = await copyWorkspace(spec.from, path.join(into.parent, name), spec.settings);
+  }
+  into.workspaces = workspaces;
+
+  into.server = await CodeServer.start({ vsix: [VSIX], artifactsDir: options.serverArtifactsDir ?? options.artifactsDir, settings: options.settings });
+  into.browser = await startBrowser();
+  into.page = into.browser.page;
+  into.shots = new Screenshots(into.page, options.artifactsDir);
+  return into as Scenario<W>;
+}
+
+/** Closes the browser, stops the server (copying its logs) and removes the workspace copies; for a partly set-up scenario too. */
+export async function tearDown(scenario: Partial<Scenario>): Promise<void> {
+  await scenario.browser?.close();
+  await scenario.server?.stop();
+  if (scenario.parent) await removeTempDir(scenario.parent);
+}
+
+/** The failure capture of a step (screenshot, DOM, notifications), with the screenshot's path in the output. */
+export async function reportFailure(page: Page, shots: Screenshots, title: string, webview?: FrameLocator): Promise<void> {
+  console.log(`    screenshot: ${path.relative(repoRoot, await captureFailure(page, shots, title, webview))}`);
+}
+
+/**
+ * In the current describe(): the steps build on each other, so after a failed one the rest are skipped
+ * (they would only repeat it); `onFailure` captures the failure.
+ */
+export function stepGuard(onFailure: (title: string) => Promise<void>): void {
+  let failedEarlier = false;
+  beforeEach(function () {
+    if (failedEarlier) this.skip();
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') {
+      failedEarlier = true;
+      await onFailure(this.currentTest.title);
+    }
+  });
+}
+
+/**
+ * In the current describe(): setUpScenario in before(), tearDown in after() and (unless
+ * `stepGuard: false`) the step guard with a failure capture. The returned object's fields are set
+ * once before() has run; reading one earlier (or after a failed set-up) throws.
+ */
+export function useScenario<W extends string>(options: ScenarioOptions<W>): Scenario<W> & { readonly webview: FrameLocator } {
+  const state: Partial<Scenario<W>> = {};
+  const get = <K extends keyof Scenario<W>>(key: K): Scenario<W>[K] => {
+    const value = state[key];
+    if (value === undefined) throw new Error(`The e2e scenario is not set up: ${String(key)} is missing (did before() fail?).`);
+    return value as Scenario<W>[K];
+  };
+  before(async function () {
+    this.timeout(5 * 60_000);
+    await setUpScenario(options, state);
+  });
+  if (options.stepGuard !== false) {
+    stepGuard(async (title) => {
+      if (state.page && state.shots) await reportFailure(state.page, state.shots, title, options.captureWebview ? webviewFrame(state.page) : undefined);
+    });
+  }
+  after(async function () {
+    this.timeout(2 * 60_000);
+    await tearDown(state);
+  });
+  return {
+    get server() {
+      return get('server');
+    },
+    get browser() {
+      return get('browser');
+    },
+    get page() {
+      return get('page');
+    },
+    get shots() {
+      return get('shots');
+    },
+    get parent() {
+      return get('parent');
+    },
+    get workspaces() {
+      return get('workspaces');
+    },
+    /** The content frame of the first ready webview of `page` (the Software Maker panel). */
+    get webview() {
+      return webviewFrame(get('page'));
+    },
+  };
+}
+
+/** `node --test` in `cwd` (the sample's own test suite). */
+export function nodeTest(cwd: string): { status: number | null; output: string } {
+  const result = spawnSync(process.execPath, ['--test'], { cwd, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1' } });
+  return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
+}
+
+/** Waits for the "Software Maker" activity-bar entry: the extension is installed and its contributions are in. */
+export async function expectExtensionLoaded(page: Page): Promise<void> {
+  await expectVisible(
+    page.locator(`${SELECTORS.activityBar} [aria-label^="Software Maker"]`),
+    'the "Software Maker" activity-bar entry (extension installed from the VSIX and its viewsContainer contributed)',
+    STEP_TIMEOUT,
+  );
+}
+
+/** "Software Maker: New Goal" from the command palette, answering its input box with `goal`. */
+export async function startGoal(page: Page, goal: string): Promise<void> {
+  await runCommand(page, 'Software Maker: New Goal');
+  await answerInputBox(page, goal, 'the goal');
+}
+
+/** "Software Maker: Open Panel", waiting for `readySelector` in the panel webview (`expected` says what it is); returns the webview frame. */
+export async function openPanel(page: Page, readySelector: string, expected: string, timeout = STEP_TIMEOUT): Promise<FrameLocator> {
+  return openWebview(page, 'Software Maker: Open Panel', readySelector, expected, timeout);
+}
+
+/** Waits until the panel's plan DAG has `count` nodes, every one done; returns them as `id=status`. */
+export async function expectDagDone(frame: FrameLocator, count: number): Promise<string[]> {
+  const nodes = frame.locator('#plan-dag g.dag-node');
+  const nodeStates = async (): Promise<string[]> => nodes.evaluateAll((elements) => elements.map((el) => `${el.getAttribute('data-task-id')}=${el.getAttribute('data-status')}`));
+  return waitUntil(
+    async () => {
+      const seen = await nodeStates();
+      return seen.length === count && seen.every((s) => s.endsWith('=done')) ? seen : undefined;
+    },
+    `${count} DAG nodes (g.dag-node), every one with data-status="done"`,
+    { timeout: 30_000, observe: async () => JSON.stringify(await nodeStates()) },
+  );
+}
+
+/** An event of a run's events.jsonl. */
+export interface LoggedEvent {
+  seq: number;
+  type: string;
+  [key: string]: unknown;
+}
+
+/** The workspace's one run: its directory and its events.jsonl (the run's truth, written by the extension). */
+export async function readRunLog(workspace: string): Promise<{ runDir: string; events: LoggedEvent[] }> {
+  const runsDir = path.join(workspace, '.software-maker', 'runs');
+  const runs = existsSync(runsDir) ? (await readdir(runsDir)).filter((run) => existsSync(path.join(runsDir, run, 'events.jsonl'))) : [];
+  if (runs.length !== 1) throw new ExpectationError(`Expected one run log (events.jsonl) in ${runsDir}, found runs ${JSON.stringify(runs)}`);
+  const runDir = path.join(runsDir, runs[0]!);
+  const events = (await readFile(path.join(runDir, 'events.jsonl'), 'utf8'))
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as LoggedEvent);
+  return { runDir, events };
+}
