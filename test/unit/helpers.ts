@@ -1,4 +1,5 @@
 // Shared fixtures for engine-level tests: temp workspaces, transcripts and scripted ports.
+import { spawn } from 'node:child_process';
 import { cp, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -109,4 +110,37 @@ export function tapOutput(passed: number, failed: string[]): string {
 
 export function ofType<T extends EngineEvent['type']>(events: EngineEvent[], type: T): Extract<EngineEvent, { type: T }>[] {
   return events.filter((event): event is Extract<EngineEvent, { type: T }> => event.type === type);
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let cliBundle: Promise<string> | undefined;
+
+/** The CLI as it ships (one esbuild bundle run by node), built once per test process. */
+export function buildCli(): Promise<string> {
+  cliBundle ??= (async () => {
+    const out = await tempDir('sm-cli-');
+    const file = join(out, 'cli.js');
+    const esbuild = await import('esbuild');
+    await esbuild.build({ entryPoints: [join(REPO, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node22', outfile: file, logLevel: 'error' });
+    return file;
+  })();
+  return cliBundle;
+}
+
+/** Runs the built CLI with no terminal on stdin, as in CI. */
+export function runCli(cli: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd: options.cwd ?? REPO, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

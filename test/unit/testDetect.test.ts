@@ -1,14 +1,12 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import * as esbuild from 'esbuild';
 import { analyzeCommand } from '../../src/core/testing/commandLine';
 import { detectTestCommand, TestDetectionError, type DetectedTestCommand } from '../../src/core/testing/detect';
 import { buildTestInvocation } from '../../src/core/testing/invocation';
 import { relatedTests } from '../../src/core/testing/related';
-import { calculatorWorkspace, REPO, tempDir } from './helpers';
+import { buildCli, calculatorWorkspace, runCli, tempDir } from './helpers';
 
 let root: string;
 
@@ -230,33 +228,21 @@ describe('software-maker test (the CLI as built)', function () {
   let cli = '';
 
   before(async () => {
-    const out = await tempDir('sm-cli-test-');
-    cli = path.join(out, 'cli.js');
-    await esbuild.build({ entryPoints: [path.join(REPO, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node22', outfile: cli, logLevel: 'error' });
+    cli = await buildCli();
   });
 
-  function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [cli, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const invoke = (args: string[]) => runCli(cli, args);
 
   it('fails on the calculator sample with its two failing tests, then passes once add() is fixed', async () => {
     const ws = await calculatorWorkspace();
-    const failing = await runCli(['test', '--workspace', ws]);
+    const failing = await invoke(['test', '--workspace', ws]);
     assert.equal(failing.code, 1, failing.stderr + failing.stdout);
     assert.match(failing.stdout, /^FAILED: 1 passed, 2 failed, 0 skipped \(node-test, from its report file\)/);
     assert.match(failing.stdout, /✖ add returns the sum of two numbers {2}\(test\/calc\.test\.js:6:1\)/);
     assert.match(failing.stdout, /✖ add handles negative numbers/);
     assert.match(failing.stderr, /Running npm test \[node:test\]: package\.json has a test script/);
 
-    const json = await runCli(['test', '--workspace', ws, '--json']);
+    const json = await invoke(['test', '--workspace', ws, '--json']);
     assert.equal(json.code, 1);
     const report = JSON.parse(json.stdout) as { ok: boolean; failed: number; framework: string; source: string; failures: { name: string }[] };
     assert.deepEqual(report.failures.map((f) => f.name), ['add returns the sum of two numbers', 'add handles negative numbers']);
@@ -264,23 +250,23 @@ describe('software-maker test (the CLI as built)', function () {
 
     const calc = path.join(ws, 'src/calc.js');
     await writeFile(calc, (await readFile(calc, 'utf8')).replace('return a - b;', 'return a + b;'));
-    const passing = await runCli(['test', '--workspace', ws]);
+    const passing = await invoke(['test', '--workspace', ws]);
     assert.equal(passing.code, 0, passing.stderr + passing.stdout);
     assert.match(passing.stdout, /^PASSED: 3 passed, 0 failed, 0 skipped/);
-    const near = await runCli(['test', '--workspace', ws, '--near', 'src/calc.js', '--json']);
+    const near = await invoke(['test', '--workspace', ws, '--near', 'src/calc.js', '--json']);
     assert.equal(near.code, 0, near.stderr);
     assert.equal((JSON.parse(near.stdout) as { passed: number }).passed, 3);
   });
 
   it('exits 2 with a clear message when nothing can be detected, and 1 for a configured failing command', async () => {
     const empty = await tempDir('sm-cli-empty-');
-    const none = await runCli(['test', '--workspace', empty]);
+    const none = await invoke(['test', '--workspace', empty]);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /No test command found in .*Pass --test-command CMD/);
-    const off = await runCli(['test', '--workspace', empty, '--test-command', 'none']);
+    const off = await invoke(['test', '--workspace', empty, '--test-command', 'none']);
     assert.equal(off.code, 2);
     assert.match(off.stderr, /Tests are switched off/);
-    const crash = await runCli(['test', '--workspace', empty, '--test-command', 'echo boom >&2; exit 3']);
+    const crash = await invoke(['test', '--workspace', empty, '--test-command', 'echo boom >&2; exit 3']);
     assert.equal(crash.code, 1);
     assert.match(crash.stdout, /Problem: The test command exited with code 3 without a recognised test summary/);
     assert.match(crash.stdout, /\| boom/);
