@@ -243,9 +243,14 @@ export class Engine implements EngineApi {
   /** The workspace's shadow repository, opened on first use; undefined without a storage folder. */
   checkpoints(): Promise<ShadowCheckpoints> | undefined {
     if (!this.options.storageDir) return undefined;
-    this.checkpointStore ??= ShadowCheckpoints.open({ workspaceRoot: this.options.ports.workspace.root, storageDir: join(this.options.storageDir, 'checkpoints') });
-    // A failed open is not cached: the next call tries again (git may have been installed meanwhile).
-    this.checkpointStore.catch(() => (this.checkpointStore = undefined));
+    if (!this.checkpointStore) {
+      const opening = ShadowCheckpoints.open({ workspaceRoot: this.options.ports.workspace.root, storageDir: join(this.options.storageDir, 'checkpoints') });
+      // A failed open is not cached: the next call tries again (git may have been installed meanwhile).
+      opening.catch(() => {
+        if (this.checkpointStore === opening) this.checkpointStore = undefined;
+      });
+      this.checkpointStore = opening;
+    }
     return this.checkpointStore;
   }
 
