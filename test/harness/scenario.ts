@@ -17,6 +17,7 @@ import {
   expectVisible,
   openWebview,
   runCommand,
+  waitForStatusBarText,
   waitUntil,
   webviewFrame,
 } from './workbench';
@@ -265,4 +266,56 @@ export async function readRunLog(workspace: string): Promise<{ runDir: string; e
     .filter((line) => line.trim())
     .map((line) => JSON.parse(line) as LoggedEvent);
   return { runDir, events };
+}
+
+/** Waits (up to a whole run) until the Software Maker status bar item says `status` (e.g. "completed", "paused", "failed"). */
+export async function waitForRunStatus(page: Page, status: string, timeout = RUN_TIMEOUT): Promise<void> {
+  await waitForStatusBarText(page, STATUS_ITEM, status, { timeout, interval: 400 });
+}
+
+/** Waits until the workspace's one run has logged an event that `matches` (`expected` says which); returns it. */
+export async function waitForLoggedEvent(workspace: string, matches: (event: LoggedEvent) => boolean, expected: string, timeout = STEP_TIMEOUT): Promise<LoggedEvent> {
+  let seen: string[] = [];
+  return waitUntil(
+    async () => {
+      const { events } = await readRunLog(workspace);
+      seen = events.slice(-8).map((event) => event.type);
+      return events.find(matches);
+    },
+    `the run log (events.jsonl) to have ${expected}`,
+    { timeout, interval: 500, observe: async () => `last events ${JSON.stringify(seen)}` },
+  );
+}
+
+/** The statuses of a run's tasks as its log last set them (`task.status` events), by task id. */
+export function loggedTaskStatuses(events: readonly LoggedEvent[]): Record<string, string> {
+  const statuses: Record<string, string> = {};
+  for (const event of events) if (event.type === 'task.status') statuses[String(event.taskId)] = String(event.status);
+  return statuses;
+}
+
+/** Selects a task in the panel by clicking its plan DAG node; waits for its details (#task-details). */
+export async function selectPanelTask(frame: FrameLocator, taskId: string): Promise<void> {
+  const node = frame.locator(`#plan-dag g.dag-node[data-task-id="${taskId}"]`);
+  await expectVisible(node, `the plan DAG node of ${taskId} in the panel`, STEP_TIMEOUT);
+  await node.first().click();
+  await expectVisible(frame.locator(`#task-details[data-task-id="${taskId}"]`), `the task details of ${taskId} in the panel after clicking its DAG node`, 30_000);
+}
+
+/** `git <args>` in `cwd`; throws with git's output when it fails; returns its trimmed stdout. */
+export function git(cwd: string, ...args: string[]): string {
+  const result = spawnSync('git', args, { cwd, encoding: 'utf8', timeout: 60_000 });
+  if (result.status !== 0) throw new Error(`git ${args.join(' ')} in ${cwd} exited ${result.status}: ${result.stderr || result.stdout}`);
+  return result.stdout.trim();
+}
+
+/** Makes `dir` a git repository with one commit of everything in it (local identity, branch "main"); returns the commit. */
+export function initGitRepo(dir: string): string {
+  git(dir, 'init', '--quiet', '--initial-branch=main');
+  git(dir, 'config', 'user.name', 'Software Maker e2e');
+  git(dir, 'config', 'user.email', 'e2e@software-maker.invalid');
+  git(dir, 'config', 'commit.gpgsign', 'false');
+  git(dir, 'add', '--all');
+  git(dir, 'commit', '--quiet', '--message', 'initial');
+  return git(dir, 'rev-parse', 'HEAD');
 }

@@ -272,7 +272,7 @@ export class TriageCommands implements vscode.Disposable {
     );
     const shown = await this.documents.show(runId, runDir, original, result);
     const edits = result.record.edits?.length ? ` It proposed edits to ${result.record.edits.length} file(s); they were not applied.` : '';
-    this.ui.info(`Software Maker: replay ${result.replayId} of ${stepId} (${result.record.model}) ${result.ok ? 'finished' : 'failed'}: ${clip(result.summary, 200)}.${edits}`);
+    this.ui.info(`Software Maker: replay ${result.replayId} of ${stepId} (${result.record.model}) ${result.ok ? 'finished' : 'failed'}: ${clip(result.summary, 200).replace(/\.$/, '')}.${edits}`);
     return { result, shown };
   }
 
