@@ -31,7 +31,6 @@ export const TASK_TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]
 };
 
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'stopped_budget'];
-export const TERMINAL_TASK_STATUSES: readonly TaskStatus[] = ['done', 'skipped'];
 
 export class IllegalTransitionError extends Error {
   constructor(

@@ -185,13 +185,6 @@ export class ScriptedModel implements LanguageModelV4 {
       }),
     };
   }
-
-  /** Turns not consumed by the run, per key: a test can assert the run followed the script. */
-  remainingTurns(): Record<string, number> {
-    const left: Record<string, number> = {};
-    for (const [key, queue] of this.queues) if (queue.length) left[key] = queue.length;
-    return left;
-  }
 }
 
 function readTag(options: LanguageModelV4CallOptions): CallTag {

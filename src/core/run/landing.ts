@@ -1,6 +1,8 @@
 // Landing a task's edits: the review decision (automatic by rule, or the user's, whole files or
 // hunk by hunk), a checkpoint, the write, a rebase when the user changed a file on disk meanwhile,
 // and in git mode the run's branch and one commit per finished task.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Role } from '../../shared/model';
 import type { RunState, TaskState } from '../../shared/runState';
 import type { ShadowCheckpoints } from '../checkpoints/shadowGit';
@@ -17,6 +19,15 @@ export interface ProposalArtifact {
   proposalId: string;
   taskId: string;
   files: StagedFile[];
+}
+
+/** Proposal ids start with the task and attempt that made them: `t1-a2-<seq>`. */
+export function proposalIdPrefix(taskId: string, attempt: number): string {
+  return `${taskId}-a${attempt}-`;
+}
+
+export async function readProposal(runDir: string, proposalId: string): Promise<ProposalArtifact> {
+  return JSON.parse(await readFile(join(runDir, 'proposals', `${proposalId}.json`), 'utf8')) as ProposalArtifact;
 }
 
 export class EditLanding {

@@ -16,6 +16,7 @@ import type { RunModels } from '../models/registry';
 import type { CircuitBreakers } from '../models/router';
 import { turnModel } from '../models/turnModel';
 import type { Workspace } from '../ports';
+import { proposalIdPrefix, readProposal } from './landing';
 
 /** What a step leaves beside the log. */
 export interface StepRecord {
@@ -195,13 +196,11 @@ export async function replayStep(request: ReplayRequest): Promise<ReplayResult> 
  */
 async function asTheStepSawIt(workspace: Workspace, runDir: string, state: RunState, original: StepRecord): Promise<Workspace> {
   const then = new Map<string, string | undefined>();
-  const prefix = `${original.taskId}-a${original.attempt}-`;
+  const prefix = proposalIdPrefix(original.taskId ?? '', original.attempt);
   for (const proposal of Object.values(state.proposals)) {
     if (proposal.taskId !== original.taskId || !proposal.id.startsWith(prefix)) continue;
-    const raw = await readFile(join(runDir, 'proposals', `${proposal.id}.json`), 'utf8').catch(() => undefined);
-    if (!raw) continue;
-    const files = (JSON.parse(raw) as { files: { path: string; kind: string; before: string }[] }).files;
-    for (const file of files) then.set(file.path, file.kind === 'create' ? undefined : file.before);
+    const artifact = await readProposal(runDir, proposal.id).catch(() => undefined);
+    for (const file of artifact?.files ?? []) then.set(file.path, file.kind === 'create' ? undefined : file.before);
   }
   if (then.size === 0) return workspace;
   return {

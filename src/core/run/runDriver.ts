@@ -1,7 +1,6 @@
 // Drives one run from its current state to the next resting point: planning, the task DAG, the test
 // gates and the final report. Every decision is an event appended to the log first; the driver's
 // state is only the fold of those events, so a driver built from a log continues where it stopped.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ToolSet } from 'ai';
 import type { z } from 'zod';
@@ -29,7 +28,7 @@ import type { FileWrite, HostPorts } from '../ports';
 import { blockedForever, newlyReady, pickRunnable } from '../scheduler';
 import { describeFailure, failureSignature, judgeTaskGate } from '../testing/gate';
 import { createExclusive, type RunContext } from './context';
-import { appliedFiles, EditLanding, type ProposalArtifact } from './landing';
+import { appliedFiles, EditLanding, proposalIdPrefix, readProposal, type ProposalArtifact } from './landing';
 import { replayStep, scriptedOffsetBefore, stepRecordName, writeRunFile, type ReplayResult, type StepRecord } from './replay';
 import { renderPlan, renderReport } from './report';
 import { describeTests, RunTests } from './tests';
@@ -469,7 +468,7 @@ export class RunDriver {
     const output = step.output as z.infer<typeof workOutputSchema>;
     const changed = edits.changed();
     if (changed.length) {
-      const proposalId = `${task.id}-a${attempt}-${this.state.lastSeq + 1}`;
+      const proposalId = `${proposalIdPrefix(task.id, attempt)}${this.state.lastSeq + 1}`;
       const artifact: ProposalArtifact = { proposalId, taskId: task.id, files: changed };
       await this.writeArtifact(join('proposals', `${proposalId}.json`), JSON.stringify(artifact), task.id);
       this.emit({ type: 'edit.proposed', taskId: task.id, proposalId, files: changed.map(describeChange) });
@@ -548,18 +547,13 @@ export class RunDriver {
       .flatMap((proposal) => proposal.files.map((file) => file.path));
   }
 
-  private async loadProposal(proposalId: string): Promise<ProposalArtifact> {
-    const raw = await readFile(join(this.options.runDir, 'proposals', `${proposalId}.json`), 'utf8');
-    return JSON.parse(raw) as ProposalArtifact;
-  }
-
   private async reviewAndApply(task: TaskState): Promise<void> {
     const pending = Object.values(this.state.proposals).filter((entry) => entry.taskId === task.id && entry.status !== 'applied').at(-1);
     if (!pending) {
       this.fail(task.id, 'the proposal to review is missing from the log', 'error:missing proposal');
       return;
     }
-    const artifact = await this.loadProposal(pending.id);
+    const artifact = await readProposal(this.options.runDir, pending.id);
     if (pending.status === 'pending') await this.landing.decide(task, artifact);
     const proposal = this.state.proposals[pending.id]!;
     if (proposal.accepted.length === 0) {
@@ -658,7 +652,7 @@ export class RunDriver {
     const parts: string[] = [];
     for (const proposal of Object.values(this.state.proposals)) {
       if (proposal.taskId !== taskId || proposal.status !== 'applied') continue;
-      const artifact = await this.loadProposal(proposal.id);
+      const artifact = await readProposal(this.options.runDir, proposal.id);
       for (const file of artifact.files) {
         if (proposal.accepted.includes(file.path)) parts.push(unifiedDiff(file.path, file.before, file.after));
       }

@@ -6,7 +6,7 @@ import type { TestFailure, TestReport } from '../../shared/model';
 import type { ReportFormat, TestFramework } from './detect';
 import { parseReportFile } from './reports';
 import { parseTap } from './tap';
-import { count, firstLines, locationFrom, relativeLocation, stripAnsi, takeUntil } from './textUtil';
+import { count, firstLines, loadFailureProblem, locationFrom, relativeLocation, stripAnsi, takeUntil } from './textUtil';
 
 export { stripAnsi } from './textUtil';
 export { parseTap } from './tap';
@@ -158,7 +158,7 @@ function parseJest(text: string): ParsedSummary | undefined {
     }
     summary.failures.push(failure);
   }
-  if (broken.length) summary.problem = `${broken.length} test file${broken.length === 1 ? '' : 's'} failed to load: ${broken.join('; ')}`;
+  if (broken.length) summary.problem = loadFailureProblem(broken);
   return summary;
 }
 
@@ -199,7 +199,7 @@ function parseVitest(text: string): ParsedSummary | undefined {
     }
     summary.failures.push(failure);
   }
-  if (broken.length) summary.problem = `${broken.length} test file${broken.length === 1 ? '' : 's'} failed to load: ${broken.join('; ')}`;
+  if (broken.length) summary.problem = loadFailureProblem(broken);
   return summary;
 }
 

@@ -6,7 +6,7 @@ import type { TestFailure } from '../../shared/model';
 import type { ReportFormat } from './detect';
 import type { ParsedSummary } from './parse';
 import { parseTap } from './tap';
-import { firstLines, firstOwnFrame, relativeLocation, stripAnsi } from './textUtil';
+import { firstLines, firstOwnFrame, loadFailureProblem, relativeLocation, stripAnsi } from './textUtil';
 
 export interface ReportOptions {
   /** The folder the tests ran in: absolute paths under it are shown relative to it. */
@@ -80,7 +80,7 @@ function parseJestJson(content: string, framework: 'jest' | 'vitest', options: R
       broken.push(`${fileName}: ${text.split('\n')[0]}`);
     }
   }
-  if (broken.length) summary.problem = `${broken.length} test file${broken.length === 1 ? '' : 's'} failed to load: ${broken.join('; ')}`;
+  if (broken.length) summary.problem = loadFailureProblem(broken);
   return summary;
 }
 

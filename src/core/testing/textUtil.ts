@@ -59,3 +59,8 @@ export function count(text: string, re: RegExp): number {
   const m = re.exec(text);
   return m ? Number(m[1]) : 0;
 }
+
+/** The problem of a run in which test files failed to load (they have no tests in the counts). */
+export function loadFailureProblem(broken: readonly string[]): string | undefined {
+  return broken.length ? `${broken.length} test file${broken.length === 1 ? '' : 's'} failed to load: ${broken.join('; ')}` : undefined;
+}
