@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs code-server (the real VS Code workbench and extension host, from the npm registry) into a
 # cache outside the clone and prints its folder. Skips the install when it is already there.
-# Needs: Node 22 (scripts/node22.sh), build headers for native modules, Debian's ripgrep.
+# Needs: Node 22 (scripts/node22.sh), build headers for native modules, Debian's ripgrep. The install
+# runs in a cleaned environment (scripts/clean-env.sh), so it behaves the same inside `npm test`.
 set -euo pipefail
 version="${CODE_SERVER_VERSION:-4.117.0}"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -26,9 +27,12 @@ seed="$target/tmp/vscode-ripgrep-cache-$rg_pkg"
 mkdir -p "$seed" "$target/tmp/rgbin"
 cp "$(command -v rg)" "$target/tmp/rgbin/rg"
 tar -czf "$seed/ripgrep-$rg_ver-x86_64-unknown-linux-musl.tar.gz" -C "$target/tmp/rgbin" rg
+# clean_env: an outer `npm test` on the system Node must not configure this npm (see clean-env.sh).
+# shellcheck source=clean-env.sh
+source "$here/clean-env.sh"
 (
   cd "$target"
-  PATH="$nodebin:$PATH" TMPDIR="$target/tmp" npm_config_yes=true npm_config_nodedir="$nodedir" \
+  clean_env PATH="$nodebin:$(clean_path)" TMPDIR="$target/tmp" npm_config_yes=true npm_config_nodedir="$nodedir" \
     npm install --unsafe-perm --save-exact --no-audit --no-fund --loglevel=error "code-server@$version" >&2
 )
 rm -rf "$target/tmp"

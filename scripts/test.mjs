@@ -1,13 +1,14 @@
 // The project's test runner (`npm test`): installs the system test deps, builds and packages the
 // extension, then runs every suite in order and prints exact counts:
 //
-//   lint (1 test) → typecheck (1 test) → unit (mocha) → host (extension-host mocha in code-server)
+//   lint (1 test) → typecheck (1 test) → unit (mocha) → adversarial (mocha: hostile repositories,
+//   hostile models, kill points) → host (extension-host mocha in code-server)
 //   → e2e (Playwright + Chromium against code-server)
 //
 // The LAST line is always `N passed, N failed`, summed over every suite. Exit 1 when anything failed
 // or could not run: a suite that crashes, hangs or reports no tests counts as failed, never as 0/0.
 //
-//   node scripts/test.mjs [--only lint,typecheck,unit,host,e2e] [--skip-deps] [--skip-build]
+//   node scripts/test.mjs [--only lint,typecheck,unit,adversarial,host,e2e] [--skip-deps] [--skip-build]
 //
 // Artifacts: test-results/ (unit/e2e counts, host output, e2e screenshots, code-server logs).
 import { spawn } from 'node:child_process';
@@ -17,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const resultsDir = path.join(root, 'test-results');
-const ALL = ['lint', 'typecheck', 'unit', 'host', 'e2e'];
+const ALL = ['lint', 'typecheck', 'unit', 'adversarial', 'host', 'e2e'];
 const NEEDS_BUILD = new Set(['host', 'e2e']);
 
 const args = process.argv.slice(2);
@@ -39,14 +40,16 @@ for (const name of selected) {
 const skipDeps = args.includes('--skip-deps') || process.env.SM_SKIP_DEPS === '1';
 const skipBuild = args.includes('--skip-build') || process.env.SM_SKIP_BUILD === '1';
 
-const env = {
-  ...process.env,
+// The suites see the same environment however the runner was started (`npm test`, `node
+// scripts/test.mjs`, .ci/run): none of the outer npm's state (npm_config_user_agent naming the system
+// Node, npm_lifecycle_*, npm_package_*, INIT_CWD, NODE), no NODE_OPTIONS. Tests start npm themselves.
+const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) && !['INIT_CWD', 'NODE', 'NODE_OPTIONS'].includes(key)));
+Object.assign(env, {
   PATH: `${path.dirname(process.execPath)}:${path.join(root, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
   NO_COLOR: '1',
   FORCE_COLOR: '0',
   CI: process.env.CI ?? '1',
-};
-delete env.NODE_OPTIONS;
+});
 
 /** @type {{ name: string; passed: number; failed: number; seconds: number; note: string }[]} */
 const results = [];
@@ -137,7 +140,7 @@ async function mochaSuite(name, mochaArgs, timeoutMs) {
   const started = Date.now();
   const countsFile = path.join(resultsDir, `${name}-counts.json`);
   rmSync(countsFile, { force: true });
-  const { code, timedOut } = await run(
+  const { code, output, timedOut } = await run(
     'mocha',
     [
       '--import=tsx',
@@ -146,10 +149,16 @@ async function mochaSuite(name, mochaArgs, timeoutMs) {
       '--reporter-option', `output=${countsFile}`,
       ...mochaArgs,
     ],
-    { timeoutMs },
+    { timeoutMs, capture: true },
   );
   if (!existsSync(countsFile)) {
-    const why = interrupted ? `interrupted (${interrupted})` : timedOut ? 'timed out before reporting' : `mocha exited ${code} without reporting (crash, or no test files?)`;
+    const why = interrupted
+      ? `interrupted (${interrupted})`
+      : timedOut
+        ? 'timed out before reporting'
+        : /No test files found/.test(output)
+          ? `no test files: ${mochaArgs.filter((arg) => arg.includes('*')).join(' ')} matches nothing`
+          : `mocha exited ${code} without reporting (a crash: see its output above)`;
     record(name, 0, 1, started, why);
     return;
   }
@@ -199,10 +208,9 @@ async function main() {
     banner('system test deps (chromium, ripgrep, build headers, code-server)');
     const t = Date.now();
     const { code } = await run('bash', [path.join(root, 'scripts', 'install-test-deps.sh')], { timeoutMs: 30 * 60_000 });
-    if (code !== 0) {
-      setupOk = false;
-      record('test-deps', 0, 1, t, `install-test-deps.sh exited ${code}`);
-    }
+    setupOk = code === 0;
+    // Counted like package and build, so its time is in the summary (minutes on a first run, seconds after).
+    record('test-deps', setupOk ? 1 : 0, setupOk ? 0 : 1, t, setupOk ? '' : `install-test-deps.sh exited ${code}`);
   }
 
   // Development bundle (source maps) for the host suite; production bundle + VSIX for the e2e suite.
@@ -247,6 +255,9 @@ async function main() {
       case 'unit':
         await mochaSuite('unit', ['test/unit/**/*.test.ts'], 15 * 60_000);
         break;
+      case 'adversarial':
+        await mochaSuite('adversarial', ['--timeout', '120000', 'test/adversarial/**/*.test.ts'], 15 * 60_000);
+        break;
       case 'host':
         await hostSuite();
         break;
@@ -260,7 +271,7 @@ async function main() {
   const failed = results.reduce((n, r) => n + r.failed, 0);
   banner(`summary (${seconds(started).toFixed(0)} s)`);
   for (const r of results) {
-    console.log(`${r.name.padEnd(10)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(4)} failed ${r.seconds.toFixed(1).padStart(7)} s${r.note ? `  ${r.note}` : ''}`);
+    console.log(`${r.name.padEnd(12)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(4)} failed ${r.seconds.toFixed(1).padStart(7)} s${r.note ? `  ${r.note}` : ''}`);
   }
   const last = `${passed} passed, ${failed} failed`;
   writeFileSync(path.join(resultsDir, 'summary.json'), JSON.stringify({ passed, failed, suites: results }, null, 2));

@@ -4,26 +4,30 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/config';
 import { CheckpointError } from '../core/checkpoints/shadowGit';
-import { Engine, RollbackRefusedError, UnknownRunError } from '../core/engine';
+import { ConcurrentRunError, Engine, ForeignRunError, RollbackRefusedError, UnknownRunError } from '../core/engine';
 import { ReplayError } from '../core/run/replay';
 import { TriageError, type TriageAction } from '../core/run/triage';
 import { ModelConfigError } from '../core/models/registry';
 import { TranscriptError } from '../core/models/scripted';
-import { defaultRunsDir } from '../core/runsDir';
+import { defaultRunsDir, userStateDir } from '../core/runsDir';
+import { TrustRecords } from '../core/trust';
 import { formatEvent, formatRunDetail, formatRunList } from './format';
-import { buildCliConfig, cliStorageDir, UsageError } from './options';
+import { budgetPauseOf, buildCliConfig, cliStorageDir, raisedBudgets, readCliConfigFiles, suggestedCap, UsageError, type CliConfigFiles } from './options';
 import { runTestCommand } from './testCommand';
-import { createCliPorts } from './ports';
+import { askYesNo, createCliPorts } from './ports';
+import { listed, requireTrustedWorkspaceConfig, WorkspaceConfigNotTrustedError } from './trust';
+import { redactWrites } from './redactedOutput';
 
 const HELP = `software-maker — an agent team for your workspace, headless.
 
 Usage:
   software-maker run "<goal>" --workspace DIR [--model SPEC] [--yes] [options]
-  software-maker resume <run-id> --workspace DIR [--yes]
+  software-maker resume <run-id> --workspace DIR [--yes] [--max-usd N] [--max-tokens N]
   software-maker retry <run-id> <task-id> [--model ID] --workspace DIR [--yes]   retry a dead-lettered task
   software-maker skip <run-id> <task-id> --workspace DIR [--yes]                 skip it (and what depends on it)
   software-maker done <run-id> <task-id> --workspace DIR [--yes]                 mark it done after fixing it by hand
   software-maker replay <run-id> <step-id> [--model ID] --workspace DIR          run one step again from its record
+  software-maker adopt <run-id> --workspace DIR [--yes]                          drive a run not created on this machine
   software-maker checkpoints --workspace DIR                                     list checkpoints
   software-maker rollback <checkpoint-id> --workspace DIR                        restore the workspace to one
   software-maker status [<run-id>] [--workspace DIR] [--json]
@@ -42,16 +46,26 @@ Models (--model, repeatable per role with ROLE=SPEC):
 
 Options:
   --workspace DIR       the folder to work in (default: current folder)
-  --config FILE         JSON with models, roles and run settings (default: DIR/.software-maker/config.json)
-  --yes                 apply every proposed edit without asking
+  --config FILE         your JSON with models, roles and run settings, instead of the user config
+                        ($XDG_CONFIG_HOME/software-maker/config.json) and the workspace's
+                        DIR/.software-maker/config.json
+  --trust-workspace-config   use what the workspace's config names (endpoints, key variables,
+                        transcripts, test command, auto-approval) without asking; remembered until
+                        the file changes. Without it, that is asked in a terminal and refused without one
+  --allow-concurrent-run     start even though another run of the workspace is in progress
+  --yes                 apply every proposed edit without asking, except edits that change what runs
+                        (package scripts, git hooks, editor tasks…): those are asked about in a
+                        terminal, and rejected back to the agent without one
+  --allow-command-changes   let --yes and auto-approve rules apply those too
   --concurrency N       tasks at once (default 3)
   --max-fix-attempts N  fix attempts per task before dead-letter (default 2)
   --test-command CMD    how to run the tests (default: detected; "none" runs without a test gate)
   --no-review-gate      skip the reviewer after tests pass
   --api-key-env NAME    environment variable with the API key of an openai-compatible model
   --runs-dir DIR        where runs are stored (default: DIR/.software-maker/runs)
-  --max-usd N           hard cap in USD for the whole run (checked before every model call)
-  --max-tokens N        hard cap in tokens for the whole run
+  --max-usd N           hard cap in USD for the whole run (checked before every model call);
+                        with resume: raises the cap that paused the run
+  --max-tokens N        hard cap in tokens for the whole run; with resume: as --max-usd
   --on-budget pause|stop   what a breached cap does (default pause: raise it and resume)
   --git-mode            work on a branch of its own and commit per task (asks before leaving a dirty tree)
   --no-checkpoints      take no checkpoints (by default one before each task's edits land)
@@ -68,6 +82,9 @@ async function main(argv: string[]): Promise<number> {
       model: { type: 'string', short: 'm', multiple: true },
       config: { type: 'string' },
       yes: { type: 'boolean', short: 'y' },
+      'allow-command-changes': { type: 'boolean' },
+      'trust-workspace-config': { type: 'boolean' },
+      'allow-concurrent-run': { type: 'boolean' },
       concurrency: { type: 'string' },
       'max-fix-attempts': { type: 'string' },
       'test-command': { type: 'string' },
@@ -94,8 +111,23 @@ async function main(argv: string[]): Promise<number> {
   if (!info?.isDirectory()) throw new UsageError(`The workspace ${workspace} does not exist or is not a folder. Pass an existing folder with --workspace.`);
   const runsDir = values['runs-dir'] ? resolve(values['runs-dir']) : defaultRunsDir(workspace);
   const interactive = process.stdin.isTTY === true && !values.yes;
-  const ports = await createCliPorts(workspace, { interactive });
-  const engine = new Engine({ ports, runsDir, storageDir: cliStorageDir(workspace), warn: (message) => process.stderr.write(`warning: ${message}\n`) });
+  const ports = await createCliPorts(workspace, { interactive, terminal: process.stdin.isTTY === true });
+  const storageDir = cliStorageDir(workspace);
+  const engine = new Engine({ ports, runsDir, storageDir, recordsDir: userStateDir(), warn: (message) => process.stderr.write(`warning: ${message}\n`) });
+  /** What a workspace config may use, once the user accepted it (asked in a terminal, or the flag). */
+  const trustedConfigFiles = async (only?: (files: CliConfigFiles) => boolean) => {
+    const files = await readCliConfigFiles(workspace, values.config);
+    if (only && !only(files)) return files;
+    await requireTrustedWorkspaceConfig(files, {
+      workspace,
+      records: new TrustRecords(storageDir),
+      accept: values['trust-workspace-config'] ?? false,
+      ask: process.stdin.isTTY === true ? askYesNo : undefined,
+    });
+    return files;
+  };
+  const resumeCommand = (runId: string, extra = ''): string =>
+    `software-maker resume ${runId} --workspace ${workspace}${values['runs-dir'] ? ` --runs-dir ${runsDir}` : ''}${extra}${values.yes ? ' --yes' : ''}`;
 
   switch (command) {
     case 'run':
@@ -118,6 +150,7 @@ async function main(argv: string[]): Promise<number> {
           models: values.model ?? [],
           configFile: values.config,
           yes: values.yes ?? false,
+          allowCommandChanges: values['allow-command-changes'] ?? false,
           concurrency: values.concurrency,
           maxFixAttempts: values['max-fix-attempts'],
           testCommand: values['test-command'],
@@ -128,9 +161,21 @@ async function main(argv: string[]): Promise<number> {
           onBudget: values['on-budget'],
           gitMode: values['git-mode'] ?? false,
           noCheckpoints: values['no-checkpoints'] ?? false,
-        });
-        handle = await engine.startRun(target, config);
+        }, await trustedConfigFiles());
+        try {
+          handle = await engine.startRun(target, config, { allowConcurrent: values['allow-concurrent-run'] ?? false });
+        } catch (error) {
+          if (error instanceof ConcurrentRunError) {
+            throw new UsageError(`${error.message} ${interactive ? '' : 'There is no terminal to ask in (or --yes was given): '}pass --allow-concurrent-run to start it anyway.`);
+          }
+          throw error;
+        }
       } else if (command === 'resume') {
+        const state = await engine.getRun(target);
+        if (!state) throw new UnknownRunError(target);
+        // Raising the caps is what a budget pause asks for: it is logged (run.budgetsChanged) before the run goes on.
+        const budgets = raisedBudgets(state.config.budgets, budgetPauseOf(await engine.readEvents(target)), { maxUsd: values['max-usd'], maxTokens: values['max-tokens'] });
+        if (budgets) await engine.setBudgets(target, budgets);
         handle = await engine.resumeRun(target);
       } else {
         const [runId, taskId] = rest;
@@ -156,7 +201,13 @@ async function main(argv: string[]): Promise<number> {
             `Task ${id} needs a decision: software-maker retry ${final.id} ${id} [--model ID] | skip ${final.id} ${id} | done ${final.id} ${id} (after fixing it by hand)\n`,
           );
         }
-        if (!dead.length) process.stdout.write(`Continue with: software-maker resume ${final.id}\n`);
+        const breach = dead.length ? undefined : budgetPauseOf(await engine.readEvents(final.id));
+        if (breach && !Number.isFinite(breach.estimate)) {
+          process.stdout.write(`The next call's model has no known price, so no USD cap admits it: add "prices" to the model in your config, then: ${resumeCommand(final.id)}\n`);
+        } else if (breach) {
+          const flag = breach.metric === 'usd' ? '--max-usd' : '--max-tokens';
+          process.stdout.write(`Raise the ${breach.scope === 'run' ? 'run' : `${breach.scope} ${breach.key}`} cap and continue with: ${resumeCommand(final.id, ` ${flag} ${suggestedCap(breach)}`)}\n`);
+        } else if (!dead.length) process.stdout.write(`Continue with: ${resumeCommand(final.id)}\n`);
       } else {
         process.stdout.write(`Report: ${resolve(runsDir, final.id, 'report.md')}\n`);
       }
@@ -183,6 +234,25 @@ async function main(argv: string[]): Promise<number> {
       for (const edit of result.record.edits ?? []) process.stdout.write(`\nProposed (not applied):\n${edit.diff}\n`);
       if (result.record.diffFromOriginal) process.stdout.write(`\nOutput compared with ${stepId}:\n${result.record.diffFromOriginal}\n`);
       return result.ok ? 0 : 1;
+    }
+    case 'adopt': {
+      const runId = rest[0];
+      if (!runId) throw new UsageError('Which run? software-maker adopt <run-id> (see software-maker status).');
+      const origin = await engine.describeRunOrigin(runId);
+      if (origin.own) {
+        process.stdout.write(`Run ${runId} is already this machine's (created or adopted here); nothing to adopt.\n`);
+        return 0;
+      }
+      const uses = `Run ${runId} was not created on this machine. Driving it would use:\n${listed(origin.uses.length ? origin.uses : ['nothing that needs trust'])}`;
+      if (!values.yes) {
+        if (process.stdin.isTTY !== true) throw new UsageError(`${uses}\nThere is no terminal to ask whether you trust it. If you do, pass --yes: software-maker adopt ${runId} --workspace ${workspace} --yes`);
+        if (!(await askYesNo('Adopt it, so resume, retry, skip, done, replay and budget changes drive it with exactly this?', uses))) {
+          throw new UsageError(`Run ${runId} was not adopted; it stays read-only here.`);
+        }
+      } else process.stdout.write(`${uses}\n`);
+      await engine.adoptRun(runId, origin.digest);
+      process.stdout.write(`Adopted run ${runId}: it is driven here with the configuration above.\n`);
+      return 0;
     }
     case 'checkpoints': {
       const checkpoints = await engine.listCheckpoints();
@@ -212,10 +282,24 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'test':
       // Exit 0 when the tests pass, 1 when they fail; a usage error (nothing detected) exits 2.
-      return runTestCommand({ workspace, json: values.json ?? false, near: [...(values.near ?? []), ...rest], testCommand: values['test-command'] });
+      return runTestCommand({
+        workspace,
+        json: values.json ?? false,
+        near: [...(values.near ?? []), ...rest],
+        // Only a test command the workspace config names needs trust here (it is what would run).
+        testCommand: values['test-command'] ?? configuredTestCommand(await trustedConfigFiles((files) => files.workspace?.config.testCommand !== undefined)),
+      });
     default:
-      throw new UsageError(`Unknown command "${command}". Commands: run, resume, status, logs, test (software-maker --help).`);
+      throw new UsageError(`Unknown command "${command}". Commands: run, resume, retry, skip, done, replay, adopt, checkpoints, rollback, status, logs, test (software-maker --help).`);
   }
+}
+
+redactWrites(process.stdout);
+redactWrites(process.stderr);
+/** testCommand of the config files (the user's, and the workspace's once trusted); "" means detect. */
+function configuredTestCommand(files: CliConfigFiles): string | undefined {
+  const value = files.workspace?.config.testCommand ?? files.user.testCommand;
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
 
 main(process.argv.slice(2)).then(
@@ -223,10 +307,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const known = error instanceof UsageError || error instanceof ConfigError || error instanceof UnknownRunError || error instanceof TranscriptError || error instanceof ModelConfigError || error instanceof TriageError || error instanceof ReplayError || error instanceof RollbackRefusedError || error instanceof CheckpointError;
+    const known = error instanceof UsageError || error instanceof WorkspaceConfigNotTrustedError || error instanceof ForeignRunError || error instanceof ConfigError || error instanceof UnknownRunError || error instanceof TranscriptError || error instanceof ModelConfigError || error instanceof TriageError || error instanceof ReplayError || error instanceof RollbackRefusedError || error instanceof CheckpointError;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`software-maker: ${message}\n`);
     if (!known && error instanceof Error && process.env.SOFTWARE_MAKER_DEBUG) process.stderr.write(`${error.stack}\n`);
-    process.exitCode = error instanceof UsageError ? 2 : 1;
+    process.exitCode = error instanceof UsageError || error instanceof WorkspaceConfigNotTrustedError ? 2 : 1;
   },
 );

@@ -4,8 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { resolveRunConfig } from '../core/config';
-import { STATE_DIR } from '../core/runsDir';
-import { OPENAI_COMPATIBLE_PRESETS, ROLES, type Budgets, type ModelSpec, type OpenAICompatiblePreset, type Role, type RunConfig } from '../shared/model';
+import { STATE_DIR, userStateDir } from '../core/runsDir';
+import type { EngineEvent } from '../shared/events';
+import { OPENAI_COMPATIBLE_PRESETS, ROLES, type BudgetBreach, type Budgets, type ModelSpec, type OpenAICompatiblePreset, type Role, type RunConfig } from '../shared/model';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -18,6 +19,8 @@ export interface CliRunOptions {
   models: string[];
   configFile?: string;
   yes: boolean;
+  /** --allow-command-changes: auto-approval covers edits that change what runs, too. */
+  allowCommandChanges?: boolean;
   concurrency?: string;
   maxFixAttempts?: string;
   testCommand?: string;
@@ -30,10 +33,47 @@ export interface CliRunOptions {
   noCheckpoints: boolean;
 }
 
+/**
+ * Where the configs come from. The user's own (`--config FILE`, else the user config file) is
+ * trusted; the workspace's `.software-maker/config.json` came with the repository, so what it names
+ * that sends a key or runs something is used only once the user accepted it (cli/trust.ts).
+ */
+export interface CliConfigFiles {
+  user: Partial<RunConfig>;
+  /** Not read when --config is given: that file replaces it. */
+  workspace?: { path: string; config: Partial<RunConfig> };
+}
+
+/** The user's own config file: $XDG_CONFIG_HOME/software-maker/config.json (~/.config/… by default). */
+export function userConfigPath(): string {
+  return join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'software-maker', 'config.json');
+}
+
+export async function readCliConfigFiles(workspace: string, configFile: string | undefined): Promise<CliConfigFiles> {
+  if (configFile) return { user: await readConfigFile(resolve(configFile), true) };
+  const path = join(workspace, STATE_DIR, 'config.json');
+  const config = await readConfigFile(path, false);
+  return { user: await readConfigFile(userConfigPath(), false), ...(Object.keys(config).length ? { workspace: { path, config } } : {}) };
+}
+
+/** The workspace's settings over the user's: its models replace the user's of the same id, its roles the user's of the same role. */
+function mergeConfigFiles(files: CliConfigFiles): Partial<RunConfig> {
+  const { user } = files;
+  const workspace = files.workspace?.config;
+  if (!workspace) return user;
+  const modelsOf = (config: Partial<RunConfig>): ModelSpec[] => (Array.isArray(config.models) ? config.models : []);
+  const ids = new Set(modelsOf(workspace).map((model) => model.id));
+  return {
+    ...user,
+    ...workspace,
+    models: [...modelsOf(user).filter((model) => !ids.has(model.id)), ...modelsOf(workspace)],
+    roles: { ...(user.roles ?? {}), ...(workspace.roles ?? {}) },
+  };
+}
+
 /** Checkpoints of a workspace live outside it, in the user's state folder, one shadow repository per workspace. */
 export function cliStorageDir(workspace: string): string {
-  const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
-  return join(base, 'software-maker', createHash('sha256').update(workspace).digest('hex').slice(0, 16));
+  return join(userStateDir(), createHash('sha256').update(workspace).digest('hex').slice(0, 16));
 }
 
 function parseAmount(flag: string, value: string | undefined): number | undefined {
@@ -75,11 +115,15 @@ async function readConfigFile(path: string, required: boolean): Promise<Partial<
     if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new UsageError(`Cannot read the config file ${path}: ${(error as Error).message}`);
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(raw) as Partial<RunConfig>;
+    parsed = JSON.parse(raw);
   } catch (error) {
     throw new UsageError(`The config file ${path} is not valid JSON: ${(error as Error).message}`);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`The config file ${path} must hold a JSON object (models, roles, run settings).`);
+  // Cast only: resolveRunConfig checks every field.
+  return parsed as Partial<RunConfig>;
 }
 
 function parseCount(flag: string, value: string | undefined): number | undefined {
@@ -89,10 +133,9 @@ function parseCount(flag: string, value: string | undefined): number | undefined
   return number;
 }
 
-export async function buildCliConfig(workspace: string, options: CliRunOptions): Promise<RunConfig> {
-  const file = options.configFile
-    ? await readConfigFile(resolve(options.configFile), true)
-    : await readConfigFile(join(workspace, STATE_DIR, 'config.json'), false);
+/** `files`: what readCliConfigFiles read, after the workspace's part was trusted (none by default). */
+export async function buildCliConfig(workspace: string, options: CliRunOptions, files: CliConfigFiles = { user: {} }): Promise<RunConfig> {
+  const file = mergeConfigFiles(files);
   const models: ModelSpec[] = [...(file.models ?? [])];
   const roles: Partial<Record<Role, string[]>> = { ...(file.roles ?? {}) };
   // Bare SPECs form the default chain of every role, in order (the router falls over along it);
@@ -130,6 +173,7 @@ export async function buildCliConfig(workspace: string, options: CliRunOptions):
       models,
       roles,
       autoApprove: options.yes || file.autoApprove,
+      autoApproveCommandChanges: options.allowCommandChanges || file.autoApproveCommandChanges,
       concurrency: parseCount('--concurrency', options.concurrency) ?? file.concurrency,
       maxFixAttempts: parseCount('--max-fix-attempts', options.maxFixAttempts) ?? file.maxFixAttempts,
       testCommand: options.testCommand ?? file.testCommand,
@@ -140,6 +184,42 @@ export async function buildCliConfig(workspace: string, options: CliRunOptions):
     },
     defaultModel,
   );
+}
+
+/** The breach that paused the run, when a cap did (the pause follows its budget.exceeded at once). */
+export function budgetPauseOf(events: readonly EngineEvent[]): BudgetBreach | undefined {
+  let last = events.length - 1;
+  while (last >= 0 && events[last]!.type !== 'run.status') last--;
+  const status = events[last];
+  const before = events[last - 1];
+  return status?.type === 'run.status' && status.status === 'paused' && before?.type === 'budget.exceeded' ? before : undefined;
+}
+
+/**
+ * `resume --max-usd/--max-tokens`: each sets the cap that paused the run when it is of that metric
+ * (a task or role cap included), else the run's cap. Undefined when neither flag was given.
+ */
+export function raisedBudgets(current: Budgets, breach: BudgetBreach | undefined, flags: { maxUsd?: string; maxTokens?: string }): Budgets | undefined {
+  const wanted: [BudgetBreach['metric'], number | undefined][] = [
+    ['usd', parseAmount('--max-usd', flags.maxUsd)],
+    ['tokens', parseAmount('--max-tokens', flags.maxTokens)],
+  ];
+  if (wanted.every(([, value]) => value === undefined)) return undefined;
+  const next: Budgets = structuredClone(current);
+  for (const [metric, raw] of wanted) {
+    if (raw === undefined) continue;
+    const value = metric === 'tokens' ? Math.round(raw) : raw;
+    const scope = breach?.metric === metric ? breach.scope : 'run';
+    if (scope === 'role') next.roles = { ...next.roles, [breach!.key]: { ...next.roles?.[breach!.key as Role], [metric]: value } };
+    else next[scope] = { ...next[scope], [metric]: value };
+  }
+  return next;
+}
+
+/** A cap that admits the refused call with room to spare: as much again as was used, rounded up. */
+export function suggestedCap(breach: BudgetBreach): number {
+  const wanted = Math.max(breach.limit * 2, breach.used + breach.estimate * 2);
+  return breach.metric === 'tokens' ? Math.ceil(wanted / 1000) * 1000 : Math.ceil(wanted * 100) / 100;
 }
 
 function budgetsFrom(options: CliRunOptions, fromFile: Budgets | undefined): Budgets | undefined {

@@ -7,9 +7,18 @@ import { systemClock } from '../core/ports';
 import { NodeTestRunner } from '../core/testing/nodeTestRunner';
 import { NodeWorkspace } from '../core/workspace/nodeWorkspace';
 
-/** Shows each proposed file as a unified diff and asks y/n; one question at a time across parallel tasks. */
-class TerminalReviewer implements EditReviewer {
+/**
+ * Shows each proposed file as a unified diff and asks y/n; one question at a time across parallel
+ * tasks. A file that changes what will be executed gets a warning block with the reasons before its
+ * diff, and only a typed "yes" applies it.
+ */
+export class TerminalReviewer implements EditReviewer {
   private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly input: NodeJS.ReadableStream = process.stdin,
+    private readonly output: NodeJS.WritableStream = process.stdout,
+  ) {}
 
   review(request: ReviewRequest, signal: AbortSignal): Promise<ReviewDecision> {
     const next = this.queue.then(() => this.ask(request, signal));
@@ -18,15 +27,24 @@ class TerminalReviewer implements EditReviewer {
   }
 
   private async ask(request: ReviewRequest, signal: AbortSignal): Promise<ReviewDecision> {
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    const rl = createInterface({ input: this.input, output: this.output });
     try {
       const accepted: string[] = [];
       const reasons: string[] = [];
-      process.stdout.write(`\nTask ${request.taskId} (${request.taskTitle}) proposes ${request.files.length} file change(s):\n`);
+      this.output.write(`\nTask ${request.taskId} (${request.taskTitle}) proposes ${request.files.length} file change(s):\n`);
       for (const file of request.files) {
-        process.stdout.write(`\n${unifiedDiff(file.path, file.before, file.after)}\n`);
-        const answer = (await rl.question(`Apply ${file.kind === 'create' ? 'new file ' : ''}${file.path}? [y/n] `, { signal })).trim().toLowerCase();
-        if (answer === 'y' || answer === 'yes') {
+        const risks = file.changesWhatRuns ?? [];
+        if (risks.length) this.output.write(`\n${commandWarning(file.path, risks)}`);
+        this.output.write(`\n${unifiedDiff(file.path, file.before, file.after)}\n`);
+        let yes: boolean;
+        if (risks.length) {
+          const answer = await rl.question(`${file.path} CHANGES WHAT RUNS. Type "yes" to apply it anyway (anything else rejects it): `, { signal });
+          yes = answer.trim().toLowerCase() === 'yes';
+        } else {
+          const answer = (await rl.question(`Apply ${file.kind === 'create' ? 'new file ' : ''}${file.path}? [y/n] `, { signal })).trim().toLowerCase();
+          yes = answer === 'y' || answer === 'yes';
+        }
+        if (yes) {
           accepted.push(file.path);
         } else {
           const reason = (await rl.question('Why (optional, goes back to the agent)? ', { signal })).trim();
@@ -40,17 +58,33 @@ class TerminalReviewer implements EditReviewer {
   }
 }
 
-/** With --yes the engine auto-approves and never asks; this reviewer only guards against a bug. */
-const refusingReviewer: EditReviewer = {
-  review: () => Promise.reject(new Error('Edits need approval but there is no terminal; run with --yes.')),
-};
+/** The block printed before the diff of a file that changes what will be executed. */
+export function commandWarning(path: string, reasons: readonly string[]): string {
+  const rule = '!'.repeat(72);
+  return [
+    rule,
+    `!! WARNING: accepting ${path} changes what will be executed on this machine:`,
+    ...reasons.map((reason) => `!!   - ${reason}`),
+    '!! The test gate runs right after the edit lands. Read the diff below before you answer.',
+    rule,
+    '',
+  ].join('\n');
+}
 
-export async function createCliPorts(workspaceDir: string, options: { interactive: boolean }): Promise<HostPorts> {
+/**
+ * `interactive`: a terminal and no --yes, so questions are asked (git mode's branch switch).
+ * `terminal`: stdin is a terminal, so what auto-approval does not cover (edits that change what
+ * runs) is reviewed even under --yes; without one, it is rejected back to the agent.
+ */
+export async function createCliPorts(workspaceDir: string, options: { interactive: boolean; terminal: boolean }): Promise<HostPorts> {
   const workspace = await NodeWorkspace.open(workspaceDir);
+  const applier = new NodeEditApplier(workspace.root);
+  // A process killed while writing an edit left its temp file in .software-maker/tmp: gone at start.
+  await applier.removeStaleTempFiles();
   return {
     workspace,
-    applier: new NodeEditApplier(workspace.root),
-    reviewer: options.interactive ? new TerminalReviewer() : refusingReviewer,
+    applier,
+    reviewer: options.terminal ? new TerminalReviewer() : undefined,
     testRunner: new NodeTestRunner(),
     clock: systemClock,
     secret: async (name) => process.env[name],
@@ -59,7 +93,8 @@ export async function createCliPorts(workspaceDir: string, options: { interactiv
   };
 }
 
-async function askYesNo(question: string, detail: string): Promise<boolean> {
+/** A y/N question on the terminal after `detail`; anything but y/yes is no. */
+export async function askYesNo(question: string, detail: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
     const answer = (await rl.question(`\n${detail}\n${question} [y/N] `)).trim().toLowerCase();

@@ -1,8 +1,7 @@
 // `software-maker test`: detects the workspace's test command, runs it with a machine-readable
 // reporter where the framework has one, and prints the structured report (the same one the test gate
 // judges). Exit code 0 when the tests pass, 1 when they do not, 2 when nothing could be run.
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { STATE_DIR } from '../core/runsDir';
 import { detectTestCommand, frameworkLabel, type DetectedTestCommand } from '../core/testing/detect';
 import { NodeTestRunner } from '../core/testing/nodeTestRunner';
@@ -15,7 +14,7 @@ export interface TestCommandOptions {
   json: boolean;
   /** Paths (relative to the workspace or absolute) of files a change touches: the nearest package's tests run. */
   near: string[];
-  /** --test-command; otherwise the config file's testCommand; otherwise detection. */
+  /** --test-command, or the config's testCommand (the workspace's only once trusted: cli/trust.ts); otherwise detection. */
   testCommand?: string;
   timeoutMs?: number;
 }
@@ -29,7 +28,7 @@ const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 const MAX_LISTED_FAILURES = 20;
 
 export async function runTestCommand(options: TestCommandOptions, io: TestCommandIo = defaultIo): Promise<number> {
-  const configured = options.testCommand ?? (await configuredTestCommand(options.workspace));
+  const configured = options.testCommand;
   if (configured !== undefined && configured.trim() === 'none') {
     throw new UsageError('Tests are switched off for this workspace (testCommand "none"). Pass --test-command CMD to run some anyway.');
   }
@@ -89,27 +88,6 @@ export function formatTestReport(report: TestReport, folder?: string): string {
 
 function formatMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms} ms`;
-}
-
-/** testCommand from the workspace's config file, when it has one. */
-async function configuredTestCommand(workspace: string): Promise<string | undefined> {
-  const file = resolve(workspace, STATE_DIR, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    const config: unknown = JSON.parse(text);
-    if (typeof config === 'object' && config !== null && 'testCommand' in config) {
-      const value = (config as { testCommand: unknown }).testCommand;
-      return typeof value === 'string' && value.trim() !== '' ? value : undefined;
-    }
-    return undefined;
-  } catch (error) {
-    throw new UsageError(`The config file ${file} is not valid JSON (${error instanceof Error ? error.message : String(error)}); fix it or pass --test-command.`);
-  }
 }
 
 const defaultIo: TestCommandIo = {

@@ -1,8 +1,10 @@
 // Hard budgets. Before every model call (every attempt on every model of a chain) the worst case of
-// the call is added to what the run, the task and the role have spent, plus what calls already in
-// flight may still spend; if any cap would be crossed, the call does not happen. Spent amounts come
-// from the folded event log; only the in-flight reservations live here, because they are not facts
-// yet. So a cap is never exceeded by more than the difference between a call's estimate and its cost.
+// the call (its estimated prompt plus the output limit the router sends with it) is added to what
+// the run, the task and the role have spent, plus what calls already in flight may still spend; if
+// any cap would be crossed, the call does not happen. Spent amounts come from the folded event log;
+// only the in-flight reservations live here, because they are not facts yet, and each is held until
+// its call's cost is in the log. So a cap is never exceeded by more than the difference between a
+// call's estimate and its cost.
 import type { BudgetBreach, Budgets, Cap, Role, Usage } from '../shared/model';
 
 export type { BudgetBreach } from '../shared/model';

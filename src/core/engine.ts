@@ -6,8 +6,8 @@ import { isTerminalRun } from '../shared/lifecycle';
 import type { Budgets, RunConfig } from '../shared/model';
 import { applyEvent, foldEvents, summarizeRun, type RunState, type RunSummary } from '../shared/runState';
 import { budgetsSchema, runConfigSchema } from './config';
-import type { EngineApi, EventListener, RunHandle } from './engineApi';
-import { EventLog, readLog, RunLock, type LoadedLog } from './log/eventLog';
+import type { EngineApi, EventListener, RunHandle, RunOrigin } from './engineApi';
+import { EventLog, liveLockHolder, readLog, RunLock, type LoadedLog } from './log/eventLog';
 import type { HostPorts } from './ports';
 import { preflightModels } from './models/registry';
 import type { ProviderContext } from './models/providers';
@@ -17,6 +17,8 @@ import { replayStep, writeRunFile, type ReplayResult } from './run/replay';
 import { replayModels, RunDriver } from './run/runDriver';
 import { checkTriage, type TriageAction } from './run/triage';
 import { ensureRunsDir, listRunIds, newRunId } from './runsDir';
+import { registeringSecrets } from './secrets';
+import { runCreatedDigest, trustDigest, trustSurfaceOf, TrustRecords } from './trust';
 
 export interface EngineOptions {
   ports: HostPorts;
@@ -34,6 +36,12 @@ export interface EngineOptions {
   storageDir?: string;
   /** Models only the host can make (vscode.lm chat models). */
   hostModels?: ProviderContext['hostModels'];
+  /**
+   * Where this machine records the runs it created or adopted (outside the workspace): runs not
+   * recorded there are read-only until adopted. Default: storageDir; without either, the record
+   * lasts as long as the engine.
+   */
+  recordsDir?: string;
 }
 
 export class RollbackRefusedError extends Error {
@@ -41,6 +49,40 @@ export class RollbackRefusedError extends Error {
     super(message);
     this.name = 'RollbackRefusedError';
   }
+}
+
+/** A run this machine did not create or adopt was asked to do work: it is read-only until adopted. */
+export class ForeignRunError extends Error {
+  constructor(readonly runId: string) {
+    super(
+      `Run ${runId} was not created on this machine (it came with the workspace, or its run.created event changed since), so it is read-only here: ` +
+        `status and logs work, but it is not resumed, retried, skipped, replayed or given new budgets with the endpoints, keys and commands its log names. ` +
+        `To drive it anyway, adopt it after reading what it would use: software-maker adopt ${runId} (in VS Code: "Software Maker: Adopt Run…").`,
+    );
+    this.name = 'ForeignRunError';
+  }
+}
+
+/** Another run of the workspace holds a live lock, and nobody confirmed starting a second one. */
+export class ConcurrentRunError extends Error {
+  constructor(readonly active: ActiveRun[]) {
+    super(
+      `Another run of this workspace is in progress (${describeActive(active)}). Two runs editing one workspace can overwrite each other's work, ` +
+        'so none was started. Wait for it to end or cancel it, or start this one anyway after confirming.',
+    );
+    this.name = 'ConcurrentRunError';
+  }
+}
+
+/** A run some process (this one or another) is driving right now. */
+export interface ActiveRun {
+  runId: string;
+  /** Who holds its lock: pid, host, since when. */
+  holder: string;
+}
+
+function describeActive(active: readonly ActiveRun[]): string {
+  return active.map((run) => `run ${run.runId}, ${run.holder}`).join('; ');
 }
 
 export class UnknownRunError extends Error {
@@ -58,8 +100,12 @@ export class Engine implements EngineApi {
   /** One breaker per endpoint for all runs: a provider that is down is down for every run. */
   private readonly breakers: CircuitBreakers;
   private checkpointStore: Promise<ShadowCheckpoints> | undefined;
+  private readonly records: TrustRecords;
 
   constructor(private readonly options: EngineOptions) {
+    // Every key the engine reads is registered before use, so every writer redacts it (core/secrets.ts).
+    this.options = { ...options, ports: registeringSecrets(options.ports) };
+    this.records = new TrustRecords(options.recordsDir ?? options.storageDir);
     this.breakers = new CircuitBreakers({
       ...options.breakerOptions,
       onChange: (change) => {
@@ -77,8 +123,15 @@ export class Engine implements EngineApi {
     const summaries: RunSummary[] = [];
     for (const runId of await listRunIds(this.options.runsDir)) {
       try {
-        const state = await this.getRun(runId);
-        if (state) summaries.push(summarizeRun(state));
+        const driven = this.drivers.get(runId)?.state;
+        if (driven) {
+          summaries.push(summarizeRun(driven));
+          continue;
+        }
+        if (!RUN_ID.test(runId)) continue;
+        const { events } = await readLog(this.runDir(runId));
+        const state = foldEvents(events);
+        if (state) summaries.push({ ...summarizeRun(state), ...((await this.isOwn(runId, events)) ? {} : { foreign: true }) });
       } catch (error) {
         this.options.warn?.(`Run ${runId} could not be read: ${(error as Error).message}`);
       }
@@ -99,12 +152,18 @@ export class Engine implements EngineApi {
     return (await readLog(this.runDir(runId))).events;
   }
 
-  async startRun(goal: string, config: RunConfig): Promise<RunHandle> {
+  async startRun(goal: string, config: RunConfig, options: { allowConcurrent?: boolean } = {}): Promise<RunHandle> {
     const trimmed = goal.trim();
     if (!trimmed) throw new Error('The goal is empty. Say what you want built or changed.');
     const checked = runConfigSchema.safeParse(config);
     if (!checked.success) throw new Error(`Invalid run configuration: ${checked.error.issues[0]?.message}`);
     await preflightModels(config, { workspaceRoot: this.options.ports.workspace.root, secret: (name) => this.options.ports.secret(name), hostModels: this.options.hostModels });
+    const active = await this.activeRuns();
+    if (active.length && !options.allowConcurrent) {
+      const question = 'Another run of this workspace is in progress. Start this one too?';
+      const detail = `${describeActive(active)}. Two runs editing one workspace can overwrite each other's work.`;
+      if (!(await this.options.ports.confirm?.(question, detail))) throw new ConcurrentRunError(active);
+    }
     await ensureRunsDir(this.options.runsDir);
     const runId = newRunId(this.options.ports.clock.now());
     const runDir = this.runDir(runId);
@@ -113,6 +172,10 @@ export class Engine implements EngineApi {
     const log = EventLog.openForAppend(runDir, runId, { events: [], validBytes: 0 }, this.options.ports.clock);
     const first = log.append({ type: 'run.created', goal: trimmed, workspace: this.options.ports.workspace.root, config });
     log.sync();
+    // A run this machine made is its own: resumable, retriable, replayable here without asking.
+    await this.records.remember('run', runId, runCreatedDigest(first)).catch((error: unknown) => {
+      this.options.warn?.(`Run ${runId} could not be recorded as created here (${(error as Error).message}); adopt it to resume it later.`);
+    });
     const state = foldEvents([first])!;
     const driver = this.track(runDir, log, lock, state);
     this.publish(runId, first);
@@ -125,8 +188,11 @@ export class Engine implements EngineApi {
       driver.triage(taskId, action);
       return { runId, finished: driver.start() };
     }
-    const state = await this.getRun(runId);
+    if (!RUN_ID.test(runId)) throw new UnknownRunError(runId);
+    const { events } = await readLog(this.runDir(runId));
+    const state = foldEvents(events);
     if (!state) throw new UnknownRunError(runId);
+    await this.requireOwn(runId, events);
     checkTriage(state, taskId, action);
     return this.resumeRun(runId, { taskId, action });
   }
@@ -137,7 +203,7 @@ export class Engine implements EngineApi {
       if (triage) existing.triage(triage.taskId, triage.action);
       return { runId, finished: existing.start() };
     }
-    const { runDir, lock, loaded, state, log } = await this.openRunLog(runId, (folded) => {
+    const { runDir, lock, loaded, state, log } = await this.openRunLog(runId, { own: true }, (folded) => {
       if (isTerminalRun(folded.status)) throw new Error(`Run ${runId} has already ended (${folded.status}); start a new goal instead.`);
     });
     try {
@@ -168,7 +234,7 @@ export class Engine implements EngineApi {
       driver.setBudgets(checked.data as Budgets);
       return;
     }
-    await this.withRunLog(runId, async ({ state, emit }) => {
+    await this.withRunLog(runId, { own: true }, async ({ state, emit }) => {
       if (isTerminalRun(state.status)) throw new Error(`Run ${runId} has ended (${state.status}); its budgets can no longer change.`);
       emit({ type: 'run.budgetsChanged', budgets: checked.data as Budgets });
     });
@@ -177,7 +243,7 @@ export class Engine implements EngineApi {
   async replayStep(runId: string, stepId: string, options: { model?: string } = {}): Promise<ReplayResult> {
     const driver = this.drivers.get(runId);
     if (driver) return driver.replay(stepId, options.model);
-    return this.withRunLog(runId, async ({ runDir, state, events, emit }) => {
+    return this.withRunLog(runId, { own: true }, async ({ runDir, state, events, emit }) => {
       const controller = new AbortController();
       return replayStep({
         runDir,
@@ -185,7 +251,7 @@ export class Engine implements EngineApi {
         stepId,
         modelId: options.model,
         workspace: this.options.ports.workspace,
-        models: replayModels(state, events, stepId, this.options.ports, this.options.scriptedLatencyMs),
+        models: replayModels(state, events, stepId, this.options.ports, { scriptedLatencyMs: this.options.scriptedLatencyMs, hostModels: this.options.hostModels }),
         breakers: this.breakers,
         signal: controller.signal,
         emit,
@@ -197,12 +263,59 @@ export class Engine implements EngineApi {
     });
   }
 
-  /** Appends to the log of a run no driver holds (replays, notes), under the run's lock. */
+  /**
+   * What driving the run would use (models with their endpoints and key names, transcripts, the test
+   * command or task, auto-approval), and whether this machine created or adopted it. Adopting means
+   * accepting exactly this: `digest` names it.
+   */
+  async describeRunOrigin(runId: string): Promise<RunOrigin> {
+    if (!RUN_ID.test(runId)) throw new UnknownRunError(runId);
+    const { events } = await readLog(this.runDir(runId));
+    const state = foldEvents(events);
+    if (!state) throw new UnknownRunError(runId);
+    return { runId, own: await this.isOwn(runId, events), uses: trustSurfaceOf(state.config), digest: runCreatedDigest(events[0]) };
+  }
+
+  /**
+   * Makes a run this machine's own, after the user read what describeRunOrigin showed (`digest`):
+   * from now on it is driven with its own config. Refused when the run changed since it was shown.
+   */
+  async adoptRun(runId: string, digest: string): Promise<void> {
+    const origin = await this.describeRunOrigin(runId);
+    if (origin.digest !== digest) {
+      throw new Error(`Run ${runId}'s log changed since it was shown (its run.created event is not the one you read), so it was not adopted. Look at what it would use again and adopt that.`);
+    }
+    await this.records.remember('run', runId, digest);
+    await this.withRunLog(runId, {}, async ({ emit }) => {
+      emit({ type: 'log', level: 'info', message: `Adopted on this machine: the user accepted what it uses (${trustDigest(origin.uses).slice(0, 12)}).` });
+    }).catch((error: unknown) => this.options.warn?.(`Run ${runId} is adopted, but its log could not record it: ${(error as Error).message}`));
+  }
+
+  /** Runs of the workspace some process drives right now (their lock is live), this engine's included. */
+  async activeRuns(): Promise<ActiveRun[]> {
+    const active: ActiveRun[] = [];
+    for (const runId of await listRunIds(this.options.runsDir)) {
+      const holder = await liveLockHolder(this.runDir(runId)).catch(() => undefined);
+      if (holder) active.push({ runId, holder });
+    }
+    return active;
+  }
+
+  private async isOwn(runId: string, events: readonly EngineEvent[]): Promise<boolean> {
+    return this.drivers.has(runId) || this.records.has('run', runId, runCreatedDigest(events[0]));
+  }
+
+  private async requireOwn(runId: string, events: readonly EngineEvent[]): Promise<void> {
+    if (!(await this.isOwn(runId, events))) throw new ForeignRunError(runId);
+  }
+
+  /** Appends to the log of a run no driver holds (replays, notes), under the run's lock; `own`: only a run of this machine's. */
   private async withRunLog<T>(
     runId: string,
+    access: { own?: boolean },
     work: (session: { runDir: string; state: RunState; events: readonly EngineEvent[]; emit: (event: NewEvent) => void }) => Promise<T>,
   ): Promise<T> {
-    const { runDir, lock, loaded, state, log } = await this.openRunLog(runId);
+    const { runDir, lock, loaded, state, log } = await this.openRunLog(runId, access);
     try {
       return await work({
         runDir,
@@ -224,7 +337,11 @@ export class Engine implements EngineApi {
    * Takes a run's lock, reads and folds its log and opens it for appending. `check` may refuse the
    * folded state; on any failure the lock is released again.
    */
-  private async openRunLog(runId: string, check?: (state: RunState) => void): Promise<{ runDir: string; lock: RunLock; loaded: LoadedLog; state: RunState; log: EventLog }> {
+  private async openRunLog(
+    runId: string,
+    access: { own?: boolean },
+    check?: (state: RunState) => void,
+  ): Promise<{ runDir: string; lock: RunLock; loaded: LoadedLog; state: RunState; log: EventLog }> {
     if (!RUN_ID.test(runId)) throw new UnknownRunError(runId);
     const runDir = this.runDir(runId);
     const lock = await RunLock.acquire(runDir);
@@ -232,6 +349,7 @@ export class Engine implements EngineApi {
       const loaded = await readLog(runDir);
       const state = foldEvents(loaded.events);
       if (!state) throw new UnknownRunError(runId);
+      if (access.own) await this.requireOwn(runId, loaded.events);
       check?.(state);
       return { runDir, lock, loaded, state, log: EventLog.openForAppend(runDir, runId, loaded, this.options.ports.clock) };
     } catch (error) {
@@ -265,11 +383,16 @@ export class Engine implements EngineApi {
     if (this.drivers.size) {
       throw new RollbackRefusedError(`Runs are in progress (${[...this.drivers.keys()].join(', ')}). Cancel or wait for them before rolling back, so no agent writes over the restored files.`);
     }
+    // A run another process (a terminal, another window) drives would write over the restored files too.
+    const active = await this.activeRuns();
+    if (active.length) {
+      throw new RollbackRefusedError(`A run of this workspace is in progress in another process (${describeActive(active)}). Cancel it or wait for it to end, then roll back, so no agent writes over the restored files.`);
+    }
     const report = await (await store).restore(checkpointId);
     const runId = report.checkpoint.runId;
     const runs = await listRunIds(this.options.runsDir);
     if (runs.includes(runId)) {
-      await this.withRunLog(runId, async ({ emit }) => {
+      await this.withRunLog(runId, {}, async ({ emit }) => {
         emit({ type: 'checkpoint.restored', checkpointId, restored: report.restored, deleted: report.deleted });
       }).catch((error: unknown) => this.options.warn?.(`The rollback worked, but run ${runId}'s log could not record it: ${(error as Error).message}`));
     }

@@ -14,19 +14,38 @@ export interface RunHandle {
   finished: Promise<RunState>;
 }
 
+/** Where a run came from, and what driving it would use (core/trust.ts). */
+export interface RunOrigin {
+  runId: string;
+  /** Created or adopted on this machine. Other runs are read-only until adopted. */
+  own: boolean;
+  /** One line per endpoint and key name, transcript, test command or task, and auto-approval its config names. */
+  uses: string[];
+  /** Names exactly what `uses` shows (the run's run.created event): adoptRun takes it back. */
+  digest: string;
+}
+
 export interface EngineApi {
   /** Every event of every run this engine drives, after it is in the log. Returns an unsubscribe function. */
   onEvent(listener: EventListener): () => void;
-  /** Summaries of all runs in the runs folder, newest first (rebuilt from the logs). */
+  /** Summaries of all runs in the runs folder, newest first (rebuilt from the logs); `foreign` marks runs not created or adopted here. */
   listRuns(): Promise<RunSummary[]>;
   /** Current state of a run (folded from its log). Undefined for an unknown id. */
   getRun(runId: string): Promise<RunState | undefined>;
   /** The whole log of a run. */
   readEvents(runId: string): Promise<EngineEvent[]>;
-  /** Creates a run for a goal with a config snapshot and starts it. */
-  startRun(goal: string, config: RunConfig): Promise<RunHandle>;
-  /** Continues a run that was interrupted (window closed, crash) or paused. */
+  /**
+   * Creates a run for a goal with a config snapshot and starts it. When another run of the workspace
+   * is in progress (a live lock, any process), the host's `confirm` port is asked first, unless
+   * `allowConcurrent`; no answer or "no" throws ConcurrentRunError.
+   */
+  startRun(goal: string, config: RunConfig, options?: { allowConcurrent?: boolean }): Promise<RunHandle>;
+  /** Continues a run that was interrupted (window closed, crash) or paused. Refused for a run this machine did not create or adopt. */
   resumeRun(runId: string): Promise<RunHandle>;
+  /** Where a run came from and what driving it would use: shown to the user before adoptRun. */
+  describeRunOrigin(runId: string): Promise<RunOrigin>;
+  /** Makes a run created elsewhere this machine's own, after the user accepted what describeRunOrigin showed (`digest`). */
+  adoptRun(runId: string, digest: string): Promise<void>;
   cancelRun(runId: string, reason?: string): Promise<boolean>;
   approvePlan(runId: string): Promise<boolean>;
   /**

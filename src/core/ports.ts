@@ -65,7 +65,10 @@ export type WriteOutcome =
   | { path: string; status: 'written' }
   /** The file already holds newText (e.g. applied before a crash, not yet logged); for a delete: the file is gone; for a rename: the source is gone and `path` holds newText. */
   | { path: string; status: 'already-applied' }
-  /** The user changed the file since the proposal (or, for a rename, the target exists); nothing was written. */
+  /**
+   * Nothing was written for this file: the user changed it since the proposal (or, for a rename, the
+   * target exists), it is read-only, or the disk refused the write. `detail` says which.
+   */
   | {
       path: string;
       status: 'conflict';
@@ -86,7 +89,21 @@ export interface ReviewRequest {
   taskTitle: string;
   proposalId: string;
   /** `before` is '' for a new file, `after` is '' for a deleted one; a rename shows its source in `from`. */
-  files: { path: string; kind: FileWrite['kind']; from?: string; before: string; after: string }[];
+  files: ReviewFile[];
+}
+
+export interface ReviewFile {
+  path: string;
+  kind: FileWrite['kind'];
+  from?: string;
+  before: string;
+  after: string;
+  /**
+   * Why accepting this file changes what will be executed (a package script, a git hook, an editor
+   * task…; core/edits/executionRisk.ts), one reason each. Hosts show it before the diff, where it
+   * cannot be missed. Absent or empty: it does not.
+   */
+  changesWhatRuns?: string[];
 }
 
 export interface ReviewDecision {
@@ -140,14 +157,19 @@ export const systemClock: Clock = { now: () => new Date() };
 export interface HostPorts {
   workspace: Workspace;
   applier: EditApplier;
-  reviewer: EditReviewer;
+  /**
+   * Absent when nobody can be asked (CLI without a terminal): what auto-approval does not cover is
+   * then rejected, with the reason going back to the agent.
+   */
+  reviewer?: EditReviewer;
   testRunner: TestRunner;
   clock: Clock;
   /** Looks up a secret (API key) by name: SecretStorage in VS Code, environment in the CLI. */
   secret(name: string): Promise<string | undefined>;
   /**
    * Asks the user a yes/no question the engine must not decide alone (switching branches over a dirty
-   * tree in git mode). VS Code: a modal dialog; CLI: a prompt, or --yes. Absent: the answer is no.
+   * tree in git mode, starting a run while another run of the workspace is in progress). VS Code: a
+   * modal dialog; CLI: a prompt, or --yes. Absent: the answer is no.
    */
   confirm?(question: string, detail: string): Promise<boolean>;
 }

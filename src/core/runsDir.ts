@@ -1,9 +1,19 @@
 // Where runs live: one folder per run with its events.jsonl and artifacts.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export const STATE_DIR = '.software-maker';
+
+/**
+ * This user's state folder on this machine (`$XDG_STATE_HOME/software-maker`, else
+ * `~/.local/state/software-maker`): outside every workspace, shared by the CLI and VS Code, so a run
+ * one of them created is this machine's own in the other too.
+ */
+export function userStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'software-maker');
+}
 
 /** `<root>/.software-maker/runs`; the state folder gets a .gitignore of `*` so it is visible but never committed. */
 export function defaultRunsDir(workspaceRoot: string): string {

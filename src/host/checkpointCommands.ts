@@ -19,6 +19,8 @@ export interface CheckpointCommandsOptions {
   diffSince?: (checkpointId: string) => Promise<string[]>;
   /** The command that cancels a run (offered when a run blocks the rollback). */
   cancelRunCommand?: string;
+  /** False (with the reason) where the workspace may not be changed (untrusted): asked before anything is picked. */
+  canRun?: () => { ok: boolean; reason?: string };
 }
 
 /** The engine's checkpoint store, when this engine has one (Engine.checkpoints()). */
@@ -47,6 +49,11 @@ export function confirmWithModal(): NonNullable<HostPorts['confirm']> {
 
 async function rollBack(options: CheckpointCommandsOptions): Promise<void> {
   const { engine } = options;
+  const check = options.canRun?.() ?? { ok: true };
+  if (!check.ok) {
+    void vscode.window.showErrorMessage(check.reason ?? 'Software Maker cannot roll back here.');
+    return;
+  }
   const active = engine.activeRunIds();
   if (active.length > 0) {
     const cancel = options.cancelRunCommand ? 'Cancel Run…' : undefined;

@@ -2,6 +2,8 @@
 // virtual documents (the text the proposal was made against vs the proposed text), so the real file
 // is untouched until the user accepts. Accept / Reject sit in the diff editor's title bar; the
 // review settles when every file is decided, or with nothing accepted when the run is cancelled.
+// A file that changes what will be executed (a package script, a git hook, an editor task…) says so
+// in its diff's title and in a notification, and Accept asks once more in a modal dialog.
 import * as vscode from 'vscode';
 import type { EditReviewer, ReviewDecision, ReviewRequest } from '../core/ports';
 import { ProposalReviewState, type Decision, type HunkCounts, type ReviewHunk } from './review/hunkDecisions';
@@ -38,6 +40,8 @@ export interface PendingFile {
   hunks: PendingHunk[];
   /** Hunk counts of a modified file with hunks. */
   counts?: HunkCounts;
+  /** Why accepting it changes what will be executed; absent when it does not. */
+  changesWhatRuns?: string[];
 }
 
 /** A review waiting for the user. */
@@ -53,7 +57,19 @@ interface ActiveReview {
   request: ReviewRequest;
   state: ProposalReviewState;
   settle(decision: ReviewDecision): void;
+  /** Files that change what runs whose warning the user confirmed: accepting them asks no more. */
+  confirmed: Set<string>;
 }
+
+/**
+ * Asks the user to confirm accepting files that change what runs; true to go ahead. The extension
+ * shows a modal dialog; tests pass their own.
+ */
+export type ConfirmCommandChanges = (message: string, detail: string) => Promise<boolean>;
+
+const ACCEPT_ANYWAY = 'Accept Anyway';
+
+const modalConfirm: ConfirmCommandChanges = async (message, detail) => (await vscode.window.showWarningMessage(message, { modal: true, detail }, ACCEPT_ANYWAY)) === ACCEPT_ANYWAY;
 
 /** A hunk of a pending proposal file, with what the UI needs to act on it. */
 export interface HunkTarget {
@@ -78,8 +94,11 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
   /** Fires when a review starts, a file is decided or a review ends. */
   readonly onDidChangePending = this.changeEmitter.event;
 
-  /** `scheme` is for tests, which run beside the extension's own reviewer; the extension uses the default. */
-  constructor(readonly scheme: string = PROPOSAL_SCHEME) {
+  /** `scheme` and `confirm` are for tests, which run beside the extension's own reviewer; the extension uses the defaults. */
+  constructor(
+    readonly scheme: string = PROPOSAL_SCHEME,
+    private readonly confirm: ConfirmCommandChanges = modalConfirm,
+  ) {
     this.disposables.push(
       vscode.workspace.registerTextDocumentContentProvider(scheme, {
         provideTextDocumentContent: (uri) => this.contentOf(uri),
@@ -108,6 +127,7 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
       const onAbort = (): void => review.settle({ accepted: [] });
       const review: ActiveReview = {
         request,
+        confirmed: new Set(),
         state: new ProposalReviewState(request),
         settle: (decision) => {
           if (this.reviews.get(key) !== review) return;
@@ -124,6 +144,12 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
       void this.openDiffs(review).catch((error: unknown) => {
         void vscode.window.showErrorMessage(`Software Maker could not open the diff of "${request.taskTitle}": ${messageOf(error)}. Open it from the Runs view.`);
       });
+      const risky = request.files.filter((file) => file.changesWhatRuns?.length);
+      if (risky.length) {
+        void vscode.window.showWarningMessage(
+          `Software Maker: "${request.taskTitle}" proposes changes to what runs on this machine (${risky.map((file) => file.path).join(', ')}). Nothing of it is applied unless you accept it; read the diff first.`,
+        );
+      }
     });
   }
 
@@ -141,6 +167,7 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
         proposalUri: this.uriOf({ runId: request.runId, proposalId: request.proposalId, path: fileState.file.path, side: 'after' }),
         hunks: fileState.hunks.map((hunk) => ({ index: hunk.index, label: hunk.label, decision: hunk.decision })),
         counts: fileState.hunked ? fileState.counts() : undefined,
+        ...(fileState.file.changesWhatRuns?.length ? { changesWhatRuns: fileState.file.changesWhatRuns } : {}),
       })),
     }));
   }
@@ -177,6 +204,23 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
     const target = this.target(uri);
     if (target) this.decide(target.review, target.path, 'rejected', reason);
     return target !== undefined;
+  }
+
+  /**
+   * Before the user accepts a file (or a hunk of it) that changes what runs: the warning with its
+   * reasons, once per file and review. True when accepting may go ahead (nothing to warn about, or
+   * confirmed); false when the user backed out. `uri` is chosen as in accept.
+   */
+  async confirmCommandChanges(uri?: vscode.Uri): Promise<boolean> {
+    const target = this.target(uri);
+    return target ? this.confirmFiles(target.review, [target.path]) : true;
+  }
+
+  /** Why the undecided file a proposal document (either side) shows changes what runs; undefined when it does not. */
+  commandChangesOf(uri: vscode.Uri): string[] | undefined {
+    const target = this.target(uri);
+    const reasons = target?.review.request.files.find((file) => file.path === target.path)?.changesWhatRuns;
+    return reasons?.length ? reasons : undefined;
   }
 
   /**
@@ -246,7 +290,12 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
   }
 
   private async acceptFromCommand(arg: unknown): Promise<void> {
-    if (!this.accept(uriFromArgument(arg, this.scheme))) showNothingToDecide();
+    const uri = uriFromArgument(arg, this.scheme) ?? this.activeProposalUri();
+    if (!this.target(uri)) {
+      showNothingToDecide();
+      return;
+    }
+    if (await this.confirmCommandChanges(uri)) this.accept(uri);
   }
 
   private async rejectFromCommand(arg: unknown): Promise<void> {
@@ -263,7 +312,26 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
 
   private async acceptAllFromCommand(arg: unknown): Promise<void> {
     const review = await this.targetReview(arg);
-    if (review) this.decideRest(review, 'accepted');
+    if (!review) return;
+    const undecided = review.state.files.filter((file) => !file.decision).map((file) => file.file.path);
+    if (await this.confirmFiles(review, undecided)) this.decideRest(review, 'accepted');
+  }
+
+  /** One warning for every file of `paths` that changes what runs and is not confirmed yet. */
+  private async confirmFiles(review: ActiveReview, paths: string[]): Promise<boolean> {
+    const risky = review.request.files.filter((file) => paths.includes(file.path) && file.changesWhatRuns?.length && !review.confirmed.has(file.path));
+    if (!risky.length) return true;
+    const names = risky.map((file) => file.path).join(', ');
+    const detail = [
+      ...risky.flatMap((file) => [`${file.path}:`, ...(file.changesWhatRuns ?? []).map((reason) => `• ${reason}`)]),
+      '',
+      'The tests run right after the edit lands, with these commands. Accept only if you read the diff and trust it.',
+    ].join('\n');
+    const ok = await this.confirm(`Accepting ${names} changes what will be executed on this machine.`, detail);
+    // The run may have been cancelled while the dialog was open.
+    if (!ok || !this.isActive(review)) return false;
+    for (const file of risky) review.confirmed.add(file.path);
+    return true;
   }
 
   private decide(review: ActiveReview, path: string, decision: FileDecision, reason?: string): void {
@@ -320,7 +388,9 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
 
   private diffArguments(request: ReviewRequest, path: string): [vscode.Uri, vscode.Uri, string] {
     const base = { runId: request.runId, proposalId: request.proposalId, path };
-    return [this.uriOf({ ...base, side: 'before' }), this.uriOf({ ...base, side: 'after' }), `${path} (proposed by ${request.taskTitle})`];
+    const risky = request.files.find((file) => file.path === path)?.changesWhatRuns?.length;
+    const title = risky ? `⚠ CHANGES WHAT RUNS: ${path} (proposed by ${request.taskTitle})` : `${path} (proposed by ${request.taskTitle})`;
+    return [this.uriOf({ ...base, side: 'before' }), this.uriOf({ ...base, side: 'after' }), title];
   }
 
   /** The review "accept all" means: the argument's (task node or proposal), the active editor's, the only one, or the user's pick. */

@@ -3,10 +3,14 @@
 // disk. A file whose current text is not the text the proposal was made against is never
 // overwritten, deleted or moved: that is a conflict, reported per file, and nothing is written for
 // it. A document with unsaved changes is never edited and never saved: its conflict says `unsaved`,
-// so the engine does not rebase onto text the user has not saved.
-import { readFile } from 'node:fs/promises';
+// so the engine does not rebase onto text the user has not saved. A read-only file is never
+// replaced, deleted or moved, and a folder that refuses new files is a conflict of that file.
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { sha256 } from '../core/edits/hunks';
+import { nearestExisting } from '../core/edits/nodeApplier';
 import type { ContentWrite, DeleteWrite, EditApplier, FileWrite, RenameWrite, WriteOutcome } from '../core/ports';
 import { resolveInWorkspace } from '../core/workspace/paths';
 import { afterApplyHook } from './testHooks';
@@ -50,6 +54,7 @@ export class VscodeEditApplier implements EditApplier {
         const from = await resolveInWorkspace(this.root, file.from);
         decided = checkRename(file, rel, uri, current, from.rel, vscode.Uri.file(from.abs), await this.currentText(from.rel, from.abs));
       } else decided = await checkContent(file, rel, uri, current);
+      if (!('status' in decided)) decided = (await unwritable(decided)) ?? decided;
       if ('status' in decided) {
         outcomes.set(file, decided);
         continue;
@@ -66,7 +71,10 @@ export class VscodeEditApplier implements EditApplier {
           write.file,
           applied
             ? await this.finishWrite(write)
-            : conflict(write.file, `VS Code refused the edit of ${write.rel} (it changed while the edit was being applied); nothing was written. Look at the file and ask for the change again.`),
+            : conflict(
+                write.file,
+                `VS Code refused the edit of ${write.rel} (it changed while the edit was being applied, or the disk refused a file of it); nothing was written. Look at the file and its folder's permissions, and ask for the change again.`,
+              ),
         );
       }
     }
@@ -104,11 +112,8 @@ export class VscodeEditApplier implements EditApplier {
       }
       return { path: file.path, status: 'written' };
     }
-    if (write.document) {
-      const saved = await write.document.save();
-      if (!saved || write.document.isDirty) {
-        throw new Error(`The edit of ${rel} was applied in the editor but could not be saved; save the file by hand (or undo the edit) and resume the run.`);
-      }
+    if (write.document && !(await saveDocument(write.document))) {
+      throw new Error(`The edit of ${rel} was applied in the editor but could not be saved; save the file by hand (or undo the edit) and resume the run.`);
     }
     if ((await readDisk(write.uri.fsPath)) === undefined) {
       throw new Error(`The edit of ${rel} was applied but the file is not on disk; check the folder's permissions and resume the run.`);
@@ -117,6 +122,36 @@ export class VscodeEditApplier implements EditApplier {
     // user's setting and still a successful write, so it is not an error.
     return { path: file.path, status: 'written' };
   }
+}
+
+/**
+ * Saves a document our edit made dirty. With auto-save on (code-server's default), VS Code starts its
+ * own save right after the edit and refuses ours while that one runs ("refusing to save()
+ * recursively"); its save lands the same text, so wait for it and try again before giving up.
+ */
+async function saveDocument(document: vscode.TextDocument): Promise<boolean> {
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const saved = await Promise.resolve(document.save()).catch(() => false);
+    if (!document.isDirty) return true;
+    if (saved) continue;
+    await savedOrTimeout(document, 200 * attempt);
+    if (!document.isDirty) return true;
+  }
+  return false;
+}
+
+function savedOrTimeout(document: vscode.TextDocument, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      subscription.dispose();
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const subscription = vscode.workspace.onDidSaveTextDocument((saved) => {
+      if (saved === document) done();
+    });
+  });
 }
 
 /** Create or modify: 'already-applied', 'conflict', or the planned write. */
@@ -213,6 +248,46 @@ function addToEdit(edit: vscode.WorkspaceEdit, write: PlannedWrite): void {
       edit.set(write.uri, [vscode.TextEdit.replace(fullRange, newText), vscode.TextEdit.setEndOfLine(endOfLineOf(newText, document.eol))]);
     }
   }
+}
+
+/**
+ * A planned write the disk would refuse, or the user marked read-only: a conflict naming what to make
+ * writable. Undefined when it may go ahead.
+ */
+async function unwritable(write: PlannedWrite): Promise<WriteOutcome | undefined> {
+  const what = write.kind === 'delete' ? 'the deletion' : write.kind === 'rename' ? 'the rename' : 'the edit';
+  // The file itself, when it exists: a rename over it (what saving does) would replace a read-only file.
+  const existing = write.kind === 'rename' ? write.fromUri : write.kind === 'content' && !write.document ? undefined : write.uri;
+  if (existing && (await isReadOnlyFile(existing))) {
+    return conflict(write.file, `${write.kind === 'rename' ? write.fromRel : write.rel} is read-only; make it writable to let ${what} land. Nothing was written.`);
+  }
+  // The folder that gets (or loses) an entry: a new file, a delete, both ends of a move.
+  const folders = write.kind === 'rename' ? [write.fromUri, write.uri] : write.kind === 'content' && write.document ? [] : [write.uri];
+  for (const uri of folders) {
+    const folder = await nearestExisting(path.dirname(uri.fsPath));
+    try {
+      await access(folder, constants.W_OK);
+    } catch (error) {
+      return conflict(write.file, `${write.rel}: the folder ${folder} is read-only for VS Code (${messageOf(error)}); make it writable to let ${what} land. Nothing was written.`);
+    }
+  }
+  return undefined;
+}
+
+/** No write bit at all (which root would ignore), not writable for this process, or read-only to VS Code. */
+async function isReadOnlyFile(uri: vscode.Uri): Promise<boolean> {
+  try {
+    if (((await stat(uri.fsPath)).mode & 0o222) === 0) return true;
+    await access(uri.fsPath, constants.W_OK);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+  const permissions = (await Promise.resolve(vscode.workspace.fs.stat(uri)).catch(() => undefined))?.permissions ?? 0;
+  return (permissions & vscode.FilePermission.Readonly) !== 0;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 async function readDisk(abs: string): Promise<string | undefined> {

@@ -2,10 +2,11 @@
 // commands) for the first workspace folder, and offers to resume runs a closed window left behind.
 import * as vscode from 'vscode';
 import { ConfigError, resolveRunConfig } from '../core/config';
-import { Engine } from '../core/engine';
+import { Engine, ForeignRunError } from '../core/engine';
 import type { EngineApi, RunHandle } from '../core/engineApi';
+import { trustDigest, TrustRecords, trustSurfaceOf } from '../core/trust';
 import { systemClock, type HostPorts } from '../core/ports';
-import { defaultRunsDir } from '../core/runsDir';
+import { defaultRunsDir, userStateDir } from '../core/runsDir';
 import type { EngineEvent } from '../shared/events';
 import { isTerminalRun } from '../shared/lifecycle';
 import type { RunStatus } from '../shared/model';
@@ -17,12 +18,13 @@ import { ACCEPT_HUNK_COMMAND, HunkReviewUi, REJECT_HUNK_COMMAND } from './review
 import { SoftwareMakerPanel, type PanelHost } from './panel';
 import { RUNS_VIEW_ID, RunsTreeProvider, SHOW_TASK_COMMAND, truncate } from './runsTree';
 import { createSecretLookup, promptAndStoreSecret } from './secrets';
-import { apiKeyNames, readSettings, resolveRunsDirectory, SETTINGS_SECTION } from './settings';
+import { apiKeyNames, readSettings, resolveRunsDirectory, SETTINGS_SECTION, workspaceScopedSettings } from './settings';
 import { createHostModels } from './models/hostModels';
 import { MODEL_COMMANDS, ModelFeatures } from './models/modelCommands';
 import { RunStatusBar } from './statusBar';
 import { TaskTestRunner } from './taskTestRunner';
 import { TRIAGE_COMMAND_IDS, TriageCommands } from './triage/triageCommands';
+import { trustGatedEngine } from './trustGate';
 import { VscodeWorkspace } from './vscodeWorkspace';
 
 const COMMANDS = {
@@ -30,6 +32,7 @@ const COMMANDS = {
   openPanel: 'softwareMaker.openPanel',
   cancelRun: 'softwareMaker.cancelRun',
   resumeRun: 'softwareMaker.resumeRun',
+  adoptRun: 'softwareMaker.adoptRun',
   showTask: SHOW_TASK_COMMAND,
   refreshRuns: 'softwareMaker.refreshRuns',
   setApiKey: 'softwareMaker.setApiKey',
@@ -98,6 +101,9 @@ class SoftwareMakerHost {
     private readonly statusBar: RunStatusBar,
     private readonly output: vscode.LogOutputChannel,
     runsDir: string,
+    /** This machine's record of the workspace settings the user trusted (the extension's storage). */
+    private readonly records: TrustRecords,
+    private readonly workspaceRoot: string,
   ) {
     this.triage = new TriageCommands({
       engine,
@@ -140,12 +146,14 @@ class SoftwareMakerHost {
     const storageDir = (context.storageUri ?? context.globalStorageUri).fsPath;
     // vscode.lm chat models for `vscode-lm` specs; consent is asked at the first request of a run the user started.
     const hostModels = createHostModels(vscode, vscode.lm);
-    const engine = new Engine({ ports, runsDir, storageDir, warn: (message) => output.warn(message), hostModels });
+    // Every command, the panel and the model features get this engine: what calls models, runs
+    // processes or changes runs refuses in an untrusted workspace (trustGate.ts).
+    const engine = trustGatedEngine(new Engine({ ports, runsDir, storageDir, recordsDir: userStateDir(), warn: (message) => output.warn(message), hostModels }), () => vscode.workspace.isTrusted);
     const tree = new RunsTreeProvider(engine, reviewer);
     const statusBar = new RunStatusBar(engine);
-    const host = new SoftwareMakerHost(context, engine, reviewer, tree, statusBar, output, runsDir);
+    const host = new SoftwareMakerHost(context, engine, reviewer, tree, statusBar, output, runsDir, new TrustRecords(storageDir), workspace.root);
     context.subscriptions.push(tree, statusBar, { dispose: () => void host.dispose() });
-    host.models = new ModelFeatures({ context, engine, output, workspaceRoot: workspace.root, hostModels, resume: (runId) => host.resume(runId) });
+    host.models = new ModelFeatures({ context, engine, output, workspaceRoot: workspace.root, hostModels, resume: (runId) => host.resume(runId), confirmWorkspaceSettings: () => host.confirmWorkspaceSettings() });
     context.subscriptions.push(...host.models.register());
     host.register();
     return host;
@@ -168,7 +176,11 @@ class SoftwareMakerHost {
       return;
     }
     const driven = new Set(this.engine.activeRunIds());
-    const interrupted = runs.filter((run) => INTERRUPTED.includes(run.status) && !driven.has(run.id));
+    const stopped = runs.filter((run) => INTERRUPTED.includes(run.status) && !driven.has(run.id));
+    // A run that came with the workspace is never resumed on an offer: it is shown, and adopting it is offered.
+    const foreign = stopped.filter((run) => run.foreign);
+    if (foreign.length) void this.offerAdoption(foreign);
+    const interrupted = stopped.filter((run) => !run.foreign);
     if (interrupted.length === 0) return;
     const what = interrupted.length === 1 ? `The run "${truncate(interrupted[0].goal, 80)}" was` : `${interrupted.length} runs were`;
     const choice = await vscode.window.showInformationMessage(`Software Maker: ${what} interrupted when the window closed. Resume?`, 'Resume', 'Show Runs');
@@ -176,6 +188,57 @@ class SoftwareMakerHost {
       for (const run of interrupted) await this.resume(run.id);
     } else if (choice === 'Show Runs') {
       await vscode.commands.executeCommand(`${RUNS_VIEW_ID}.focus`);
+    }
+  }
+
+  private async offerAdoption(runs: RunSummary[]): Promise<void> {
+    const what = runs.length === 1 ? `The run "${truncate(runs[0].goal, 80)}" was` : `${runs.length} interrupted runs were`;
+    const choice = await vscode.window.showWarningMessage(
+      `Software Maker: ${what} not created on this machine (it came with the workspace), so it is not resumed. Adopt it only if you trust the models, keys and commands it names.`,
+      'Adopt Run…',
+      'Show Runs',
+    );
+    if (choice === 'Adopt Run…') await this.adoptRun(runs.length === 1 ? runs[0].id : undefined);
+    else if (choice === 'Show Runs') await vscode.commands.executeCommand(`${RUNS_VIEW_ID}.focus`);
+  }
+
+  /**
+   * "Adopt Run…": shows what a run that was not created here would use (models with endpoints and
+   * key names, transcripts, the test command or task) and, when the user accepts exactly that, makes
+   * it this machine's own; then offers to resume it. Resolves true when the run was adopted.
+   */
+  async adoptRun(runId?: string): Promise<boolean> {
+    const check = this.canStartGoals();
+    if (!check.ok) {
+      void vscode.window.showErrorMessage(check.reason ?? 'Runs cannot be adopted here.');
+      return false;
+    }
+    const chosen = runId ?? (await this.pickRun((run) => run.foreign === true, 'Which run? (runs not created on this machine)', 'Software Maker: every run here was created (or adopted) on this machine.'));
+    if (!chosen) return false;
+    try {
+      const origin = await this.engine.describeRunOrigin(chosen);
+      if (origin.own) {
+        void vscode.window.showInformationMessage(`Software Maker: run ${chosen} was created (or adopted) on this machine already.`);
+        return false;
+      }
+      const adopt = 'Adopt';
+      const detail =
+        `Driving it would use:\n${(origin.uses.length ? origin.uses : ['nothing that needs trust']).map((line) => `• ${line}`).join('\n')}\n\n` +
+        'It came with the workspace (or from another machine). Once adopted, resume, triage, replay and budget changes drive it with exactly this.';
+      const choice = await vscode.window.showWarningMessage(`Adopt run ${chosen}?`, { modal: true, detail }, adopt);
+      if (choice !== adopt) return false;
+      await this.engine.adoptRun(chosen, origin.digest);
+      this.output.info(`Run ${chosen} adopted: ${origin.uses.join('; ') || 'nothing that needs trust'}.`);
+      this.tree.scheduleRefresh();
+      const state = await this.engine.getRun(chosen);
+      if (state && RESUMABLE.includes(state.status)) {
+        const resume = await vscode.window.showInformationMessage(`Software Maker: run ${chosen} is adopted. Resume it?`, 'Resume');
+        if (resume) await this.resume(chosen);
+      }
+      return true;
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Software Maker could not adopt run ${chosen}: ${messageOf(error)}`);
+      return false;
     }
   }
 
@@ -187,11 +250,12 @@ class SoftwareMakerHost {
       vscode.commands.registerCommand(COMMANDS.showTask, (runOrNode?: unknown, taskId?: unknown) => this.showTask(runOrNode, taskId)),
       vscode.commands.registerCommand(COMMANDS.cancelRun, (arg?: unknown) => this.cancelRun(runIdOf(arg))),
       vscode.commands.registerCommand(COMMANDS.resumeRun, (arg?: unknown) => this.resumeRun(runIdOf(arg))),
+      vscode.commands.registerCommand(COMMANDS.adoptRun, (arg?: unknown) => this.adoptRun(runIdOf(arg))),
       vscode.commands.registerCommand(COMMANDS.refreshRuns, () => this.tree.refresh()),
       vscode.commands.registerCommand(COMMANDS.setApiKey, () => promptAndStoreSecret(context.secrets, apiKeyNames(readSettings()))),
       SoftwareMakerPanel.registerSerializer(context, this.panelHost),
       ...this.triage.register(),
-      registerCheckpointCommands({ engine: this.engine, diffSince: diffSinceOf(this.engine), cancelRunCommand: COMMANDS.cancelRun }),
+      registerCheckpointCommands({ engine: this.engine, diffSince: diffSinceOf(this.engine), cancelRunCommand: COMMANDS.cancelRun, canRun: () => this.canStartGoals() }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => void this.offerResume()),
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration(`${SETTINGS_SECTION}.runsDirectory`)) void this.askReload();
@@ -217,10 +281,38 @@ class SoftwareMakerHost {
     const check = this.canStartGoals();
     if (!check.ok) throw new Error(check.reason);
     const config = resolveRunConfig(readSettings().run);
+    await this.confirmWorkspaceSettings();
     const handle = await this.engine.startRun(goal.trim(), config);
     this.output.info(`Run ${handle.runId} started: ${truncate(goal, 200)}`);
     this.follow(handle, goal);
     return handle.runId;
+  }
+
+  /**
+   * Workspace or folder settings (.vscode/settings.json) that name endpoints, key names, transcripts,
+   * the test command or task, or auto-approval came with the repository: the first goal shows them
+   * verbatim and asks. The answer is kept in the extension's storage, bound to exactly what was shown.
+   */
+  async confirmWorkspaceSettings(): Promise<void> {
+    const lines = trustSurfaceOf(workspaceScopedSettings().run);
+    if (lines.length === 0) return;
+    const digest = trustDigest(lines);
+    if (await this.records.has('workspace-config', this.workspaceRoot, digest)) return;
+    const trust = 'Trust and Start';
+    const choice = await vscode.window.showWarningMessage(
+      "This workspace's settings choose what Software Maker sends your API keys to and what it runs. Trust them?",
+      {
+        modal: true,
+        detail:
+          `${lines.map((line) => `• ${line}`).join('\n')}\n\n` +
+          'They are set in the workspace (.vscode/settings.json or a folder\'s settings), so they came with it, not from your user settings. You are asked again when they change.',
+      },
+      trust,
+    );
+    if (choice !== trust) {
+      throw new Error('The workspace settings were not trusted, so nothing was sent or started. Put the models and the test command in your user settings, or start the goal again and trust them.');
+    }
+    await this.records.remember('workspace-config', this.workspaceRoot, digest);
   }
 
   private async newGoal(preset?: string): Promise<void> {
@@ -264,6 +356,11 @@ class SoftwareMakerHost {
       this.output.info(`Run ${runId} resumed.`);
       this.follow(handle, state?.goal ?? runId);
     } catch (error) {
+      if (error instanceof ForeignRunError) {
+        const choice = await vscode.window.showErrorMessage(`Software Maker: run ${runId} was not created on this machine, so it is read-only until you adopt it.`, 'Adopt Run…');
+        if (choice) await this.adoptRun(runId);
+        return;
+      }
       void vscode.window.showErrorMessage(`Software Maker could not resume run ${runId}: ${messageOf(error)}`);
     }
   }

@@ -16,7 +16,7 @@ export const SHOW_TASK_COMMAND = 'softwareMaker.showTask';
 const REFRESH_DEBOUNCE_MS = 100;
 const GOAL_LABEL_CHARS = 60;
 
-/** A run; `contextValue` words: `cancellable` (not ended) and `resumable` (interrupted, not driven). */
+/** A run; `contextValue` words: `cancellable` (not ended), `resumable` (interrupted, not driven), `foreign` (not created here). */
 export interface RunNode {
   kind: 'run';
   runId: string;
@@ -189,8 +189,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
     item.iconPath = vscode.ThemeIcon.File;
     const kind = FILE_KIND_LABELS[file.kind];
     const hunks = file.counts ? ` · ${countsLabel(file.counts)}` : '';
-    item.description = file.decision ? `${kind} · ${file.decision}${hunks}` : `${kind}${hunks}`;
-    item.tooltip = `${file.path} (${kind}): proposed change, waiting for your review. Click to see the diff.`;
+    const risk = file.changesWhatRuns ? '⚠ changes what runs · ' : '';
+    item.description = file.decision ? `${risk}${kind} · ${file.decision}${hunks}` : `${risk}${kind}${hunks}`;
+    item.tooltip = file.changesWhatRuns
+      ? `${file.path} (${kind}) changes what will be executed:\n${file.changesWhatRuns.map((reason) => `• ${reason}`).join('\n')}\nWaiting for your review. Click to see the diff.`
+      : `${file.path} (${kind}): proposed change, waiting for your review. Click to see the diff.`;
     item.contextValue = file.decision ? 'proposalFile decided' : 'proposalFile';
     item.command = this.reviewer.diffCommand(file.proposalUri);
     return item;
@@ -229,9 +232,15 @@ function runItem(node: RunNode): vscode.TreeItem {
   item.iconPath = themeIcon(RUN_ICONS[summary.status]);
   const words = ['run'];
   if (!isTerminalRun(summary.status)) words.push('cancellable');
-  if (!node.driven && RESUMABLE_STATUSES.includes(summary.status)) words.push('resumable');
-  // "Raise Budget and Resume" (a paused run may be waiting on a budget).
-  if (summary.status === 'paused') words.push('paused');
+  if (summary.foreign) {
+    // Not created here: read-only until adopted ("Adopt Run…"), so nothing offers to drive it.
+    words.push('foreign');
+    item.description = `${item.description} · not created here`;
+  } else {
+    if (!node.driven && RESUMABLE_STATUSES.includes(summary.status)) words.push('resumable');
+    // "Raise Budget and Resume" (a paused run may be waiting on a budget).
+    if (summary.status === 'paused') words.push('paused');
+  }
   item.contextValue = words.join(' ');
   const tooltip = new vscode.MarkdownString(undefined, true);
   tooltip.appendMarkdown(`**${escapeMarkdown(summary.goal)}**\n\n`);

@@ -17,7 +17,14 @@ export interface HostSettings {
   runsDirectory?: string;
 }
 
-export function readSettings(configuration: vscode.WorkspaceConfiguration = vscode.workspace.getConfiguration(SETTINGS_SECTION)): HostSettings {
+/** What readSettings needs of a configuration: a vscode.WorkspaceConfiguration, or one scope of it. */
+export interface SettingsReader {
+  get<T>(key: string): T | undefined;
+  /** Absent on a one-scope view: user-only settings then read as unset. */
+  inspect?<T>(key: string): { globalValue?: T } | undefined;
+}
+
+export function readSettings(configuration: SettingsReader = vscode.workspace.getConfiguration(SETTINGS_SECTION)): HostSettings {
   const testCommand = stringSetting(configuration, 'testCommand');
   const testTask = stringSetting(configuration, 'testTask')?.trim();
   const testTimeoutSeconds = numberSetting(configuration, 'testTimeoutSeconds');
@@ -37,6 +44,8 @@ export function readSettings(configuration: vscode.WorkspaceConfiguration = vsco
     reviewGate: booleanSetting(configuration, 'reviewGate'),
     // Which proposals skip the review (roles and/or workspace globs); the engine applies them. Cast only, as above.
     autoApproveRules: autoApproveRulesSetting(configuration),
+    // Only from user settings (application scope in package.json): a repository cannot switch it on.
+    autoApproveCommandChanges: applicationBoolean(configuration, 'autoApproveCommandChanges'),
     checkpoints: booleanSetting(configuration, 'checkpoints'),
     gitMode: booleanSetting(configuration, 'gitMode'),
     // Caps, per-call timeouts (seconds in settings, ms in the config) and the loop detector.
@@ -46,6 +55,20 @@ export function readSettings(configuration: vscode.WorkspaceConfiguration = vsco
   };
   const runsDirectory = stringSetting(configuration, 'runsDirectory')?.trim();
   return { run, runsDirectory: runsDirectory ? runsDirectory : undefined };
+}
+
+/**
+ * The settings as only the workspace sets them (.vscode/settings.json, a .code-workspace file, a
+ * folder's settings), without the user's: what came with the repository. A folder value wins over
+ * the workspace's, as in VS Code.
+ */
+export function workspaceScopedSettings(configuration: vscode.WorkspaceConfiguration = vscode.workspace.getConfiguration(SETTINGS_SECTION)): HostSettings {
+  return readSettings({
+    get: <T>(key: string): T | undefined => {
+      const scopes = configuration.inspect<T>(key);
+      return scopes?.workspaceFolderValue ?? scopes?.workspaceValue;
+    },
+  });
 }
 
 /** The runs folder: the setting (relative paths are relative to the workspace) or the given default. */
@@ -64,27 +87,33 @@ export function apiKeyNames(settings: HostSettings): string[] {
   return [...names].sort();
 }
 
-function stringSetting(configuration: vscode.WorkspaceConfiguration, key: string): string | undefined {
+function stringSetting(configuration: SettingsReader, key: string): string | undefined {
   const value = configuration.get<unknown>(key);
   return typeof value === 'string' ? value : undefined;
 }
 
-function numberSetting(configuration: vscode.WorkspaceConfiguration, key: string): number | undefined {
+function numberSetting(configuration: SettingsReader, key: string): number | undefined {
   const value = configuration.get<unknown>(key);
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
-function booleanSetting(configuration: vscode.WorkspaceConfiguration, key: string): boolean | undefined {
+function booleanSetting(configuration: SettingsReader, key: string): boolean | undefined {
   const value = configuration.get<unknown>(key);
   return typeof value === 'boolean' ? value : undefined;
 }
 
-function arraySetting(configuration: vscode.WorkspaceConfiguration, key: string): unknown[] | undefined {
+/** A setting a workspace must not decide: only the user's (global) value counts. */
+function applicationBoolean(configuration: SettingsReader, key: string): boolean | undefined {
+  const value = configuration.inspect?.<unknown>(key)?.globalValue;
+  return typeof value === 'boolean' ? value : undefined;
+}
+
+function arraySetting(configuration: SettingsReader, key: string): unknown[] | undefined {
   const value = configuration.get<unknown>(key);
   return Array.isArray(value) ? value : undefined;
 }
 
-function objectSetting(configuration: vscode.WorkspaceConfiguration, key: string): Record<string, unknown> | undefined {
+function objectSetting(configuration: SettingsReader, key: string): Record<string, unknown> | undefined {
   const value = configuration.get<unknown>(key);
   return isRecord(value) ? value : undefined;
 }
@@ -94,7 +123,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** `softwareMaker.autoApproveRules`: undefined (no rules) when unset or when it names no role and no glob. */
-function autoApproveRulesSetting(configuration: vscode.WorkspaceConfiguration): RunConfig['autoApproveRules'] {
+function autoApproveRulesSetting(configuration: SettingsReader): RunConfig['autoApproveRules'] {
   const value = objectSetting(configuration, 'autoApproveRules');
   if (!value) return undefined;
   const roles = Array.isArray(value.roles) && value.roles.length > 0 ? value.roles : undefined;

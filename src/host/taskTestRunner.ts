@@ -2,9 +2,10 @@
 // panel and in "Tasks: Show Running Tasks" like any other. The task's CustomExecution hands VS Code
 // a pseudoterminal that spawns the command itself: that is how the output is both shown and
 // captured for parsing, with the exit code, a time limit and cancellation under our control.
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
 import type { ProcessResult, TestRunner, TestRunRequest } from '../core/ports';
+import { childEnvironment } from '../core/secrets';
+import { startInProcessGroup, type GroupedCommand } from '../core/testing/processGroup';
 import { resolveTestTask, type ResolvedTestTask } from './workspaceTestTask';
 
 /** The task type, declared under `taskDefinitions` in package.json. */
@@ -96,7 +97,7 @@ class ProcessTerminal implements vscode.Pseudoterminal {
   private resolveResult!: (result: ProcessResult) => void;
   private settled = false;
   private opened = false;
-  private child: ChildProcess | undefined;
+  private child: GroupedCommand | undefined;
   private killTimer: NodeJS.Timeout | undefined;
   private stopReason: { kind: 'timeout'; afterMs: number } | { kind: 'abort' } | { kind: 'closed' } | undefined;
   private startedAt = Date.now();
@@ -125,13 +126,14 @@ class ProcessTerminal implements vscode.Pseudoterminal {
     }
     this.writeLine(`> ${this.origin}${this.command}`);
     this.startedAt = Date.now();
-    const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0', ...this.taskEnv };
+    // No provider key, even one the task's own env names: tasks.json is the repository's, not the user's.
+    const env = childEnvironment({ ...process.env, FORCE_COLOR: '0', ...this.taskEnv });
     // Inherited from the extension host; it would make Electron apps the tests start behave as Node.
     delete env.ELECTRON_RUN_AS_NODE;
-    let child: ChildProcess;
+    let child: GroupedCommand;
     try {
-      // detached: the shell leads its own process group, so one kill reaches everything it started.
-      child = spawn(this.command, { cwd: this.cwd, shell: true, detached: process.platform !== 'win32', env, windowsHide: true });
+      // Its own process group, which dies with the extension host even when that is killed hard.
+      child = startInProcessGroup(this.command, { cwd: this.cwd, env });
     } catch (error) {
       this.finish(null, `Could not start "${this.command}" in ${this.cwd}: ${error instanceof Error ? error.message : String(error)}`);
       return;
@@ -141,11 +143,11 @@ class ProcessTerminal implements vscode.Pseudoterminal {
     child.stderr?.setEncoding('utf8');
     child.stdout?.on('data', (text: string) => this.append(text));
     child.stderr?.on('data', (text: string) => this.append(text));
-    child.on('error', (error) => {
+    child.on('error', (error: Error) => {
       this.finish(null, `Could not run "${this.command}" in ${this.cwd}: ${error.message}. Check the folder exists and the test command is right (softwareMaker.testCommand).`);
     });
     // 'close' (not 'exit'): all output has been read by then.
-    child.on('close', (code) => this.finish(code));
+    child.on('close', (code: number | null) => this.finish(code));
   }
 
   /** VS Code closed the terminal (the user closed it or ran "Terminate Task"). */
@@ -172,7 +174,7 @@ class ProcessTerminal implements vscode.Pseudoterminal {
 
   dispose(): void {
     // The run is over for the caller: nothing may keep running behind its back.
-    if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.killGroup('SIGKILL');
+    this.child?.dispose();
     if (this.killTimer) clearTimeout(this.killTimer);
   }
 
@@ -216,18 +218,7 @@ class ProcessTerminal implements vscode.Pseudoterminal {
   }
 
   private killGroup(signal: NodeJS.Signals): void {
-    const pid = this.child?.pid;
-    if (pid === undefined) return;
-    try {
-      if (process.platform === 'win32') {
-        // No process groups on Windows: taskkill /T ends the whole tree.
-        spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { windowsHide: true }).on('error', () => undefined);
-      } else {
-        process.kill(-pid, signal);
-      }
-    } catch {
-      // ESRCH: the group is already gone, which is what we wanted.
-    }
+    this.child?.signal(signal);
   }
 
   /**

@@ -4,6 +4,7 @@
 // (onDidEndTaskProcess) but never its output, and the output is what the gate parses.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { childEnvironment } from '../core/secrets';
 
 /** A workspace task that cannot be run for the test gate; the message says what to change. */
 export class TestTaskError extends Error {
@@ -50,7 +51,8 @@ export function resolveVariables(text: string, folder: string, label: string): s
     if (name === 'workspaceFolderBasename') return path.basename(folder);
     if (name === 'pathSeparator' || name === '/') return path.sep;
     if (name === 'cwd') return folder;
-    if (name.startsWith('env:')) return process.env[name.slice(4)] ?? '';
+    // A provider key resolves to nothing: the task's command line and env must not carry it in.
+    if (name.startsWith('env:')) return childEnvironment()[name.slice(4)] ?? '';
     if (name.startsWith('workspaceFolder:')) {
       const named = vscode.workspace.workspaceFolders?.find((candidate) => candidate.name === name.slice('workspaceFolder:'.length));
       if (named) return named.uri.fsPath;

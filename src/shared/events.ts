@@ -49,8 +49,12 @@ export interface EventPayloads {
   'task.status': { taskId: string; status: TaskStatus; reason?: string; signature?: string };
   /** The user edited a task while triaging it (or before it ran); `model` pins a model id for its next attempts. */
   'task.updated': { taskId: string; changes: TaskChanges };
-  /** One agent turn began; `attempt` counts from 1 for the task. */
-  'step.started': { stepId: string; taskId?: string; role: Role; attempt: number; model: string };
+  /**
+   * One agent turn began; `attempt` counts from 1 for the task. `replayOf` is set on a replay (the
+   * step it runs again, `attempt` being that step's): replays are history only and never change the
+   * task (its attempts, its status).
+   */
+  'step.started': { stepId: string; taskId?: string; role: Role; attempt: number; model: string; replayOf?: string };
   'step.finished': { stepId: string; taskId?: string; role: Role; ok: boolean; summary: string };
   /** One model call (a step has one per tool-loop iteration). */
   'llm.call': {

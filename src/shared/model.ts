@@ -161,6 +161,12 @@ export interface RunConfig {
   loopThreshold: number;
   /** Auto-approve only some proposals: by the role that made them, or when every file matches a glob. */
   autoApproveRules?: { roles?: Role[]; globs?: string[] };
+  /**
+   * Let auto-approval (autoApprove, autoApproveRules, the CLI's --yes) through for edits that change
+   * what will be executed (package scripts, git hooks, editor tasks…; core/edits/executionRisk.ts).
+   * Off or absent: such edits always go to a human, or are rejected when nobody can be asked.
+   */
+  autoApproveCommandChanges?: boolean;
   /** Take a checkpoint of the workspace before each task's edits land (rollback to any task boundary). */
   checkpoints: boolean;
   /** Work on a branch of its own and commit per task (git workspaces only). */

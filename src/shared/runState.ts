@@ -46,6 +46,8 @@ export interface ProposalState {
   rejected: string[];
   partial?: Record<string, { accepted: number[]; total: number }>;
   reason?: string;
+  /** Who decided: the user, or the engine (auto-approval, or a rejection when nobody could be asked). */
+  decidedBy?: 'user' | 'auto';
 }
 
 export interface StepState {
@@ -72,6 +74,10 @@ export interface RunState {
   proposals: Record<string, ProposalState>;
   /** Steps started and not yet finished: what was in flight if the process died. */
   openSteps: Record<string, StepState>;
+  /** Every step id started, real steps and replays, oldest first: a new step never reuses one (and overwrites its record). */
+  stepIds: string[];
+  /** Replays of recorded steps, oldest first: history only, they change no task. */
+  replays: { stepId: string; replayOf: string; taskId?: string; model: string; at: string }[];
   usage: Usage;
   usageByRole: Partial<Record<Role, Usage>>;
   /** Checkpoints taken during the run, oldest first. */
@@ -103,10 +109,41 @@ function addUsage(into: Usage, add: Omit<Usage, 'calls' | 'unpricedCalls'> & { p
   into.usd += add.usd;
 }
 
+/**
+ * Names every JavaScript object already has (`__proto__`, `constructor`, `hasOwnProperty`, …). As
+ * keys of the fold's maps they would reach the prototype instead of a task, so plans may not use
+ * them as ids, and a foreign or hand-edited log naming one is refused.
+ */
+export function isReservedKey(key: string): boolean {
+  return key in Object.prototype;
+}
+
+/** The fields by which the fold keys its maps (tasks, steps, proposals, usage by role). */
+const KEY_FIELDS = ['taskId', 'stepId', 'proposalId', 'role'] as const;
+
+function refuseReservedKeys(event: EngineEvent): void {
+  const keys: string[] = [];
+  for (const field of KEY_FIELDS) {
+    const value: unknown = (event as Partial<Record<(typeof KEY_FIELDS)[number], unknown>>)[field];
+    if (typeof value === 'string') keys.push(value);
+  }
+  if (event.type === 'plan.accepted') for (const task of event.plan.tasks) keys.push(task.id, ...task.dependsOn);
+  const reserved = keys.find(isReservedKey);
+  if (reserved !== undefined) {
+    throw new InvalidLogError(
+      `Event ${event.seq} (${event.type}) names "${reserved}", which is reserved (every JavaScript object has it): Software Maker never writes such an id, so this log was made or edited elsewhere. Remove the run folder, or fix the event.`,
+    );
+  }
+}
+
 function taskOf(state: RunState, taskId: string, event: EngineEvent): TaskState {
-  const task = state.tasks[taskId];
+  const task = Object.hasOwn(state.tasks, taskId) ? state.tasks[taskId] : undefined;
   if (!task) throw new InvalidLogError(`Event ${event.seq} (${event.type}) names task "${taskId}", which is not in the plan.`);
   return task;
+}
+
+function proposalOf(state: RunState, proposalId: string): ProposalState | undefined {
+  return Object.hasOwn(state.proposals, proposalId) ? state.proposals[proposalId] : undefined;
 }
 
 /**
@@ -129,6 +166,8 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
       taskOrder: [],
       proposals: {},
       openSteps: {},
+      stepIds: [],
+      replays: [],
       usage: { ...EMPTY_USAGE },
       usageByRole: {},
       checkpoints: [],
@@ -139,6 +178,7 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
   if (event.seq !== state.lastSeq + 1) {
     throw new InvalidLogError(`Event numbering jumps from ${state.lastSeq} to ${event.seq}.`);
   }
+  refuseReservedKeys(event);
   switch (event.type) {
     case 'run.status':
       if (!canTransitionRun(state.status, event.status)) {
@@ -189,6 +229,12 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
       taskOf(state, event.taskId, event).commit = event.sha;
       break;
     case 'step.started':
+      state.stepIds.push(event.stepId);
+      if (event.replayOf !== undefined) {
+        if (event.taskId) taskOf(state, event.taskId, event);
+        state.replays.push({ stepId: event.stepId, replayOf: event.replayOf, taskId: event.taskId, model: event.model, at: event.at });
+        break;
+      }
       state.openSteps[event.stepId] = {
         stepId: event.stepId,
         taskId: event.taskId,
@@ -218,17 +264,18 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
       };
       break;
     case 'edit.decided': {
-      const proposal = state.proposals[event.proposalId];
+      const proposal = proposalOf(state, event.proposalId);
       if (!proposal) throw new InvalidLogError(`Event ${event.seq} decides unknown proposal ${event.proposalId}.`);
       proposal.status = 'decided';
       proposal.accepted = event.accepted;
       proposal.rejected = event.rejected;
       proposal.partial = event.partial;
       proposal.reason = event.reason;
+      proposal.decidedBy = event.by;
       break;
     }
     case 'edit.applied': {
-      const proposal = state.proposals[event.proposalId];
+      const proposal = proposalOf(state, event.proposalId);
       if (!proposal) throw new InvalidLogError(`Event ${event.seq} applies unknown proposal ${event.proposalId}.`);
       proposal.status = 'applied';
       break;
@@ -282,6 +329,8 @@ export interface RunSummary {
   tasksDone: number;
   tasksTotal: number;
   usage: Usage;
+  /** Set by the engine (not the fold): the run was not created or adopted on this machine, so it is read-only until adopted. */
+  foreign?: boolean;
 }
 
 export function summarizeRun(state: RunState): RunSummary {

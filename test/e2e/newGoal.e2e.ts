@@ -25,6 +25,7 @@ import {
   nodeTest,
   openPanel,
   scriptedModel,
+  trustWorkspaceSettingsIfAsked,
   useScenario,
 } from '../harness/scenario';
 import {
@@ -32,7 +33,9 @@ import {
   answerInputBox,
   expectVisible,
   openWorkbench,
+  pageRunProgress,
   runCommand,
+  runEndedOtherwise,
   statusBarText,
   terminalNames,
   toastTexts,
@@ -135,6 +138,11 @@ describe('Software Maker end to end: New Goal on the calculator sample', functio
     await shots.take('palette-new-goal');
     await answerInputBox(page, GOAL, 'the goal');
     await shots.take('goal-entered');
+    // The model comes from the workspace's own .vscode/settings.json: the first goal shows it and asks.
+    const asked = await trustWorkspaceSettingsIfAsked(page, undefined);
+    assert.ok(asked, 'the first goal asked to trust the workspace settings');
+    assert.match(asked, /model "scripted": scripted transcript .*calculator\.json/, 'the dialog shows the transcript the workspace names');
+    await shots.take('workspace-settings-trusted');
 
     await page.locator(`${SELECTORS.activityBar} [aria-label^="Software Maker"]`).first().click();
     const rows = page.locator(SELECTORS.sidebarRows);
@@ -153,7 +161,7 @@ describe('Software Maker end to end: New Goal on the calculator sample', functio
       titles.length >= EXPECTED_TASKS
         ? `the Software Maker tree to list the planned tasks ${JSON.stringify(titles)}`
         : `the Software Maker tree to list at least ${EXPECTED_TASKS} rows (one per planned task)`,
-      { timeout: STEP_TIMEOUT, observe: async () => `rows ${JSON.stringify(await rows.allInnerTexts())}; notifications ${JSON.stringify(await toastTexts(page))}` },
+      { timeout: STEP_TIMEOUT, progress: pageRunProgress(page), observe: async () => `rows ${JSON.stringify(await rows.allInnerTexts())}; notifications ${JSON.stringify(await toastTexts(page))}` },
     );
     await shots.take('task-rows');
   });
@@ -165,12 +173,15 @@ describe('Software Maker end to end: New Goal on the calculator sample', functio
       // A proposal we have not accepted yet, shown as a diff (identified by its modified-side document).
       const proposal = await waitUntil(
         async () => {
-          const shown = await visibleDiffs(page);
+          // A diff whose editors have no document yet (still rendering) is not identified: wait for both.
+          const shown = (await visibleDiffs(page)).filter((id) => id.split(' <-> ').every((side) => side !== '?'));
           return shown.find((id) => !acceptedProposals.includes(id));
         },
         `a diff editor (.monaco-diff-editor) showing proposal ${n} of ${EXPECTED_TASKS}`,
         {
           timeout: STEP_TIMEOUT,
+          progress: pageRunProgress(page),
+          hopeless: runEndedOtherwise(page, 'completed'),
           observe: async () =>
             `accepted so far ${acceptedProposals.length}; tabs ${JSON.stringify(await page.locator(SELECTORS.editorTabs).allInnerTexts())}; ` +
             `status "${await statusBarText(page, STATUS_ITEM)}"; notifications ${JSON.stringify(await toastTexts(page))}`,
@@ -195,7 +206,7 @@ describe('Software Maker end to end: New Goal on the calculator sample', functio
           return (await visibleDiffs(page)).includes(proposal) ? undefined : true;
         },
         `the accepted proposal ${n} (${proposal}) to leave the editor after Accept (${viaButton ? 'title-bar button' : 'palette command'})`,
-        { timeout: STEP_TIMEOUT, observe: async () => `notifications ${JSON.stringify(await toastTexts(page))}` },
+        { timeout: STEP_TIMEOUT, progress: pageRunProgress(page), observe: async () => `notifications ${JSON.stringify(await toastTexts(page))}` },
       );
       await shots.take(`proposal-${n}-accepted`);
 
@@ -212,6 +223,7 @@ describe('Software Maker end to end: New Goal on the calculator sample', functio
     if (!sawTestTask) {
       await waitUntil(async () => ((await taskTerminalShown(page)) ? true : undefined), 'a terminal of a "Software Maker …" test task in the panel', {
         timeout: STEP_TIMEOUT,
+        progress: pageRunProgress(page),
         observe: async () => `panel visible=${await page.locator(SELECTORS.panel).isVisible()}; terminals ${JSON.stringify(await terminalNames(page))}`,
       });
       await shots.take('test-task-terminal');

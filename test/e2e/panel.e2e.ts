@@ -24,7 +24,7 @@ import {
   scriptedModel,
   useScenario,
 } from '../harness/scenario';
-import { chooseSelectOption, expectVisible, openWorkbench, showViewContainer, sidebarTreeRow, toastTexts, waitUntil } from '../harness/workbench';
+import { chooseSelectOption, expectVisible, openWorkbench, pageRunProgress, runEndedOtherwise, showViewContainer, sidebarTreeRow, toastTexts, waitUntil } from '../harness/workbench';
 
 const GOAL = 'Fix the failing calculator tests';
 const EXPECTED_TASKS = 3;
@@ -149,13 +149,14 @@ describe('Software Maker end to end: the panel (goal, task details, event log ro
     const status = frame.locator('#run-status');
     await waitUntil(async () => ((await status.count()) > 0 ? true : undefined), 'a run status badge (#run-status) after Start: the panel follows the run it started', {
       timeout: STEP_TIMEOUT,
+      progress: pageRunProgress(page),
       observe: async () => `notifications ${JSON.stringify(await toastTexts(page))}`,
     });
     await shots.take('run-started');
     await waitUntil(
       async () => ((await status.first().getAttribute('data-status')) === 'completed' ? true : undefined),
       'the panel run status #run-status[data-status="completed"] (scripted model, edits auto-approved)',
-      { timeout: RUN_TIMEOUT, observe: async () => `run status "${await status.first().getAttribute('data-status')}"; notifications ${JSON.stringify(await toastTexts(page))}` },
+      { timeout: RUN_TIMEOUT, progress: pageRunProgress(page), hopeless: runEndedOtherwise(page, 'completed'), observe: async () => `run status "${await status.first().getAttribute('data-status')}"; notifications ${JSON.stringify(await toastTexts(page))}` },
     );
     await expectDagDone(frame, EXPECTED_TASKS);
     assert.equal(await frame.locator('#plan-dag g.dag-node[data-status="done"]').count(), EXPECTED_TASKS);

@@ -24,7 +24,7 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import type { EngineEvent } from '../../src/shared/events';
 import { CodeServer, repoRoot, startBrowser, type BrowserSession } from '../harness/codeServer';
-import { STEP_TIMEOUT, TRANSCRIPTS, VSIX, copyWorkspace, expectExtensionLoaded, reportFailure, scriptedModel, startGoal as startGoalFromPalette, stepGuard, useScenario } from '../harness/scenario';
+import { RUN_TIMEOUT, STEP_TIMEOUT, TRANSCRIPTS, VSIX, copyWorkspace, expectExtensionLoaded, reportFailure, scriptedModel, startGoal as startGoalFromPalette, stepGuard, useScenario } from '../harness/scenario';
 import {
   SELECTORS,
   Screenshots,
@@ -38,11 +38,13 @@ import {
   pickQuickInputRow,
   quickOpenFile,
   runCommand,
+  runLogProgress,
   showViewContainer,
   sidebarTreeRow,
   toastTexts,
   topmost,
   waitUntil,
+  workspaceOf,
 } from '../harness/workbench';
 
 const fixture = path.join(repoRoot, 'test', 'fixtures', 'review-workspace');
@@ -105,14 +107,15 @@ async function startGoal(page: Page, shots: Screenshots, goal: string): Promise<
   await shots.take('goal-entered');
 }
 
-async function waitForRunStatus(page: Page, workspace: string, wanted: string[], timeout = STEP_TIMEOUT): Promise<string> {
+/** Waits, while the run progresses (its events.jsonl grows), until its last run.status is one of `wanted`. */
+async function waitForRunStatus(page: Page, workspace: string, wanted: string[], timeout = RUN_TIMEOUT): Promise<string> {
   return waitUntil(
     async () => {
       const status = runStatus(workspace);
       return status && wanted.includes(status) ? status : undefined;
     },
     `the run to end ${wanted.join(' or ')} (events.jsonl)`,
-    { timeout, observe: async () => `run status ${runStatus(workspace)}; notifications ${JSON.stringify(await toastTexts(page))}` },
+    { timeout, progress: () => runLogProgress(workspace), observe: async () => `run status ${runStatus(workspace)}; notifications ${JSON.stringify(await toastTexts(page))}` },
   );
 }
 
@@ -124,7 +127,11 @@ async function proposalDiff(page: Page, file: string): Promise<void> {
       return uris.some((uri) => uri.startsWith('software-maker-proposal:') && decodeURIComponent(uri).includes(file)) ? true : undefined;
     },
     `a proposal diff editor for ${file}`,
-    { timeout: STEP_TIMEOUT, observe: async () => `tabs ${JSON.stringify(await page.locator(SELECTORS.editorTabs).allInnerTexts())}; notifications ${JSON.stringify(await toastTexts(page))}` },
+    {
+      timeout: STEP_TIMEOUT,
+      progress: () => runLogProgress(workspaceOf(page)),
+      observe: async () => `tabs ${JSON.stringify(await page.locator(SELECTORS.editorTabs).allInnerTexts())}; notifications ${JSON.stringify(await toastTexts(page))}`,
+    },
   );
   await page.locator(`${SELECTORS.diffEditor} .editor.modified .view-line`).first().waitFor({ state: 'visible', timeout: 10_000 }).catch(() => undefined);
 }
@@ -178,9 +185,7 @@ function scenario(
     await prepare();
     if (options.openPage !== false) await open(browser());
   });
-  stepGuard(async (title) => {
-    if (page && shots) await reportFailure(page, shots, title);
-  });
+  stepGuard(async (title) => (page && shots ? reportFailure(page, shots, title) : undefined));
   if (options.openPage !== false) after(async () => page?.close().catch(() => undefined));
   return { shots: () => shots!, page: () => page!, open };
 }
@@ -342,7 +347,7 @@ describe('Software Maker end to end: review, unsaved edits, rollback, crash reco
       const failure = await waitUntil(
         async () => eventsOf(readEvents(workspace), 'task.status').find((event) => (event.status === 'failed' || event.status === 'dead_letter') && /unsaved/.test(event.reason ?? '')),
         'the task to fail with an "unsaved changes" conflict (events.jsonl)',
-        { timeout: STEP_TIMEOUT, observe: async () => `task events ${JSON.stringify(eventsOf(readEvents(workspace), 'task.status').map((event) => `${event.status}: ${event.reason ?? ''}`))}` },
+        { timeout: STEP_TIMEOUT, progress: () => runLogProgress(workspace), observe: async () => `task events ${JSON.stringify(eventsOf(readEvents(workspace), 'task.status').map((event) => `${event.status}: ${event.reason ?? ''}`))}` },
       );
       assert.match(failure.reason ?? '', /notes\.txt/);
       assert.deepEqual(eventsOf(readEvents(workspace), 'edit.applied'), [], 'nothing was applied');
@@ -399,6 +404,7 @@ describe('Software Maker end to end: review, unsaved edits, rollback, crash reco
       await startGoal(page, s.shots(), 'Switch to oat milk');
       await waitUntil(async () => (existsSync(marker) ? true : undefined), `the applier to write the edit and stop (marker ${marker})`, {
         timeout: STEP_TIMEOUT,
+        progress: () => runLogProgress(workspace),
         observe: async () => `run status ${runStatus(workspace)}; notifications ${JSON.stringify(await toastTexts(page))}`,
       });
       await s.shots().take('applied-not-logged');

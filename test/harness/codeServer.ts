@@ -29,9 +29,12 @@ export const QUIET_SETTINGS: Readonly<Record<string, unknown>> = {
   'git.enabled': false,
   'chat.disableAIFeatures': true,
   'security.workspace.trust.enabled': false,
+  // files.autoSave stays at code-server's default (afterDelay): the edit applier must land edits
+  // while VS Code auto-saves the same documents (test/host/editApplierFileOps.test.ts, "auto-save").
 };
 
 let cachedNodeBin: string | undefined;
+let machineState: Promise<string> | undefined;
 let cachedCodeServerDir: string | undefined;
 
 /** Bin folder of the Node 22 toolchain (scripts/node22.sh installs it when missing). */
@@ -136,6 +139,7 @@ export class CodeServer {
     readonly runDir: string,
     readonly logFile: string,
     private readonly options: CodeServerOptions,
+    private readonly machineStateDir: string,
   ) {}
 
   /** Creates the RUN folder and the quiet user settings; call installExtension() and start() next. */
@@ -147,7 +151,10 @@ export class CodeServer {
     await writeFile(path.join(runDir, 'config.yaml'), 'auth: none\n');
     const settings = { ...QUIET_SETTINGS, ...options.settings };
     await writeFile(path.join(runDir, 'user-data', 'User', 'settings.json'), JSON.stringify(settings, null, 2));
-    return new CodeServer(runDir, path.join(runDir, 'code-server.log'), options);
+    // Every server this process starts is one machine: they share the user's state folder, so a
+    // restarted editor finds what the extension recorded there (runs created here, trust answers).
+    machineState ??= makeTempDir('sm-state-');
+    return new CodeServer(runDir, path.join(runDir, 'code-server.log'), options, await machineState);
   }
 
   /** Creates a RUN folder, installs the given VSIX files and starts the server. */
@@ -200,6 +207,7 @@ export class CodeServer {
       XDG_DATA_HOME: path.join(this.runDir, 'xdg', 'data'),
       XDG_CACHE_HOME: path.join(this.runDir, 'xdg', 'cache'),
       XDG_RUNTIME_DIR: path.join(this.runDir, 'xdg', 'runtime'),
+      XDG_STATE_HOME: this.machineStateDir,
       TMPDIR: path.join(this.runDir, 'tmp'),
       NO_COLOR: '1',
       ...this.options.env,

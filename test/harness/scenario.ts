@@ -13,13 +13,20 @@ import {
   SELECTORS,
   Screenshots,
   answerInputBox,
+  answerModalDialog,
   captureFailure,
+  closeQuickInput,
   expectVisible,
   openWebview,
   runCommand,
+  newestRunId,
+  runLogProgress,
+  setCurrentStep,
+  waitForCommand,
   waitForStatusBarText,
   waitUntil,
   webviewFrame,
+  workspaceOf,
 } from './workbench';
 
 /** The packaged extension (`npm run package`); SM_E2E_VSIX overrides it. */
@@ -30,10 +37,13 @@ export const CALCULATOR_SAMPLE = path.resolve(process.env.SM_E2E_SAMPLE ?? path.
 export const CALCULATOR_TRANSCRIPT = path.resolve(process.env.SM_E2E_TRANSCRIPT ?? path.join(repoRoot, 'samples', 'transcripts', 'calculator.json'));
 /** Scripted transcripts of the e2e scenarios. */
 export const TRANSCRIPTS = path.join(repoRoot, 'test', 'fixtures', 'transcripts');
-/** Generous for one UI step on 2 busy cores (a scripted model, test runs as tasks). */
+/** How long one UI step may go without progress on 2 busy cores (a scripted model, test runs as tasks). */
 export const STEP_TIMEOUT = 120_000;
-/** For a whole run to reach its end. */
-export const RUN_TIMEOUT = 5 * 60_000;
+/**
+ * How long a wait for a run's end may go without the run making progress (a new event in its
+ * events.jsonl, a new status bar text); while it progresses the wait goes on (up to WAIT_LIMIT).
+ */
+export const RUN_TIMEOUT = 3 * 60_000;
 /** The status bar item of the extension (its DOM id ends with it). */
 export const STATUS_ITEM = 'softwareMaker.status';
 
@@ -135,24 +145,36 @@ export async function tearDown(scenario: Partial<Scenario>): Promise<void> {
   if (scenario.parent) await removeTempDir(scenario.parent);
 }
 
-/** The failure capture of a step (screenshot, DOM, notifications), with the screenshot's path in the output. */
-export async function reportFailure(page: Page, shots: Screenshots, title: string, webview?: FrameLocator): Promise<void> {
-  console.log(`    screenshot: ${path.relative(repoRoot, await captureFailure(page, shots, title, webview))}`);
+/** The failure capture of a step (screenshot, DOM, notifications), with the screenshot's path in the output; returns that path. */
+export async function reportFailure(page: Page, shots: Screenshots, title: string, webview?: FrameLocator): Promise<string> {
+  const shot = path.relative(repoRoot, await captureFailure(page, shots, title, webview));
+  console.log(`    screenshot: ${shot}`);
+  return shot;
 }
 
 /**
  * In the current describe(): the steps build on each other, so after a failed one the rest are skipped
- * (they would only repeat it); `onFailure` captures the failure.
+ * (they would only repeat it); `onFailure` captures the failure. Each step's title is what a wait that
+ * gives up names; the screenshot `onFailure` returns is added to the failure's message, so the summary
+ * at the end says where to look.
  */
-export function stepGuard(onFailure: (title: string) => Promise<void>): void {
+export function stepGuard(onFailure: (title: string) => Promise<string | void>): void {
   let failedEarlier = false;
   beforeEach(function () {
     if (failedEarlier) this.skip();
+    if (this.currentTest) setCurrentStep(this.currentTest.fullTitle());
   });
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed') {
+    const test = this.currentTest;
+    if (test?.state === 'failed') {
       failedEarlier = true;
-      await onFailure(this.currentTest.title);
+      const shot = await onFailure(test.title);
+      const error = (test as { err?: Error }).err;
+      if (shot && error) {
+        const original = error.message;
+        error.message = `${original}\nScreenshot: ${shot}`;
+        if (error.stack) error.stack = error.stack.replace(original, error.message);
+      }
     }
   });
 }
@@ -174,9 +196,9 @@ export function useScenario<W extends string>(options: ScenarioOptions<W>): Scen
     await setUpScenario(options, state);
   });
   if (options.stepGuard !== false) {
-    stepGuard(async (title) => {
-      if (state.page && state.shots) await reportFailure(state.page, state.shots, title, options.captureWebview ? webviewFrame(state.page) : undefined);
-    });
+    stepGuard(async (title) =>
+      state.page && state.shots ? reportFailure(state.page, state.shots, title, options.captureWebview ? webviewFrame(state.page) : undefined) : undefined,
+    );
   }
   after(async function () {
     this.timeout(2 * 60_000);
@@ -214,19 +236,50 @@ export function nodeTest(cwd: string): { status: number | null; output: string }
   return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
 }
 
-/** Waits for the "Software Maker" activity-bar entry: the extension is installed and its contributions are in. */
+/**
+ * Waits until the extension's contributions are registered in this window: its activity-bar entry,
+ * and its commands in the palette (the entry alone proves nothing in a second window: the workbench
+ * shows the entry cached from the first before this window's extension host has registered anything).
+ */
 export async function expectExtensionLoaded(page: Page): Promise<void> {
   await expectVisible(
     page.locator(`${SELECTORS.activityBar} [aria-label^="Software Maker"]`),
     'the "Software Maker" activity-bar entry (extension installed from the VSIX and its viewsContainer contributed)',
     STEP_TIMEOUT,
   );
+  await waitForCommand(page, 'Software Maker: New Goal');
+  await closeQuickInput(page);
 }
 
 /** "Software Maker: New Goal" from the command palette, answering its input box with `goal`. */
 export async function startGoal(page: Page, goal: string): Promise<void> {
+  const before = await newestRunId(workspaceOf(page));
   await runCommand(page, 'Software Maker: New Goal');
   await answerInputBox(page, goal, 'the goal');
+  await trustWorkspaceSettingsIfAsked(page, before);
+}
+
+/** The modal that asks the first goal of a workspace to trust the models and commands its own settings name. */
+export const WORKSPACE_SETTINGS_PROMPT = "This workspace's settings choose what Software Maker sends your API keys to";
+
+/**
+ * After a goal was entered: the first goal of a workspace whose .vscode/settings.json names models or
+ * commands asks to trust them; answers "Trust and Start" and returns the dialog's text. Returns
+ * undefined when the run started without asking (already trusted, or user settings only).
+ * `before`: the newest run id before the goal, so a new run is told from an old one.
+ */
+export async function trustWorkspaceSettingsIfAsked(page: Page, before: string | undefined): Promise<string | undefined> {
+  const dialog = page.locator('.monaco-dialog-box').filter({ hasText: WORKSPACE_SETTINGS_PROMPT });
+  const outcome = await waitUntil(
+    async () => {
+      if (await dialog.first().isVisible()) return 'asked';
+      const newest = await newestRunId(workspaceOf(page));
+      return newest !== undefined && newest !== before ? 'started' : undefined;
+    },
+    'either the workspace-settings trust dialog or a new run in .software-maker/runs',
+    { timeout: 60_000 },
+  );
+  return outcome === 'asked' ? answerModalDialog(page, 'Trust and Start', 'trusting the workspace settings') : undefined;
 }
 
 /** "Software Maker: Open Panel", waiting for `readySelector` in the panel webview (`expected` says what it is); returns the webview frame. */
@@ -268,7 +321,7 @@ export async function readRunLog(workspace: string): Promise<{ runDir: string; e
   return { runDir, events };
 }
 
-/** Waits (up to a whole run) until the Software Maker status bar item says `status` (e.g. "completed", "paused", "failed"). */
+/** Waits, while the run progresses, until the Software Maker status bar item says `status` (e.g. "completed", "paused", "failed"). */
 export async function waitForRunStatus(page: Page, status: string, timeout = RUN_TIMEOUT): Promise<void> {
   await waitForStatusBarText(page, STATUS_ITEM, status, { timeout, interval: 400 });
 }
@@ -283,7 +336,7 @@ export async function waitForLoggedEvent(workspace: string, matches: (event: Log
       return events.find(matches);
     },
     `the run log (events.jsonl) to have ${expected}`,
-    { timeout, interval: 500, observe: async () => `last events ${JSON.stringify(seen)}` },
+    { timeout, interval: 500, progress: () => runLogProgress(workspace), observe: async () => `last events ${JSON.stringify(seen)}` },
   );
 }
 

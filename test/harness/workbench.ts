@@ -1,7 +1,9 @@
 // Playwright helpers for the code-server workbench. Selectors come from /work/shared/e2e/README.md and
-// were checked on VS Code 1.117 (code-server 4.117.0). Every wait is for a condition, with a message
-// that says what was expected.
-import { mkdir, writeFile } from 'node:fs/promises';
+// were checked on VS Code 1.117 (code-server 4.117.0). Every wait is for a condition, with a label
+// that says what it waits for; a wait that gives up names the step, what it waited for, for how long,
+// and what it last saw (the step guard in scenario.ts adds a screenshot).
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 
@@ -24,23 +26,52 @@ export class ExpectationError extends Error {
   override name = 'ExpectationError';
 }
 
-/** Waits for `locator` to be visible, failing with `expected` in the message. */
-export async function expectVisible(locator: Locator, expected: string, timeout = 60_000): Promise<void> {
-  try {
-    await locator.first().waitFor({ state: 'visible', timeout });
-  } catch (error) {
-    throw new ExpectationError(`Expected ${expected} within ${timeout / 1000} s (${locator.toString()}).\n${(error as Error).message.split('\n')[0]}`);
-  }
+/** Longest any wait may take, progress or not: below mocha's per-test timeout, so a wait's own message is what a hang reports. */
+export const WAIT_LIMIT = 10 * 60_000;
+
+let currentStep = '(outside a step)';
+/** Names the mocha step now running (the step guard calls it), for the messages of waits that give up. */
+export function setCurrentStep(title: string): void {
+  currentStep = title;
 }
 
-/** Polls `probe` until it returns a value that is not undefined; fails with `expected` and the last observation. */
-export async function waitUntil<T>(
-  probe: () => Promise<T | undefined>,
-  expected: string,
-  options: { timeout?: number; interval?: number; observe?: () => Promise<string> } = {},
-): Promise<T> {
+export interface WaitOptions {
+  /**
+   * How long the wait may go on without progress (default 60 s). Without `progress`, how long it may go
+   * on at all.
+   */
+  timeout?: number;
+  /**
+   * A progress signal, e.g. the run log's length: while its value keeps changing the wait goes on (up
+   * to `limit`), because a busy machine is slow, not stuck.
+   */
+  progress?: () => Promise<string>;
+  /** The longest the wait may take even with progress (default WAIT_LIMIT). */
+  limit?: number;
+  /** Between two probes (default 250 ms). */
+  interval?: number;
+  /** What the wait sees, for the message when it gives up. */
+  observe?: () => Promise<string>;
+  /** Why waiting longer is pointless (e.g. the run ended otherwise), or undefined: checked at every poll. */
+  hopeless?: () => Promise<string | undefined>;
+}
+
+/** Waits for `locator` to be visible, failing with `expected` in the message. */
+export async function expectVisible(locator: Locator, expected: string, timeout = 60_000, options: Omit<WaitOptions, 'timeout'> = {}): Promise<void> {
+  await waitUntil(async () => ((await locator.first().isVisible()) ? true : undefined), `${expected} to be visible (${locator.toString()})`, { timeout, ...options });
+}
+
+/**
+ * Polls `probe` until it returns a value that is not undefined. Gives up when `progress` (if given)
+ * has not changed for `timeout`, or after `limit`, with an ExpectationError naming the step, `expected`,
+ * the time waited and what `observe` and `progress` last returned.
+ */
+export async function waitUntil<T>(probe: () => Promise<T | undefined>, expected: string, options: WaitOptions = {}): Promise<T> {
   const timeout = options.timeout ?? 60_000;
-  const deadline = Date.now() + timeout;
+  const limit = Math.max(options.limit ?? WAIT_LIMIT, timeout);
+  const started = Date.now();
+  let lastChange = started;
+  let lastProgress: string | undefined;
   let lastError: unknown;
   for (;;) {
     try {
@@ -49,13 +80,127 @@ export async function waitUntil<T>(
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() > deadline) {
+    const hopeless = await options.hopeless?.().catch(() => undefined);
+    if (hopeless) {
+      throw new ExpectationError(`Step "${currentStep}" stopped waiting for ${expected} after ${((Date.now() - started) / 1000).toFixed(0)} s: ${hopeless}.`);
+    }
+    const now = Date.now();
+    if (options.progress) {
+      const signal = await options.progress().catch((error: unknown) => `(could not read progress: ${String(error)})`);
+      if (signal !== lastProgress) {
+        lastProgress = signal;
+        lastChange = now;
+      }
+    }
+    if (now - lastChange > timeout || now - started > limit) {
       const seen = options.observe ? await options.observe().catch((e: unknown) => `(could not observe: ${String(e)})`) : '';
-      const why = lastError instanceof Error ? `\nLast error: ${lastError.message.split('\n')[0]}` : '';
-      throw new ExpectationError(`Expected ${expected} within ${timeout / 1000} s.${seen ? `\nObserved: ${seen}` : ''}${why}`);
+      const why =
+        now - started > limit
+          ? `it reached its limit of ${limit / 1000} s`
+          : options.progress
+            ? `nothing progressed for ${timeout / 1000} s`
+            : `its timeout of ${timeout / 1000} s passed`;
+      throw new ExpectationError(
+        `Step "${currentStep}" gave up waiting for ${expected} after ${((now - started) / 1000).toFixed(0)} s: ${why}.` +
+          `${seen ? `\nLast seen: ${seen}` : ''}` +
+          `${lastProgress !== undefined ? `\nLast progress: ${lastProgress}` : ''}` +
+          `${lastError instanceof Error ? `\nLast error: ${lastError.message.split('\n')[0]}` : ''}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, options.interval ?? 250));
   }
+}
+
+/** The folder the workbench on `page` has open (its ?folder= query), if any. */
+export function workspaceOf(page: Page): string | undefined {
+  try {
+    return new URL(page.url()).searchParams.get('folder') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface LogLine {
+  type?: string;
+  status?: string;
+  taskId?: string;
+  reason?: string;
+}
+
+/** The newest run of `workspace` (run ids start with their time) and the lines of its events.jsonl; a torn last line reads as undefined. */
+async function newestRunLog(workspace: string | undefined): Promise<{ run: string; events: (LogLine | undefined)[] } | undefined> {
+  if (!workspace) return undefined;
+  const runsDir = path.join(workspace, '.software-maker', 'runs');
+  const run = existsSync(runsDir) ? (await readdir(runsDir)).sort().at(-1) : undefined;
+  const log = run ? path.join(runsDir, run, 'events.jsonl') : undefined;
+  if (!run || !log || !existsSync(log)) return undefined;
+  const events = (await readFile(log, 'utf8'))
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => {
+      try {
+        return JSON.parse(line) as LogLine;
+      } catch {
+        return undefined; // a torn last line while the run writes
+      }
+    });
+  return { run, events };
+}
+
+/** The id of the newest run of `workspace`, undefined before its first run. */
+export async function newestRunId(workspace: string | undefined): Promise<string | undefined> {
+  if (!workspace) return undefined;
+  const runsDir = path.join(workspace, '.software-maker', 'runs');
+  return existsSync(runsDir) ? (await readdir(runsDir)).sort().at(-1) : undefined;
+}
+
+/**
+ * Progress of the newest run in `workspace`: how many events its events.jsonl holds and the last one.
+ * Every step of a run appends events, so this changes for as long as the run is moving.
+ */
+export async function runLogProgress(workspace: string | undefined): Promise<string> {
+  if (!workspace) return '(no workspace)';
+  const log = await newestRunLog(workspace);
+  if (!log) return '(no run log yet)';
+  const lastEvent = log.events.at(-1);
+  const last = lastEvent ? [lastEvent.type, lastEvent.taskId, lastEvent.status].filter(Boolean).join(' ') : '(torn last line)';
+  return `run ${log.run}: ${log.events.length} events, last "${last}"`;
+}
+
+const TERMINAL_RUN_STATUSES = ['completed', 'failed', 'cancelled', 'stopped_budget'];
+/** How long a run must have stayed ended before a wait for another status gives up (a resume may be on its way). */
+const ENDED_FOR_MS = 10_000;
+
+/**
+ * For `hopeless`: the newest run in the workspace open on `page` ended with a status other than
+ * `wanted` (its last run.status is terminal, and stayed so for ENDED_FOR_MS), with the reason it logged.
+ */
+export function runEndedOtherwise(page: Page, wanted: string, endedForMs = ENDED_FOR_MS): () => Promise<string | undefined> {
+  let endedSince: number | undefined;
+  let endedAs = '';
+  return async () => {
+    const ended = await lastRunStatus(workspaceOf(page));
+    const other = ended && TERMINAL_RUN_STATUSES.includes(ended.status) && !ended.status.toLowerCase().includes(wanted.toLowerCase()) ? ended : undefined;
+    const key = other ? `${other.status} ${other.reason ?? ''}` : '';
+    if (!other || key !== endedAs) {
+      endedAs = key;
+      endedSince = other ? Date.now() : undefined;
+      return undefined;
+    }
+    if (endedSince === undefined || Date.now() - endedSince < endedForMs) return undefined;
+    return `the run ended "${other.status}"${other.reason ? ` (${other.reason})` : ''}, not "${wanted}"`;
+  };
+}
+
+/** The last run.status event of the newest run in `workspace`. */
+async function lastRunStatus(workspace: string | undefined): Promise<{ status: string; reason?: string } | undefined> {
+  const last = (await newestRunLog(workspace))?.events.filter((event) => event?.type === 'run.status' && event.status).at(-1);
+  return last?.status ? { status: last.status, reason: last.reason } : undefined;
+}
+
+/** runLogProgress of the workspace open on `page`, plus the Software Maker status bar text: what a run's progress looks like from outside. */
+export function pageRunProgress(page: Page): () => Promise<string> {
+  return async () => `${await runLogProgress(workspaceOf(page))}; status "${await statusBarText(page, 'softwareMaker.status')}"`;
 }
 
 /** Numbered screenshots: test-results/e2e/01-step.png, 02-... */
@@ -80,25 +225,41 @@ export async function openWorkbench(page: Page, url: string): Promise<void> {
   await expectVisible(page.locator(SELECTORS.statusbar), 'the workbench status bar (workbench loaded)', 120_000);
 }
 
+/** How long a window may take to register an extension's commands (its extension host starts first). */
+export const COMMAND_TIMEOUT = 180_000;
+
 /**
- * Runs a command by its palette title: F1, type `>title`, wait for the row, Enter.
- * The row must match the title exactly (case-insensitive), so a missing command fails loudly.
+ * Opens the command palette on `>title` and waits until it offers that command, leaving the palette
+ * open on it. The palette computes its rows when it opens, so a command registered after that (the
+ * window's extension host still starting; an earlier window's cached activity-bar entry makes the
+ * extension look loaded before it is) only shows when it opens again: it is reopened until it does.
  */
-export async function runCommand(page: Page, title: string): Promise<void> {
-  await closeQuickInput(page);
-  await page.locator(SELECTORS.workbench).first().click({ position: { x: 600, y: 10 }, force: true }).catch(() => undefined);
-  await page.keyboard.press('F1');
+export async function waitForCommand(page: Page, title: string, timeout = COMMAND_TIMEOUT): Promise<void> {
   const input = page.locator(SELECTORS.quickInputBox);
-  await expectVisible(input, 'the command palette input after F1', 30_000);
-  await input.fill(`>${title}`);
   const row = page.locator(SELECTORS.quickInputRows).filter({ hasText: title }).first();
-  try {
-    await row.waitFor({ state: 'visible', timeout: 30_000 });
-  } catch {
-    const rows = await page.locator(SELECTORS.quickInputRows).allInnerTexts().catch(() => []);
-    throw new ExpectationError(`Expected the command palette to offer "${title}" (is the extension installed and its command contributed?). Rows shown: ${JSON.stringify(rows.slice(0, 8))}`);
-  }
-  await input.press('Enter');
+  let openings = 0;
+  let rows: string[] = [];
+  await waitUntil(
+    async () => {
+      openings += 1;
+      await closeQuickInput(page);
+      await page.locator(SELECTORS.workbench).first().click({ position: { x: 600, y: 10 }, force: true }).catch(() => undefined);
+      await page.keyboard.press('F1');
+      if (!(await input.waitFor({ state: 'visible', timeout: 10_000 }).then(() => true, () => false))) return undefined;
+      await input.fill(`>${title}`);
+      if (await row.waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false)) return true;
+      rows = await page.locator(SELECTORS.quickInputRows).allInnerTexts().catch(() => []);
+      return undefined;
+    },
+    `the command palette to offer "${title}" (the extension installed and its commands registered in this window)`,
+    { timeout, interval: 1_000, observe: async () => `opened the palette ${openings} times; rows shown ${JSON.stringify(rows.slice(0, 8))}` },
+  );
+}
+
+/** Runs a command by its palette title (waitForCommand, then Enter): a command that is missing fails loudly. */
+export async function runCommand(page: Page, title: string, timeout = COMMAND_TIMEOUT): Promise<void> {
+  await waitForCommand(page, title, timeout);
+  await page.locator(SELECTORS.quickInputBox).press('Enter');
 }
 
 /** Presses Escape until no quick input is shown. */
@@ -117,8 +278,8 @@ export async function answerInputBox(page: Page, text: string, what: string): Pr
   const input = page.locator(SELECTORS.quickInputBox);
   await waitUntil(
     async () => ((await input.isVisible()) && !(await input.inputValue()).startsWith('>') ? true : undefined),
-    `an input box for ${what} (the quick input without the ">" command prefix)`,
-    { timeout: 60_000, observe: async () => `quick input visible=${await input.isVisible()}, value=${JSON.stringify(await input.inputValue().catch(() => ''))}` },
+    `an input box for ${what} (the quick input without the ">" command prefix; it shows once the command's extension has activated)`,
+    { timeout: 120_000, observe: async () => `quick input visible=${await input.isVisible()}, value=${JSON.stringify(await input.inputValue().catch(() => ''))}` },
   );
   await input.fill(text);
   await input.press('Enter');
@@ -141,8 +302,10 @@ export async function statusBarText(page: Page, id: string): Promise<string> {
 }
 
 /**
- * Waits until the status bar item `id` says `text` (case-insensitive). `whilePolling` runs at every
- * poll (e.g. to record the terminals shown meanwhile); `observe` adds to what a timeout reports.
+ * Waits until the status bar item `id` says `text` (case-insensitive). It goes on while the run of the
+ * page's workspace makes progress (its events.jsonl grows, the item's text changes), and gives up after
+ * `timeout` without any. `whilePolling` runs at every poll (e.g. to record the terminals shown
+ * meanwhile); `observe` adds to what a timeout reports.
  */
 export async function waitForStatusBarText(
   page: Page,
@@ -159,6 +322,8 @@ export async function waitForStatusBarText(
     {
       timeout: options.timeout,
       interval: options.interval,
+      progress: async () => `${await runLogProgress(workspaceOf(page))}; item "${await statusBarText(page, id)}"`,
+      hopeless: runEndedOtherwise(page, text),
       observe: async () =>
         `status "${await statusBarText(page, id)}"; ${options.observe ? `${await options.observe()}; ` : ''}notifications ${JSON.stringify(await toastTexts(page))}`,
     },

@@ -228,4 +228,29 @@ describe('VscodeEditApplier: deletes, renames and unsaved documents', function (
       }
     });
   });
+
+  describe('auto-save', () => {
+    // code-server's default, and a common desktop setting: VS Code saves a dirty document on its own
+    // right after our edit, and refuses our save() while its own is in flight.
+    const files = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('files');
+    before(async () => {
+      await files().update('autoSave', 'afterDelay', vscode.ConfigurationTarget.Workspace);
+      await files().update('autoSaveDelay', 1, vscode.ConfigurationTarget.Workspace);
+    });
+    after(async () => {
+      await files().update('autoSave', undefined, vscode.ConfigurationTarget.Workspace);
+      await files().update('autoSaveDelay', undefined, vscode.ConfigurationTarget.Workspace);
+    });
+
+    it('lands edits of open documents while auto-save saves them too', async () => {
+      for (let round = 0; round < 8; round++) {
+        const rel = `${dir}/autosaved-${round}.js`;
+        await writeFile(abs(rel), 'let n = 1;\n');
+        await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(vscode.Uri.file(abs(rel))));
+        const outcomes = await applier.apply([modifyWrite(rel, 'let n = 1;\n', 'let n = 2;\n')]);
+        assert.deepEqual(outcomes, [{ path: rel, status: 'written' }], `round ${round}`);
+        assert.equal(await readFile(abs(rel), 'utf8'), 'let n = 2;\n');
+      }
+    });
+  });
 });

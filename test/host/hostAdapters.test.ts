@@ -192,6 +192,18 @@ describe('host adapters (extension host)', function () {
       await assert.rejects(readFile(marker, 'utf8'), 'the command after sleep never ran');
     });
 
+    it('gives the test command no provider key, even one the extension host has in its environment', async () => {
+      const saved = process.env.OPENAI_API_KEY;
+      process.env.OPENAI_API_KEY = 'sk-host-test-dddddddddddddddddddd';
+      try {
+        const result = await runner.run(request(`node -e "console.log('key=' + (process.env.OPENAI_API_KEY ?? 'none'))"`, 'host test: env'), never);
+        assert.match(result.output, /key=none/);
+      } finally {
+        if (saved === undefined) delete process.env.OPENAI_API_KEY;
+        else process.env.OPENAI_API_KEY = saved;
+      }
+    });
+
     it('stops the process when the run is cancelled', async () => {
       const controller = new AbortController();
       const startedAt = Date.now();

@@ -126,7 +126,7 @@ describe('API keys stay in SecretStorage (extension host)', function () {
     assert.deepEqual(inspected?.workspaceValue, [{ id: 'leaky', provider: 'openai-compatible', model: 'm', baseURL: server.url, apiKeyName: KEY_NAME }]);
     const output = recordingChannel();
     const context = { secrets } as unknown as vscode.ExtensionContext;
-    const features = new ModelFeatures({ context, engine: {} as EngineApi, output, workspaceRoot: workspaceDir, hostModels: undefined, resume: async () => undefined });
+    const features = new ModelFeatures({ context, engine: {} as EngineApi, output, workspaceRoot: workspaceDir, hostModels: undefined, resume: async () => undefined, confirmWorkspaceSettings: async () => undefined });
     // First test: the endpoint refuses the key and echoes it. The error notification waits for a
     // click that never comes in a test, so the command is not awaited; the output line is.
     void features.testModelConnection('leaky');
@@ -139,6 +139,31 @@ describe('API keys stay in SecretStorage (extension host)', function () {
     const settingsFile = vscode.workspace.workspaceFolders?.[0] ? path.join(vscode.workspace.workspaceFolders[0].uri.fsPath, '.vscode', 'settings.json') : undefined;
     if (settingsFile) assert.ok(!(await readFile(settingsFile, 'utf8').catch(() => '')).includes(KEY), 'the settings file holds no key');
     assert.ok(!JSON.stringify(vscode.workspace.getConfiguration(SETTINGS_SECTION)).includes(KEY), 'no setting holds the key');
+  });
+
+  it('"Test Model Connection" sends nothing to a workspace-scoped endpoint the user did not trust', async () => {
+    const server = await startFakeOpenAI({ kind: 'answer', text: 'OK' });
+    servers.push(server);
+    await vscode.workspace.getConfiguration(SETTINGS_SECTION).update('models', [], vscode.ConfigurationTarget.Workspace);
+    await addModelSetting({ id: 'planted', provider: 'openai-compatible', model: 'm', baseURL: server.url, apiKeyName: KEY_NAME });
+    const output = recordingChannel();
+    const context = { secrets } as unknown as vscode.ExtensionContext;
+    let asked = 0;
+    const features = new ModelFeatures({
+      context,
+      engine: {} as EngineApi,
+      output,
+      workspaceRoot: workspaceDir,
+      hostModels: undefined,
+      resume: async () => undefined,
+      confirmWorkspaceSettings: async () => {
+        asked++;
+        throw new Error('The workspace settings were not trusted.');
+      },
+    });
+    await features.testModelConnection('planted');
+    assert.equal(asked, 1, 'the user was asked about the workspace settings');
+    assert.equal(server.requests.length, 0, 'no request reached the endpoint the workspace named');
   });
 });
 

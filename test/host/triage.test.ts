@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_RUN_CONFIG } from '../../src/core/config';
-import type { EngineApi, RunHandle } from '../../src/core/engineApi';
+import type { EngineApi, RunHandle, RunOrigin } from '../../src/core/engineApi';
 import type { ReplayResult, StepRecord } from '../../src/core/run/replay';
 import type { EngineEvent, NewEvent } from '../../src/shared/events';
 import type { TriageDecision } from '../../src/shared/protocol';
@@ -119,6 +119,13 @@ class FakeEngine implements EngineApi {
   }
   rollback(): never {
     throw new Error('not used');
+  }
+  async describeRunOrigin(runId: string): Promise<RunOrigin> {
+    this.calls.push({ method: 'describeRunOrigin', args: [runId] });
+    return { runId, own: true, uses: [], digest: 'd' };
+  }
+  async adoptRun(runId: string, digest: string): Promise<void> {
+    this.calls.push({ method: 'adoptRun', args: [runId, digest] });
   }
   async dispose() {}
 }
@@ -279,6 +286,15 @@ describe('triage commands (extension host)', function () {
     trusted = false;
     await assert.rejects(commands.decideOrThrow(node, { kind: 'skip' }), /not trusted/);
     assert.equal(triageCalls().length, 1);
+  });
+
+  it('Replay Step… and budget changes refuse in an untrusted workspace without calling the engine', async () => {
+    trusted = false;
+    assert.equal(await commands.replayCommand(RUN_ID, 't1:implement@v1'), undefined);
+    assert.match(ui.shown.at(-1)?.text ?? '', /cannot replay steps here: This workspace is not trusted/);
+    await assert.rejects(commands.replay(RUN_ID, 't1:implement@v1'), /not trusted/);
+    await assert.rejects(commands.setBudgets(RUN_ID, { onExceed: 'pause' }, false), /not trusted/);
+    assert.deepEqual(engine.calls, [], 'the engine was never asked');
   });
 
   it('Raise budget sets the caps and resumes a paused run', async () => {

@@ -3,7 +3,7 @@
 // model API: OpenAI chat completions and the Responses API, and Anthropic Messages, each with JSON
 // and server-sent-event answers, tool calls, usage with cache tokens, and the faults the router
 // must survive (rate limits with retry-after, overload, server errors, hangs, malformed bodies,
-// streams that break after output started).
+// streams that break after output started), and a model that echoes the key it was sent.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -19,24 +19,70 @@ export const DEFAULT_USAGE: FakeUsage = { input: 120, output: 30, cached: 20 };
 
 export type FakeReply =
   /** A normal answer: optional text, then optional tool calls. Streams when the request asks. */
-  | { kind: 'answer'; text?: string; toolCalls?: { name: string; input: Record<string, unknown> }[]; usage?: FakeUsage; delayMs?: number }
+  | {
+      kind: 'answer';
+      text?: string;
+      toolCalls?: { name: string; input: Record<string, unknown> }[];
+      usage?: FakeUsage;
+      delayMs?: number;
+      /** The answer stopped at the request's output limit (finish reason length / max_tokens). */
+      cutAtLimit?: boolean;
+    }
   /** An HTTP error in the provider's error format. */
   | { kind: 'error'; status: number; message?: string; headers?: Record<string, string>; errorType?: string }
   /** Accepts the request and never answers. */
   | { kind: 'hang' }
   /** Streams: sends the headers and the opening events, then nothing. */
   | { kind: 'stall' }
-  /** 200 with a body that is not the provider's format (truncated JSON / a broken event). */
-  | { kind: 'malformed' }
+  /**
+   * 200 with a body that is not the provider's format: truncated JSON / a broken event, or (`html`)
+   * a proxy's HTML page whatever the request asked for.
+   */
+  | { kind: 'malformed'; html?: boolean }
   /** Streams: the provider's in-stream error event before any output (Anthropic overloaded_error, OpenAI error event). */
   | { kind: 'stream-error'; errorType?: string; message?: string }
   /** Streams: some text, then the connection drops (`disconnect`) or an error event arrives (`error-event`). */
-  | { kind: 'break-after-output'; text: string; how: 'disconnect' | 'error-event' };
+  | { kind: 'break-after-output'; text: string; how: 'disconnect' | 'error-event' }
+  /**
+   * The connection drops before any output: at once, no status line (`before-headers`: ECONNRESET,
+   * "socket hang up"), or after a 200 and part of the body (`mid-body`: half a JSON answer, or a
+   * stream's opening events) — a proxy or server that died mid-response.
+   */
+  | { kind: 'cut'; when: 'before-headers' | 'mid-body' }
+  /**
+   * Streams `pieces` of text, one every `everyMs`, then finishes: a server that is slow but alive
+   * (chat completions; asked without streaming, it answers once all the time has passed).
+   */
+  | { kind: 'drip'; pieces: number; everyMs: number }
+  /**
+   * A model that always writes at length: `outputTokens` tokens of text, cut at the output limit the
+   * request sets (max_tokens, max_completion_tokens, max_output_tokens) as real servers do, with
+   * honest usage: input is the request body at four characters a token, output what was sent.
+   */
+  | { kind: 'long'; outputTokens: number };
+
+/**
+ * In an answer's text or tool inputs, replaced by the API key the request carried (Bearer token or
+ * x-api-key): a model that echoes the user's key back, whatever its shape.
+ */
+export const ECHOED_KEY = '{{API_KEY}}';
+
+function requestKey(headers: IncomingMessage['headers']): string {
+  const bearer = /^Bearer\s+(.+)$/i.exec(String(headers.authorization ?? ''))?.[1];
+  return bearer ?? String(headers['x-api-key'] ?? '');
+}
+
+function echoKey(reply: FakeReply, key: string): FakeReply {
+  if (reply.kind !== 'answer') return reply;
+  return JSON.parse(JSON.stringify(reply).split(ECHOED_KEY).join(JSON.stringify(key).slice(1, -1))) as FakeReply;
+}
 
 export interface RecordedRequest {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body: Record<string, unknown>;
+  /** Size of the request body as sent, in characters. */
+  size: number;
 }
 
 export interface FakeServer {
@@ -105,7 +151,7 @@ function chatAnswer(response: ServerResponse, reply: Extract<FakeReply, { kind: 
   const id = nextId('chatcmpl');
   const created = 1_700_000_000;
   const calls = (reply.toolCalls ?? []).map((call) => ({ id: nextId('call'), name: call.name, args: JSON.stringify(call.input) }));
-  const finishReason = calls.length ? 'tool_calls' : 'stop';
+  const finishReason = reply.cutAtLimit ? 'length' : calls.length ? 'tool_calls' : 'stop';
   if (!stream) {
     json(response, 200, {
       id,
@@ -166,7 +212,9 @@ function responsesAnswer(response: ServerResponse, reply: Extract<FakeReply, { k
     : undefined;
   const callItems = calls.map((call) => ({ type: 'function_call', id: call.id, call_id: call.callId, name: call.name, arguments: call.args, status: 'completed' }));
   const output = [...(messageItem ? [messageItem] : []), ...callItems];
-  const envelope = { id, object: 'response', created_at: created, model, status: 'completed', error: null, incomplete_details: null };
+  const envelope = reply.cutAtLimit
+    ? { id, object: 'response', created_at: created, model, status: 'incomplete', error: null, incomplete_details: { reason: 'max_output_tokens' } }
+    : { id, object: 'response', created_at: created, model, status: 'completed', error: null, incomplete_details: null };
   if (!stream) {
     json(response, 200, { ...envelope, output, usage: responsesUsage(usage) });
     return;
@@ -190,7 +238,7 @@ function responsesAnswer(response: ServerResponse, reply: Extract<FakeReply, { k
     send({ type: 'response.output_item.done', output_index: index, item: callItems[callIndex] });
     index++;
   });
-  send({ type: 'response.completed', response: { ...envelope, output, usage: responsesUsage(usage) } });
+  send({ type: reply.cutAtLimit ? 'response.incomplete' : 'response.completed', response: { ...envelope, output, usage: responsesUsage(usage) } });
   response.end();
 }
 
@@ -214,7 +262,7 @@ function anthropicAnswer(response: ServerResponse, reply: Extract<FakeReply, { k
   const usage = reply.usage ?? DEFAULT_USAGE;
   const id = nextId('msg');
   const calls = (reply.toolCalls ?? []).map((call) => ({ id: nextId('toolu'), name: call.name, input: call.input }));
-  const stopReason = calls.length ? 'tool_use' : 'end_turn';
+  const stopReason = reply.cutAtLimit ? 'max_tokens' : calls.length ? 'tool_use' : 'end_turn';
   if (!stream) {
     json(response, 200, {
       id,
@@ -263,17 +311,16 @@ function errorReply(dialect: Dialect, response: ServerResponse, reply: Extract<F
 
 function stall(dialect: Dialect, response: ServerResponse, model: string): void {
   startSse(response);
-  if (dialect === 'anthropic') {
-    sse(response, 'message_start', { type: 'message_start', message: { id: nextId('msg'), type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: anthropicUsage(DEFAULT_USAGE, 1) } });
-  } else if (dialect === 'openai-responses') {
-    sse(response, 'response.created', { type: 'response.created', sequence_number: 0, response: { id: nextId('resp'), object: 'response', created_at: 1_700_000_000, model, status: 'in_progress', output: [] } });
-  } else {
-    sse(response, undefined, { id: nextId('chatcmpl'), object: 'chat.completion.chunk', created: 1_700_000_000, model, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
-  }
+  streamOpening(dialect, response, model);
   // …and nothing more: the connection stays open.
 }
 
-function malformed(response: ServerResponse, stream: boolean): void {
+function malformed(response: ServerResponse, stream: boolean, html: boolean): void {
+  if (html) {
+    response.writeHead(200, { 'content-type': 'text/html' });
+    response.end('<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>');
+    return;
+  }
   if (stream) {
     startSse(response);
     sse(response, undefined, '{"this is": not json');
@@ -326,6 +373,89 @@ function breakAfterOutput(dialect: Dialect, response: ServerResponse, model: str
   }
 }
 
+/** The opening events of a stream, before any output: what a server sends once it accepted the request. */
+function streamOpening(dialect: Dialect, response: ServerResponse, model: string): void {
+  if (dialect === 'anthropic') {
+    sse(response, 'message_start', { type: 'message_start', message: { id: nextId('msg'), type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: anthropicUsage(DEFAULT_USAGE, 1) } });
+  } else if (dialect === 'openai-responses') {
+    sse(response, 'response.created', { type: 'response.created', sequence_number: 0, response: { id: nextId('resp'), object: 'response', created_at: 1_700_000_000, model, status: 'in_progress', output: [] } });
+  } else {
+    sse(response, undefined, { id: nextId('chatcmpl'), object: 'chat.completion.chunk', created: 1_700_000_000, model, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+  }
+}
+
+function cut(dialect: Dialect, request: IncomingMessage, response: ServerResponse, model: string, stream: boolean, when: 'before-headers' | 'mid-body'): void {
+  if (when === 'before-headers') {
+    request.socket.destroy();
+    return;
+  }
+  if (stream) {
+    startSse(response);
+    streamOpening(dialect, response, model);
+  } else {
+    // Content-length promises the whole answer; half of it arrives.
+    const whole = dialect === 'anthropic'
+      ? JSON.stringify({ id: nextId('msg'), type: 'message', role: 'assistant', model, content: [{ type: 'text', text: 'x'.repeat(400) }], stop_reason: 'end_turn', usage: anthropicUsage(DEFAULT_USAGE, 30) })
+      : JSON.stringify({ id: nextId('chatcmpl'), object: 'chat.completion', created: 1_700_000_000, model, choices: [{ index: 0, message: { role: 'assistant', content: 'x'.repeat(400) }, finish_reason: 'stop' }] });
+    response.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(whole)) });
+    response.write(whole.slice(0, Math.floor(whole.length / 2)));
+  }
+  // Let the bytes already written reach the client, then drop the connection.
+  setTimeout(() => response.socket?.destroy(), 20);
+}
+
+/** Sends one text piece every `everyMs` until `pieces` were sent, then a normal end. */
+async function drip(dialect: Dialect, response: ServerResponse, model: string, stream: boolean, reply: Extract<FakeReply, { kind: 'drip' }>): Promise<void> {
+  const text = Array.from({ length: reply.pieces }, (_, index) => `piece ${index} `).join('');
+  const chunks = text.split(/(?<= )/);
+  if (!stream) {
+    for (let index = 0; index < reply.pieces && !response.socket?.destroyed; index++) await new Promise((resolve) => setTimeout(resolve, reply.everyMs));
+    if (response.socket?.destroyed) return;
+    if (dialect === 'openai-chat') chatAnswer(response, { kind: 'answer', text }, model, false);
+    else if (dialect === 'openai-responses') responsesAnswer(response, { kind: 'answer', text }, model, false);
+    else anthropicAnswer(response, { kind: 'answer', text }, model, false);
+    return;
+  }
+  if (dialect !== 'openai-chat') {
+    // Only chat completions drip; the other dialects answer at once (no test needs them slow).
+    if (dialect === 'openai-responses') responsesAnswer(response, { kind: 'answer', text }, model, true);
+    else anthropicAnswer(response, { kind: 'answer', text }, model, true);
+    return;
+  }
+  startSse(response);
+  const id = nextId('chatcmpl');
+  const chunk = (delta: unknown, finish: string | null = null): unknown => ({ id, object: 'chat.completion.chunk', created: 1_700_000_000, model, choices: [{ index: 0, delta, finish_reason: finish }] });
+  sse(response, undefined, chunk({ role: 'assistant', content: '' }));
+  for (const piece of chunks) {
+    if (response.destroyed || response.socket?.destroyed) return;
+    sse(response, undefined, chunk({ content: piece }));
+    await new Promise((resolve) => setTimeout(resolve, reply.everyMs));
+  }
+  if (response.destroyed) return;
+  sse(response, undefined, chunk({}, 'stop'));
+  sse(response, undefined, { id, object: 'chat.completion.chunk', created: 1_700_000_000, model, choices: [], usage: chatUsage({ input: 100, output: Math.ceil(text.length / 4), cached: 0 }) });
+  sse(response, undefined, '[DONE]');
+  response.end();
+}
+
+/** The output limit a request sets, in tokens, under whichever name its dialect uses. */
+function requestedOutputLimit(body: Record<string, unknown>): number | undefined {
+  for (const name of ['max_tokens', 'max_completion_tokens', 'max_output_tokens']) {
+    const value = body[name];
+    if (typeof value === 'number' && value > 0) return value;
+  }
+  return undefined;
+}
+
+const LONG_TEXT_UNIT = 'The quick brown fox jumps over the lazy dog. ';
+
+function longAnswer(reply: Extract<FakeReply, { kind: 'long' }>, body: Record<string, unknown>, requestSize: number): Extract<FakeReply, { kind: 'answer' }> {
+  const limit = requestedOutputLimit(body);
+  const tokens = limit === undefined ? reply.outputTokens : Math.min(limit, reply.outputTokens);
+  const text = LONG_TEXT_UNIT.repeat(Math.ceil((tokens * 4) / LONG_TEXT_UNIT.length)).slice(0, tokens * 4);
+  return { kind: 'answer', text, usage: { input: Math.ceil(requestSize / 4), output: Math.ceil(text.length / 4), cached: 0 }, cutAtLimit: tokens < reply.outputTokens };
+}
+
 // ---------------------------------------------------------------------------------------------
 
 function dialectOf(server: 'openai' | 'anthropic', path: string): Dialect | undefined {
@@ -348,13 +478,14 @@ async function startFake(kind: 'openai' | 'anthropic', initial: FakeReply[]): Pr
     } catch {
       // Recorded as empty; the reply decides what happens.
     }
-    requests.push({ path, headers: request.headers, body });
+    requests.push({ path, headers: request.headers, body, size: text.length });
     const dialect = dialectOf(kind, path);
     if (!dialect) {
       json(response, 404, { error: { message: `the fake ${kind} server has no route ${path}` } });
       return;
     }
-    const reply = queue.shift() ?? fallbackReply ?? { kind: 'error', status: 500, message: 'the fake server has no scripted reply left' };
+    const scripted = queue.shift() ?? fallbackReply ?? { kind: 'error', status: 500, message: 'the fake server has no scripted reply left' };
+    const reply = echoKey(scripted.kind === 'long' ? longAnswer(scripted, body, text.length) : scripted, requestKey(request.headers));
     const model = typeof body.model === 'string' ? body.model : 'fake-model';
     const stream = body.stream === true;
     switch (reply.kind) {
@@ -373,13 +504,22 @@ async function startFake(kind: 'openai' | 'anthropic', initial: FakeReply[]): Pr
         stall(dialect, response, model);
         return;
       case 'malformed':
-        malformed(response, stream);
+        malformed(response, stream, reply.html === true);
         return;
       case 'stream-error':
         streamError(dialect, response, model, reply);
         return;
       case 'break-after-output':
         breakAfterOutput(dialect, response, model, reply);
+        return;
+      case 'cut':
+        cut(dialect, request, response, model, stream, reply.when);
+        return;
+      case 'drip':
+        await drip(dialect, response, model, stream, reply);
+        return;
+      case 'long':
+        // Already turned into an answer above.
         return;
     }
   };

@@ -1,5 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { buildCliConfig, parseModelFlag, UsageError } from '../../src/cli/options';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { budgetPauseOf, buildCliConfig, parseModelFlag, raisedBudgets, readCliConfigFiles, UsageError } from '../../src/cli/options';
+import type { EngineEvent } from '../../src/shared/events';
+import type { BudgetBreach } from '../../src/shared/model';
 import { tempDir } from './helpers';
 
 describe('CLI model flags', () => {
@@ -30,5 +34,53 @@ describe('CLI model flags', () => {
     assert.deepEqual(config.budgets, { onExceed: 'stop', run: { usd: 2.5 } });
     await assert.rejects(buildCliConfig(ws, { models: ['wizard=openai:x'], yes: true, noReviewGate: false, gitMode: false, noCheckpoints: false }), UsageError);
     await assert.rejects(buildCliConfig(ws, { models: ['openai:x'], yes: true, noReviewGate: false, gitMode: false, noCheckpoints: false, onBudget: 'panic' }), /--on-budget takes pause or stop/);
+  });
+});
+
+describe('CLI config files and budgets', () => {
+  it("reads the user's config (XDG_CONFIG_HOME) and the workspace's apart; --config replaces both", async () => {
+    const ws = await tempDir();
+    const home = await tempDir();
+    await mkdir(join(home, 'software-maker'), { recursive: true });
+    await writeFile(join(home, 'software-maker', 'config.json'), JSON.stringify({ models: [{ id: 'mine', provider: 'openai', model: 'gpt-5.4' }], concurrency: 2 }));
+    await mkdir(join(ws, '.software-maker'), { recursive: true });
+    await writeFile(join(ws, '.software-maker', 'config.json'), JSON.stringify({ concurrency: 5, testCommand: 'make check' }));
+    const saved = process.env.XDG_CONFIG_HOME;
+    process.env.XDG_CONFIG_HOME = home;
+    try {
+      const files = await readCliConfigFiles(ws, undefined);
+      assert.deepEqual(files.user.models?.map((model) => model.id), ['mine']);
+      assert.deepEqual(files.workspace?.config, { concurrency: 5, testCommand: 'make check' });
+      const config = await buildCliConfig(ws, { models: ['mine'], yes: true, noReviewGate: false, gitMode: false, noCheckpoints: false }, files);
+      assert.equal(config.concurrency, 5, "the workspace's harmless settings apply");
+      assert.equal(config.testCommand, 'make check');
+      const own = join(home, 'own.json');
+      await writeFile(own, JSON.stringify({ models: [{ id: 'x', provider: 'scripted', transcript: '/t.json' }] }));
+      assert.deepEqual(await readCliConfigFiles(ws, own), { user: { models: [{ id: 'x', provider: 'scripted', transcript: '/t.json' }] } });
+      await writeFile(own, '[1]');
+      await assert.rejects(readCliConfigFiles(ws, own), /must hold a JSON object/);
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CONFIG_HOME;
+      else process.env.XDG_CONFIG_HOME = saved;
+    }
+  });
+
+  it('resume --max-usd/--max-tokens raise the cap that paused the run, else the run cap', () => {
+    const taskBreach: BudgetBreach = { scope: 'task', key: 't1', metric: 'tokens', limit: 1000, used: 900, estimate: 500 };
+    const current = { onExceed: 'pause' as const, run: { usd: 1 }, task: { tokens: 1000 } };
+    assert.deepEqual(raisedBudgets(current, taskBreach, { maxTokens: '50000' }), { onExceed: 'pause', run: { usd: 1 }, task: { tokens: 50000 } });
+    assert.deepEqual(raisedBudgets(current, taskBreach, { maxUsd: '3' }), { onExceed: 'pause', run: { usd: 3 }, task: { tokens: 1000 } });
+    const roleBreach: BudgetBreach = { scope: 'role', key: 'reviewer', metric: 'usd', limit: 1, used: 1, estimate: 0.1 };
+    assert.deepEqual(raisedBudgets({ onExceed: 'pause', roles: { reviewer: { usd: 1, tokens: 9 } } }, roleBreach, { maxUsd: '2' }), { onExceed: 'pause', roles: { reviewer: { usd: 2, tokens: 9 } } });
+    assert.equal(raisedBudgets(current, undefined, {}), undefined);
+    assert.throws(() => raisedBudgets(current, undefined, { maxTokens: 'lots' }), /--max-tokens needs a positive number/);
+  });
+
+  it('finds the breach that paused a run, and only when the pause came from it', () => {
+    const at = (seq: number, event: object) => ({ seq, at: '2025-01-01T00:00:00.000Z', runId: 'r', ...event }) as EngineEvent;
+    const breach = { type: 'budget.exceeded', scope: 'run', key: 'r', metric: 'tokens', limit: 10, used: 0, estimate: 99, action: 'pause', role: 'planner' };
+    const paused = at(3, { type: 'run.status', status: 'paused', reason: 'Budget' });
+    assert.equal(budgetPauseOf([at(1, { type: 'run.status', status: 'planning' }), at(2, breach), paused])?.limit, 10);
+    assert.equal(budgetPauseOf([at(1, breach), at(2, { type: 'run.status', status: 'paused' }), at(3, { type: 'run.status', status: 'running' }), at(4, { type: 'run.status', status: 'paused', reason: 'needs triage' })]), undefined);
   });
 });

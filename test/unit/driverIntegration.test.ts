@@ -155,6 +155,58 @@ describe('engine: edits, checkpoints, git mode and test selection', function () 
     await access(join(ws, 'test/multiply.test.js'));
   });
 
+  it('a run that ends before its start checkpoint is taken waits for it, instead of logging an engine bug', async () => {
+    const ws = await calculatorWorkspace();
+    const storageDir = await tempDir('sm-storage-');
+    const { ShadowCheckpoints } = await import('../../src/core/checkpoints/shadowGit');
+    const create = ShadowCheckpoints.prototype.create;
+    // A large workspace: the first snapshot takes longer than the whole (edit-free) run.
+    ShadowCheckpoints.prototype.create = async function (this: unknown, ...args: Parameters<typeof create>) {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      return create.apply(this, args);
+    };
+    try {
+      const transcript = await writeTranscript(ws, [planTurn, finish('nothing to change'), approve]);
+      const engine = new Engine({ ports: await makePorts(ws), runsDir: join(ws, '.software-maker/runs'), storageDir });
+      const events: import('../../src/shared/events').EngineEvent[] = [];
+      engine.onEvent((_runId, event) => events.push(event));
+      const final = await (await engine.startRun(GOAL, scriptedConfig(transcript, { testCommand: 'none' }))).finished;
+      assert.equal(final.status, 'completed', final.statusReason);
+      const problems = ofType(events, 'log').filter((event) => event.level !== 'info').map((event) => event.message);
+      assert.ok(!problems.some((message) => /engine bug|Could not take the checkpoint/.test(message)), problems.join('\n'));
+      const started = events.findIndex((event) => event.type === 'checkpoint.created' && event.label.startsWith('run start'));
+      const ended = events.findIndex((event) => event.type === 'run.status' && event.status === 'completed');
+      assert.ok(started >= 0 && started < ended, 'the start checkpoint is recorded before the run ends');
+    } finally {
+      ShadowCheckpoints.prototype.create = create;
+    }
+  });
+
+  it('a start checkpoint that finishes after the run was cancelled is dropped with a reason, not as an engine bug', async () => {
+    const ws = await calculatorWorkspace();
+    const storageDir = await tempDir('sm-storage-');
+    const { ShadowCheckpoints } = await import('../../src/core/checkpoints/shadowGit');
+    const create = ShadowCheckpoints.prototype.create;
+    const engine = new Engine({ ports: await makePorts(ws), runsDir: join(ws, '.software-maker/runs'), storageDir });
+    ShadowCheckpoints.prototype.create = async function (this: unknown, ...args: Parameters<typeof create>) {
+      void engine.cancelRun(args[1].runId, 'cancelled while snapshotting');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return create.apply(this, args);
+    };
+    try {
+      const transcript = await writeTranscript(ws, [planTurn, finish('nothing to change'), approve]);
+      const events: import('../../src/shared/events').EngineEvent[] = [];
+      engine.onEvent((_runId, event) => events.push(event));
+      const final = await (await engine.startRun(GOAL, scriptedConfig(transcript, { testCommand: 'none' }))).finished;
+      assert.equal(final.status, 'cancelled', final.statusReason);
+      const messages = ofType(events, 'log').map((event) => event.message);
+      assert.ok(!messages.some((message) => /engine bug/.test(message)), messages.join('\n'));
+      assert.ok(messages.some((message) => /finished after the run ended; it is kept among the checkpoints/.test(message)), messages.join('\n'));
+    } finally {
+      ShadowCheckpoints.prototype.create = create;
+    }
+  });
+
   it('refuses to roll back while a run is being driven', async () => {
     const ws = await calculatorWorkspace();
     const storageDir = await tempDir('sm-storage-');

@@ -159,3 +159,116 @@ describe('EditSet deletes and renames', () => {
     assert.deepEqual(kinds, ['delete', 'rename']);
   });
 });
+
+describe('EditSet under concurrent tool calls (one model reply, several calls at once)', () => {
+  let root: string;
+  let edits: EditSet;
+  const calc = 'function add(a, b) {\n  return a - b;\n}\n\nfunction multiply(a, b) {\n  return a * b;\n}\n';
+
+  beforeEach(async () => {
+    root = await realpath(await mkdtemp(path.join(tmpdir(), 'sm-editset-race-')));
+    await mkdir(path.join(root, 'src'));
+    await writeFile(path.join(root, 'src', 'calc.js'), calc);
+    edits = new EditSet(await NodeWorkspace.open(root));
+  });
+
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('stages two edits of one file started together in order: both hunks are kept', async () => {
+    await Promise.all([
+      edits.stage({ path: 'src/calc.js', hunks: [{ search: 'a - b', replace: 'a + b' }] }),
+      edits.stage({ path: 'src/calc.js', hunks: [{ search: 'a * b', replace: 'b * a' }] }),
+      edits.stage({ path: 'src/calc.js', hunks: [{ search: 'function add', replace: 'function plus' }] }),
+    ]);
+    assert.equal(edits.changed().length, 1);
+    assert.equal(edits.changed()[0]!.after, calc.replace('a - b', 'a + b').replace('a * b', 'b * a').replace('function add', 'function plus'));
+    assert.equal(edits.changed()[0]!.before, calc);
+  });
+
+  it('an edit and a rename started together: the edit moves with the file', async () => {
+    await Promise.all([edits.stage({ path: 'src/calc.js', hunks: [{ search: 'a - b', replace: 'a + b' }] }), edits.stageRename('src/calc.js', 'lib/calc.js')]);
+    assert.deepEqual(
+      edits.changed().map((file) => [file.kind, file.path, file.after]),
+      [['rename', 'lib/calc.js', calc.replace('a - b', 'a + b')]],
+    );
+  });
+
+  it('a rename and then an edit of the old path started together: the edit gets a clear error, nothing is dropped silently', async () => {
+    const [renamed, edited] = await Promise.allSettled([edits.stageRename('src/calc.js', 'lib/calc.js'), edits.stage({ path: 'src/calc.js', hunks: [{ search: 'a - b', replace: 'a + b' }] })]);
+    assert.equal(renamed.status, 'fulfilled');
+    assert.ok(edited.status === 'rejected' && edited.reason instanceof EditRejected && /renamed to lib\/calc\.js in this turn/.test(edited.reason.message), String((edited as PromiseRejectedResult).reason));
+    assert.deepEqual(edits.changed().map((file) => [file.kind, file.path, file.kind === 'rename' ? file.from : undefined]), [['rename', 'lib/calc.js', 'src/calc.js']]);
+  });
+
+  it('a delete and an edit of one file started together: the later call is refused or says what it dropped', async () => {
+    const [deleted, edited] = await Promise.allSettled([edits.stageDelete('src/calc.js'), edits.stage({ path: 'src/calc.js', hunks: [{ search: 'a - b', replace: 'a + b' }] })]);
+    assert.equal(deleted.status, 'fulfilled');
+    assert.ok(edited.status === 'rejected' && /staged for deletion in this turn/.test(String(edited.reason)));
+    assert.deepEqual(edits.changed().map((file) => file.kind), ['delete']);
+
+    const fresh = new EditSet(await NodeWorkspace.open(root));
+    const [edit, drop] = await Promise.all([fresh.stage({ path: 'src/calc.js', hunks: [{ search: 'a - b', replace: 'a + b' }] }), fresh.stageDelete('src/calc.js')]);
+    assert.equal(edit.file.kind, 'modify');
+    assert.match(drop.notes.join(' '), /changes staged for src\/calc\.js in this turn are dropped/);
+    assert.deepEqual(fresh.changed().map((file) => [file.kind, file.before]), [['delete', calc]]);
+  });
+
+  it('a refused call does not stop the ones queued behind it', async () => {
+    const results = await Promise.allSettled([
+      edits.stage({ path: 'src/calc.js', hunks: [{ search: 'not in the file', replace: 'x' }] }),
+      edits.stage({ path: 'src/calc.js', hunks: [{ search: 'a - b', replace: 'a + b' }] }),
+    ]);
+    assert.deepEqual(results.map((result) => result.status), ['rejected', 'fulfilled']);
+    assert.equal(edits.changed()[0]!.after, calc.replace('a - b', 'a + b'));
+  });
+});
+
+describe('EditSet within the task’s planned file scope', () => {
+  let root: string;
+
+  beforeEach(async () => {
+    root = await realpath(await mkdtemp(path.join(tmpdir(), 'sm-editset-scope-')));
+    await mkdir(path.join(root, 'src', 'deep'), { recursive: true });
+    await mkdir(path.join(root, 'test'));
+    await writeFile(path.join(root, 'src', 'calc.js'), 'a - b\n');
+    await writeFile(path.join(root, 'src', 'deep', 'x.js'), 'x\n');
+    await writeFile(path.join(root, 'test', 'calc.test.js'), 't\n');
+    await writeFile(path.join(root, 'package.json'), '{}\n');
+  });
+
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const scoped = async (scope: string[]): Promise<EditSet> => new EditSet(await NodeWorkspace.open(root), scope);
+
+  it('refuses edits, new files, deletes and renames outside the scope, naming the scope and why', async () => {
+    const edits = await scoped(['src/calc.js', 'test/*.test.js']);
+    const outside = rejected(/package\.json is outside this task's file scope \(src\/calc\.js, test\/\*\.test\.js\).*scheduled.*disjoint/);
+    await assert.rejects(edits.stage({ path: 'package.json', hunks: [{ search: '{}', replace: '{"x":1}' }] }), outside);
+    await assert.rejects(edits.stage({ path: 'src/new.js', content: 'n\n' }), rejected(/src\/new\.js is outside this task's file scope/));
+    await assert.rejects(edits.stageDelete('package.json'), outside);
+    await assert.rejects(edits.stageRename('src/calc.js', 'lib/calc.js'), rejected(/lib\/calc\.js is outside this task's file scope/));
+    await assert.rejects(edits.stageRename('package.json', 'src/calc2.js'), outside);
+    await assert.rejects(edits.stage({ path: 'test/deep/a.test.js', content: 'n\n' }), rejected(/outside this task's file scope/));
+    assert.equal(edits.size, 0);
+  });
+
+  it('allows what the scope names: exact paths, globs, and folders with everything under them', async () => {
+    const edits = await scoped(['src/calc.js', 'test/*.test.js', 'src/deep/', './docs']);
+    await edits.stage({ path: 'src/calc.js', hunks: [{ search: 'a - b', replace: 'a + b' }] });
+    await edits.stage({ path: 'test/new.test.js', content: 'n\n' });
+    await edits.stageRename('src/deep/x.js', 'src/deep/more/y.js');
+    await edits.stage({ path: 'docs/api/index.md', content: '# API\n' });
+    await edits.stageDelete('test/calc.test.js');
+    assert.equal(edits.size, 5);
+  });
+
+  it('an empty scope allows anywhere (such a task runs alone)', async () => {
+    const edits = await scoped([]);
+    await edits.stage({ path: 'package.json', hunks: [{ search: '{}', replace: '{"x":1}' }] });
+    assert.equal(edits.size, 1);
+  });
+});

@@ -187,6 +187,24 @@ describe('git mode', function () {
     assert.equal(git(root, ['status', '--porcelain=v1']), ' M src/calc.js\n?? src/new.js\n', 'new file back to untracked, nothing staged');
   });
 
+  it("passes no provider key to the user's hooks", async () => {
+    const dump = path.join(base, 'hook-env');
+    await put(root, '.git/hooks/pre-commit', `#!/bin/sh\nenv > "${dump}"\n`);
+    await chmod(path.join(root, '.git/hooks/pre-commit'), 0o755);
+    const saved = process.env.ANTHROPIC_API_KEY;
+    process.env.ANTHROPIC_API_KEY = 'sk-ant-hook-test-cccccccccccccccc';
+    try {
+      await put(root, 'src/calc.js', 'exports.add = (a, b) => a + b;\n');
+      await commitTask({ root, taskId: 't1', title: 'Fix add()', files: ['src/calc.js'] });
+    } finally {
+      if (saved === undefined) delete process.env.ANTHROPIC_API_KEY;
+      else process.env.ANTHROPIC_API_KEY = saved;
+    }
+    const env = await readFile(dump, 'utf8');
+    assert.match(env, /^PATH=/m, 'the hook ran with an environment');
+    assert.ok(!env.includes('ANTHROPIC_API_KEY') && !env.includes('sk-ant-hook-test'), 'the key reached the hook');
+  });
+
   it('never pushes: the remote is untouched by a run', async () => {
     const remoteRefs = (): string => git(remote, ['for-each-ref', '--format=%(refname) %(objectname)']);
     const before = remoteRefs();

@@ -1,6 +1,7 @@
 // Shared fixtures for engine-level tests: temp workspaces, transcripts and scripted ports.
-import { spawn } from 'node:child_process';
-import { cp, mkdtemp, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { chmod, cp, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { resolveRunConfig } from '../../src/core/config';
@@ -17,6 +18,18 @@ import type { RunConfig } from '../../src/shared/model';
 export const REPO = resolve(__dirname, '../..');
 export const CALCULATOR = join(REPO, 'samples/calculator');
 export const CALCULATOR_TRANSCRIPT = join(REPO, 'samples/transcripts/calculator.json');
+
+/**
+ * Makes a folder refuse new files for this process: chmod for a normal user; root ignores modes, so
+ * for root the folder is made immutable (chattr +i). Returns the undo, or undefined when neither works.
+ */
+export async function makeFolderReadOnly(dir: string): Promise<(() => Promise<void>) | undefined> {
+  if (process.getuid?.() !== 0) {
+    await chmod(dir, 0o555);
+    return () => chmod(dir, 0o755);
+  }
+  return spawnSync('chattr', ['+i', dir]).status === 0 ? async () => void spawnSync('chattr', ['-i', dir]) : undefined;
+}
 
 export async function tempDir(prefix = 'sm-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
@@ -76,10 +89,20 @@ export async function makePorts(root: string, overrides: Partial<HostPorts> = {}
   };
 }
 
+/**
+ * "This machine" of the tests: where engines record the runs they created, so an engine made again
+ * over the same workspace (a restart) finds its runs its own. One per test process.
+ */
+let machineRecords: Promise<string> | undefined;
+export function testMachineRecords(): Promise<string> {
+  machineRecords ??= tempDir('sm-machine-');
+  return machineRecords;
+}
+
 export async function makeEngine(root: string, overrides: Partial<HostPorts> = {}): Promise<{ engine: Engine; events: EngineEvent[]; runsDir: string }> {
   const ports = await makePorts(root, overrides);
   const runsDir = join(root, '.software-maker', 'runs');
-  const engine = new Engine({ ports, runsDir });
+  const engine = new Engine({ ports, runsDir, recordsDir: await testMachineRecords() });
   const events: EngineEvent[] = [];
   engine.onEvent((_runId, event) => events.push(event));
   return { engine, events, runsDir };
@@ -143,4 +166,19 @@ export function runCli(cli: string, args: string[], options: { cwd?: string; env
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** Alive and not a zombie: a killed child whose parent is gone can linger as one until it is reaped. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true;
+  }
 }

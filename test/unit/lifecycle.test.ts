@@ -84,4 +84,32 @@ describe('lifecycle tables', () => {
     assert.throws(() => applyEvent(state, { type: 'task.status', seq: state.lastSeq + 1, at, runId: 'r', taskId: 'nope', status: 'ready' }), /not in the plan/);
     assert.throws(() => applyEvent(undefined, { type: 'log', seq: 1, at, runId: 'r', level: 'info', message: 'x' }), /before run.created/);
   });
+
+  it('refuses a foreign log naming task, step or proposal ids every object already has, and never pollutes prototypes', () => {
+    const plan = (id: string): EngineEvent => ({
+      type: 'plan.accepted',
+      seq: 2,
+      at,
+      runId: 'r',
+      repairs: 0,
+      plan: { summary: 's', tasks: [{ id, title: 'T', description: 'd', role: 'implementer', dependsOn: [], acceptance: ['a'], files: [] }] },
+    });
+    const created: EngineEvent = { type: 'run.created', seq: 1, at, runId: 'r', goal: 'g', workspace: '/w', config: DEFAULT_RUN_CONFIG };
+    for (const id of ['__proto__', 'constructor', 'hasOwnProperty', 'toString']) {
+      assert.throws(() => foldEvents([created, plan(id)]), (error: unknown) => error instanceof InvalidLogError && error.message.includes(`"${id}"`) && /reserved/.test(error.message), id);
+      const state = baseState();
+      const event: EngineEvent = { type: 'task.status', seq: state.lastSeq + 1, at, runId: 'r', taskId: id, status: 'ready' };
+      assert.throws(() => applyEvent(state, event), InvalidLogError, `task.status for ${id}`);
+      const step: EngineEvent = { type: 'step.started', seq: state.lastSeq + 1, at, runId: 'r', stepId: id, role: 'planner', attempt: 1, model: 'm' };
+      assert.throws(() => applyEvent(state, step), InvalidLogError, `step ${id}`);
+      const decided: EngineEvent = { type: 'edit.decided', seq: state.lastSeq + 1, at, runId: 'r', proposalId: id, taskId: 't1', accepted: [], rejected: [], by: 'user' };
+      assert.throws(() => applyEvent(state, decided), InvalidLogError, `proposal ${id}`);
+    }
+    const state = baseState();
+    const call = { type: 'llm.call', seq: state.lastSeq + 1, at, runId: 'r', stepId: 's', role: '__proto__', model: 'm', provider: 'p', inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, usd: 1, latencyMs: 1, outcome: 'ok' } as unknown as EngineEvent;
+    assert.throws(() => applyEvent(state, call), InvalidLogError);
+    assert.equal(({} as Record<string, unknown>).calls, undefined, 'Object.prototype was not touched');
+    assert.equal(Object.getPrototypeOf(state.tasks), Object.prototype);
+    assert.equal(JSON.parse(JSON.stringify(state)).tasks.t1.id, 't1');
+  });
 });

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
 import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -6,6 +7,7 @@ import type { FileWrite } from '../../src/core/ports';
 import { sha256 } from '../../src/core/edits/hunks';
 import { EditApplyError, NodeEditApplier } from '../../src/core/edits/nodeApplier';
 import { WorkspaceError } from '../../src/core/workspace/paths';
+import { makeFolderReadOnly } from './helpers';
 
 function modify(p: string, before: string, after: string): FileWrite {
   return { path: p, kind: 'modify', baseHash: sha256(before), newText: after, newHash: sha256(after) };
@@ -21,6 +23,19 @@ function remove(p: string, before: string): FileWrite {
 
 function move(from: string, to: string, before: string, after = before): FileWrite {
   return { path: to, kind: 'rename', from, baseHash: sha256(before), newText: after, newHash: sha256(after) };
+}
+
+/** Every *.sm-tmp file under `dir`, relative to it. */
+async function tempFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true });
+  return entries.filter((entry) => entry.endsWith('.sm-tmp'));
+}
+
+/** The pid of a process that has exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => child.once('exit', resolve));
+  return child.pid!;
 }
 
 describe('NodeEditApplier', () => {
@@ -138,18 +153,73 @@ describe('NodeEditApplier', () => {
     assert.equal(await read('src/a.ts'), 'export const a = 3;\n');
   });
 
-  it('throws an EditApplyError when the disk refuses the write, leaving no temp file', async () => {
+  it('reports a write the disk refuses as a conflict of that file, leaving no temp file', async () => {
     await writeFile(path.join(root, 'plain'), 'a file, not a folder\n');
-    await assert.rejects(applier.apply([create('plain/child.ts', 'x\n')]), (e: unknown) => e instanceof EditApplyError && /Writing plain\/child\.ts failed/.test(e.message));
-    await chmod(path.join(root, 'src'), 0o555);
+    const [refused, written] = await applier.apply([create('plain/child.ts', 'x\n'), modify('src/a.ts', 'export const a = 1;\n', 'export const a = 5;\n')]);
+    assert.ok(refused.status === 'conflict' && /^plain\/child\.ts could not be written \(.*\): check the folder's permissions and free space\. Nothing was changed\.$/.test(refused.detail), JSON.stringify(refused));
+    assert.equal(written.status, 'written', 'the other file of the set still lands');
+    assert.deepEqual(await tempFiles(root), []);
+  });
+
+  it('refuses to replace, delete or move a read-only file: a conflict that says how to let the edit land', async () => {
+    await chmod(path.join(root, 'src', 'a.ts'), 0o444);
+    await writeFile(path.join(root, 'b.ts'), 'b\n');
+    await chmod(path.join(root, 'b.ts'), 0o444);
+    const outcomes = await applier.apply([modify('src/a.ts', 'export const a = 1;\n', 'x\n'), remove('b.ts', 'b\n')]);
+    assert.deepEqual(outcomes, [
+      { path: 'src/a.ts', status: 'conflict', detail: 'src/a.ts is read-only; make it writable to let the edit land. Nothing was written.' },
+      { path: 'b.ts', status: 'conflict', detail: 'b.ts is read-only; make it writable to let the deletion land. Nothing was written.' },
+    ]);
+    const [moved] = await applier.apply([move('src/a.ts', 'lib/a.ts', 'export const a = 1;\n')]);
+    assert.ok(moved.status === 'conflict' && /^src\/a\.ts is read-only; make it writable to let the rename land/.test(moved.detail));
+    assert.equal(await read('src/a.ts'), 'export const a = 1;\n');
+    assert.equal(await read('b.ts'), 'b\n');
+    await assert.rejects(stat(path.join(root, 'lib', 'a.ts')), { code: 'ENOENT' });
+    await chmod(path.join(root, 'src', 'a.ts'), 0o644);
+    assert.equal((await applier.apply([modify('src/a.ts', 'export const a = 1;\n', 'x\n')]))[0]!.status, 'written', 'writable again, it lands');
+  });
+
+  it('a read-only folder is a conflict of the files in it, and the rest of the set lands', async function () {
+    await mkdir(path.join(root, 'locked'));
+    await writeFile(path.join(root, 'locked', 'l.ts'), 'l\n');
+    const unlock = await makeFolderReadOnly(path.join(root, 'locked'));
+    if (!unlock) return this.skip();
     try {
-      if (process.getuid?.() === 0) return; // root ignores folder permissions
-      await assert.rejects(applier.apply([modify('src/a.ts', 'export const a = 1;\n', 'x\n')]), EditApplyError);
-      assert.deepEqual(await readdir(path.join(root, 'src')), ['a.ts']);
-      assert.equal(await read('src/a.ts'), 'export const a = 1;\n');
+      const outcomes = await applier.apply([create('locked/new.ts', 'n\n'), modify('locked/l.ts', 'l\n', 'm\n'), remove('locked/l.ts', 'l\n'), modify('src/a.ts', 'export const a = 1;\n', 'ok\n')]);
+      assert.deepEqual(outcomes.map((o) => o.status), ['conflict', 'conflict', 'conflict', 'written']);
+      for (const outcome of outcomes.slice(0, 3)) {
+        assert.ok(outcome.status === 'conflict' && /\((EACCES|EPERM)\b.*\): the folder \(or file\) is read-only for Software Maker; make it writable to let the edit land\. Nothing was changed\.$/.test(outcome.detail), outcome.status === 'conflict' ? outcome.detail : '');
+      }
+      assert.equal(await read('locked/l.ts'), 'l\n');
+      assert.equal(await read('src/a.ts'), 'ok\n');
     } finally {
-      await chmod(path.join(root, 'src'), 0o755);
+      await unlock();
     }
+  });
+
+  it('writes the temp file in .software-maker/tmp, never beside the user\'s file, and ignores that folder for git', async () => {
+    const seen: string[] = [];
+    const hooked = new NodeEditApplier(root, {
+      tempWritten: async (temp) => {
+        seen.push(temp, ...(await readdir(path.join(root, 'src'))));
+      },
+    });
+    await hooked.apply([modify('src/a.ts', 'export const a = 1;\n', 'export const a = 2;\n'), move('src/a.ts', 'lib/a.ts', 'export const a = 2;\n')]);
+    assert.equal(path.dirname(seen[0]!), path.join(root, '.software-maker', 'tmp'));
+    assert.deepEqual(seen.slice(1, 2), ['a.ts'], 'nothing but the file itself in its folder while it is written');
+    assert.equal(await readFile(path.join(root, '.software-maker', '.gitignore'), 'utf8'), '*\n');
+    assert.deepEqual(await readdir(path.join(root, '.software-maker', 'tmp')), []);
+  });
+
+  it('removes the temp files of a process that died, and only those', async () => {
+    const dir = path.join(root, '.software-maker', 'tmp');
+    await mkdir(dir, { recursive: true });
+    const dead = await deadPid();
+    await writeFile(path.join(dir, `${dead}.0123456789ab.a.ts.sm-tmp`), 'x');
+    await writeFile(path.join(dir, `1.0123456789ab.a.ts.sm-tmp`), 'pid 1 is alive');
+    await writeFile(path.join(dir, 'notes.txt'), 'not ours');
+    await applier.apply([]);
+    assert.deepEqual((await readdir(dir)).sort(), ['1.0123456789ab.a.ts.sm-tmp', 'notes.txt']);
   });
 
   it('writes CRLF and BOM text byte for byte', async () => {

@@ -1,63 +1,13 @@
 import { strict as assert } from 'node:assert';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveRunConfig } from '../../src/core/config';
+import { startFakeOpenAI, type FakeReply } from '../support/fakeProviders';
 import { calculatorWorkspace, makeEngine, ofType } from './helpers';
 
-/** One assistant message in the chat-completions wire format: tool calls only. */
-function toolCallReply(calls: { name: string; args: unknown }[]): unknown {
-  return {
-    id: `chatcmpl-${Math.random().toString(36).slice(2)}`,
-    object: 'chat.completion',
-    created: 1_700_000_000,
-    model: 'local-coder',
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: 'assistant',
-          content: null,
-          tool_calls: calls.map((call, index) => ({ id: `call_${index}_${Math.random().toString(36).slice(2, 8)}`, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.args) } })),
-        },
-        finish_reason: 'tool_calls',
-      },
-    ],
-    usage: { prompt_tokens: 120, completion_tokens: 30, total_tokens: 150, prompt_tokens_details: { cached_tokens: 20 } },
-  };
-}
-
-interface Recorded {
-  path: string;
-  authorization?: string;
-  body: { model: string; messages: { role: string; content: unknown }[]; tools?: { function: { name: string } }[] };
-}
-
-async function body(request: IncomingMessage): Promise<string> {
-  let text = '';
-  for await (const chunk of request) text += String(chunk);
-  return text;
-}
-
-/** A local server that answers chat completions from a queue, in order. */
-async function fakeOpenAI(replies: unknown[]): Promise<{ server: Server; url: string; requests: Recorded[] }> {
-  const requests: Recorded[] = [];
-  const server = createServer((request, response) => {
-    void body(request).then((text) => {
-      requests.push({ path: request.url ?? '', authorization: request.headers.authorization, body: JSON.parse(text) as Recorded['body'] });
-      const reply = replies.shift();
-      if (!reply) {
-        response.writeHead(500, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ error: { message: 'no scripted reply left' } }));
-        return;
-      }
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(reply));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, requests };
+/** One assistant answer: tool calls only, with the usage the assertions expect. */
+function toolCallReply(calls: { name: string; args: Record<string, unknown> }[]): FakeReply {
+  return { kind: 'answer', toolCalls: calls.map((call) => ({ name: call.name, input: call.args })), usage: { input: 120, output: 30, cached: 20 } };
 }
 
 describe('OpenAI-compatible provider path', function () {
@@ -68,12 +18,13 @@ describe('OpenAI-compatible provider path', function () {
       summary: 'Fix add().',
       tasks: [{ id: 't1', title: 'Fix add()', description: 'Return a + b.', role: 'implementer', dependsOn: [], acceptance: ['add tests pass'], files: ['src/calc.js'] }],
     };
-    const { server, url, requests } = await fakeOpenAI([
+    const server = await startFakeOpenAI(
       toolCallReply([{ name: 'finish', args: plan }]),
       toolCallReply([{ name: 'propose_edit', args: { path: 'src/calc.js', hunks: [{ search: 'return a - b;', replace: 'return a + b;' }] } }]),
       toolCallReply([{ name: 'finish', args: { summary: 'add adds' } }]),
       toolCallReply([{ name: 'finish', args: { approved: true, summary: 'good', issues: [] } }]),
-    ]);
+    );
+    const { url, requests } = server;
     try {
       const ws = await calculatorWorkspace();
       const key = 'sk-test-abcdefghijklmnopqrstuvwxyz012345';
@@ -89,9 +40,12 @@ describe('OpenAI-compatible provider path', function () {
 
       assert.equal(requests.length, 4);
       assert.ok(requests.every((request) => request.path === '/v1/chat/completions'));
-      assert.ok(requests.every((request) => request.authorization === `Bearer ${key}`));
+      assert.ok(requests.every((request) => request.headers.authorization === `Bearer ${key}`));
+      assert.ok(requests.every((request) => request.body.stream === true), 'agent turns stream');
+      assert.ok(requests.every((request) => request.body.max_tokens === 4096), 'every call carries the output limit the budget assumes');
       assert.equal(requests[0]!.body.model, 'local-coder');
-      assert.deepEqual(requests[1]!.body.tools!.map((tool) => tool.function.name).sort(), ['delete_file', 'finish', 'list_files', 'propose_edit', 'read_file', 'rename_file', 'run_tests', 'search_text']);
+      const tools = requests[1]!.body.tools as { function: { name: string } }[];
+      assert.deepEqual(tools.map((tool) => tool.function.name).sort(), ['delete_file', 'finish', 'list_files', 'propose_edit', 'read_file', 'rename_file', 'run_tests', 'search_text']);
       // The second implementer call carries the tool result of the first: the loop really went round.
       assert.ok(JSON.stringify(requests[2]!.body.messages).includes('Staged change to src/calc.js'));
 
@@ -101,7 +55,7 @@ describe('OpenAI-compatible provider path', function () {
       const log = await readFile(join(runsDir, handle.runId, 'events.jsonl'), 'utf8');
       assert.ok(!log.includes(key), 'the API key never reaches the event log');
     } finally {
-      server.close();
+      await server.close();
     }
   });
 
@@ -114,8 +68,9 @@ describe('OpenAI-compatible provider path', function () {
   });
 
   it('fails the task with the provider error when the endpoint is down, without hanging', async () => {
-    const { server, url } = await fakeOpenAI([]);
-    server.close();
+    const server = await startFakeOpenAI();
+    const { url } = server;
+    await server.close();
     const ws = await calculatorWorkspace();
     const { engine, events } = await makeEngine(ws);
     const config = resolveRunConfig({ models: [{ id: 'dead', provider: 'openai-compatible', model: 'm', baseURL: url }] });

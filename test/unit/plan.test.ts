@@ -34,6 +34,15 @@ describe('plan validation', () => {
     assert.match(text, /Task "t1" appears twice/);
   });
 
+  it('refuses task ids every JavaScript object already has, telling the planner to rename them', () => {
+    const result = checkPlan({ summary: 's', tasks: [task('__proto__'), task('constructor', ['__proto__']), task('hasOwnProperty'), task('t4', ['toString'])] });
+    assert.ok(!result.ok);
+    const text = result.errors.join('\n');
+    for (const id of ['__proto__', 'constructor', 'hasOwnProperty']) assert.match(text, new RegExp(`Task "${id}": the id "${id}" is reserved`));
+    assert.match(text, /Task "t4" depends on "toString", which is not in the plan/);
+    assert.ok(checkPlan({ summary: 's', tasks: [task('proto'), task('constructor-1')] }).ok, 'ordinary ids that merely look alike are fine');
+  });
+
   it('reports schema violations with the task they belong to', () => {
     const bad = { summary: 's', tasks: [task('t1'), { ...task('t2'), acceptance: [] }] };
     const result = checkPlan(bad);

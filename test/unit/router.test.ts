@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { inspect } from 'node:util';
-import type { LanguageModelV4 } from '@ai-sdk/provider';
+import type { LanguageModelV4, LanguageModelV4FunctionTool, LanguageModelV4Prompt } from '@ai-sdk/provider';
 import { generateText, jsonSchema, streamText, tool, type ToolSet } from 'ai';
 import { createModel, type ResolvedModel } from '../../src/core/models/registry';
 import {
@@ -63,7 +63,8 @@ function route(chain: ChainModel[], options: Partial<RoutedModelOptions> = {}): 
   const routed = new RoutedModel({
     chain,
     breakers: options.breakers ?? new CircuitBreakers(),
-    timeouts: { firstTokenMs: 400, totalMs: 3000, ...options.timeouts },
+    // Generous defaults: a loaded machine must not trip them; the timeout tests set their own.
+    timeouts: { firstTokenMs: 5000, totalMs: 10_000, ...options.timeouts },
     beforeCall: (estimate) => {
       estimates.push(estimate);
       options.beforeCall?.(estimate);
@@ -105,6 +106,10 @@ async function rejection(promise: PromiseLike<unknown>): Promise<unknown> {
     return error;
   }
   return assert.fail('expected the call to fail');
+}
+
+function outcomes(records: CallRecord[]): [string, string][] {
+  return records.map((record) => [record.modelId, record.outcome]);
 }
 
 function summary(records: CallRecord[]): unknown[] {
@@ -228,6 +233,85 @@ describe('RoutedModel over real provider packages and local servers', function (
     });
   });
 
+  describe('cut and broken responses', () => {
+    for (const [dialect, make, spec] of [
+      ['OpenAI Responses', openai, openaiSpec],
+      ['OpenAI chat', openai, (id: string, server: FakeServer) => openaiSpec(id, server, { api: 'chat' })],
+      ['Anthropic', anthropic, anthropicSpec],
+      ['OpenAI-compatible', openai, compatibleSpec],
+    ] as [string, (...replies: FakeReply[]) => Promise<FakeServer>, (id: string, server: FakeServer) => ModelSpec][]) {
+      it(`a connection cut mid-response falls over, streamed or not, and counts against the breaker (${dialect})`, async () => {
+        const s1 = await make({ kind: 'cut', when: 'mid-body' }, { kind: 'cut', when: 'mid-body' }, { kind: 'cut', when: 'before-headers' });
+        const s2 = await openai(ANSWER, ANSWER, ANSWER);
+        const breakers = new CircuitBreakers({ failureThreshold: 3 });
+        const first = await resolved(spec('first', s1));
+        const { routed, records } = route([first, await resolved(openaiSpec('second', s2))], { breakers });
+        await generate(routed);
+        assert.equal((await stream(routed)).text, 'Hello there');
+        await generate(routed);
+        assert.deepEqual(outcomes(records), [['first', 'error'], ['second', 'ok'], ['first', 'error'], ['second', 'ok'], ['first', 'error'], ['second', 'ok']]);
+        assert.match(records[0]!.error!, /connection cut mid-response \(HTTP 200, terminated\)/);
+        assert.match(records[2]!.error!, /connection cut mid-response|network error/);
+        assert.match(records[4]!.error!, /network error/);
+        assert.equal(breakers.state(first.breakerKey!), 'open', 'three cuts in a row opened the breaker');
+      });
+    }
+
+    it('a streamed 200 whose body is an HTML page falls over', async () => {
+      for (const make of [openai, anthropic]) {
+        const s1 = await make({ kind: 'malformed', html: true });
+        const s2 = await openai(ANSWER);
+        const spec = make === openai ? compatibleSpec('proxied', s1) : anthropicSpec('proxied', s1);
+        const { routed, records } = route([await resolved(spec), await resolved(openaiSpec('direct', s2))]);
+        const { text, errors } = await stream(routed);
+        assert.deepEqual(errors, []);
+        assert.equal(text, 'Hello there');
+        assert.deepEqual(outcomes(records), [['proxied', 'error'], ['direct', 'ok']]);
+      }
+    });
+
+    it('an error event inside a 200 stream falls over unless it names a refusal', async () => {
+      const s1 = await openai({ kind: 'stream-error', errorType: 'server_error', message: 'The server had an error' }, { kind: 'stream-error', errorType: 'invalid_request_error', message: 'Unknown parameter' });
+      const s2 = await openai(ANSWER);
+      const { routed, records } = route([await resolved(compatibleSpec('local', s1)), await resolved(openaiSpec('gpt', s2))]);
+      assert.equal((await stream(routed)).text, 'Hello there');
+      assert.deepEqual(outcomes(records), [['local', 'error'], ['gpt', 'ok']]);
+      const refused = await stream(routed);
+      assert.equal(refused.errors.length, 1, 'a refusal reaches the caller');
+      assert.match(String((refused.errors[0] as Error).message), /Unknown parameter\. This is not a provider outage/);
+      assert.equal(s2.requests.length, 1, 'and is not retried on the next model');
+    });
+  });
+
+  describe('output limits', () => {
+    it('every call carries an output limit: the spec\'s, or 4096, under each dialect\'s name', async () => {
+      const s1 = await openai(ANSWER, ANSWER, ANSWER);
+      const s2 = await anthropic(ANSWER);
+      for (const spec of [openaiSpec('responses', s1), openaiSpec('chat', s1, { api: 'chat' }), compatibleSpec('local', s1), anthropicSpec('claude', s2)]) {
+        await stream(route([await resolved(spec)]).routed);
+      }
+      assert.deepEqual(s1.requests.map((request) => request.body.max_output_tokens ?? request.body.max_completion_tokens ?? request.body.max_tokens), [4096, 4096, 4096]);
+      assert.equal(s2.requests[0]!.body.max_tokens, 4096, 'not the model\'s own maximum');
+      const s3 = await openai(ANSWER);
+      await stream(route([await resolved(openaiSpec('capped', s3, { maxOutputTokens: 700 }))]).routed);
+      assert.equal(s3.requests[0]!.body.max_output_tokens, 700);
+    });
+
+    it('a server that ignores the limit is cut off once its answer outgrows it, without falling over, and the tokens it streamed are counted', async () => {
+      const s1 = await openai({ kind: 'answer', text: 'w'.repeat(100_000) });
+      const s2 = await openai(ANSWER);
+      const { routed, records, fallbacks } = route([await resolved(compatibleSpec('flood', s1)), await resolved(openaiSpec('other', s2))]);
+      const { errors } = await stream(routed);
+      assert.equal(errors.length, 1);
+      assert.match(String((errors[0] as Error).message), /broke off its answer after output had started: the answer ran past 65536 characters, more than its output limit of 4096 tokens can hold/);
+      assert.equal(s2.requests.length, 0);
+      assert.deepEqual(fallbacks, []);
+      assert.equal(records[0]!.outcome, 'error');
+      assert.ok(records[0]!.outputTokens > 10_000, `the streamed output was counted (${records[0]!.outputTokens} tokens)`);
+      assert.match(records[0]!.error!, /tokens estimated, the provider reported none/);
+    });
+  });
+
   describe('retry-after', () => {
     it('waits out a short retry-after-ms and retries the same model once', async () => {
       const s1 = await openai({ kind: 'error', status: 429, headers: { 'retry-after-ms': '250' } }, ANSWER);
@@ -348,6 +432,7 @@ describe('RoutedModel over real provider packages and local servers', function (
         const { text, errors } = await stream(routed);
         assert.equal(text, 'Partial answer');
         assert.equal(errors.length, 1, 'the error reached the caller');
+        assert.match(String((errors[0] as Error).message), /Model "first" \((openai|anthropic)\) broke off its answer after output had started: .+\. No other model was asked to continue it/);
         assert.equal(s2.requests.length, 0);
         assert.deepEqual(fallbacks, []);
         assert.deepEqual(records.map((record) => [record.modelId, record.outcome]), [['first', 'error']]);
@@ -516,14 +601,18 @@ describe('RoutedModel over real provider packages and local servers', function (
     });
   });
 
-  it('estimates prompt tokens as characters / 4 over messages and tool definitions', () => {
-    const text = 'x'.repeat(400);
-    const base = estimatePromptTokens({ prompt: [{ role: 'user', content: [{ type: 'text', text }] }] });
-    assert.ok(base >= 100 && base < 110, String(base));
-    const withTools = estimatePromptTokens({
-      prompt: [{ role: 'user', content: [{ type: 'text', text }] }],
-      tools: [{ type: 'function', name: 'finish', description: 'd'.repeat(400), inputSchema: { type: 'object' } }],
-    });
-    assert.ok(withTools - base >= 100);
+  it('estimates prompt tokens as the JSON of messages and tool definitions at three characters a token, punctuation included', () => {
+    const prompt: LanguageModelV4Prompt = [
+      { role: 'system', content: 'You implement.' },
+      { role: 'user', content: [{ type: 'text', text: 'x'.repeat(400) }] },
+    ];
+    const base = estimatePromptTokens({ prompt });
+    const json = JSON.stringify(prompt).length;
+    assert.ok(Math.abs(base - json / 3) <= 2, `${base} vs ${json} JSON characters`);
+    // Tool schemas are mostly punctuation and short keys: counted as sent, they are not underestimated.
+    const properties = Object.fromEntries(Array.from({ length: 30 }, (_, index) => [`field${index}`, { type: 'string' as const, description: 'a' }]));
+    const tools: LanguageModelV4FunctionTool[] = [{ type: 'function', name: 'finish', description: 'Report.', inputSchema: { type: 'object', properties, required: Object.keys(properties) } }];
+    const withTools = estimatePromptTokens({ prompt, tools });
+    assert.ok(withTools - base >= JSON.stringify(tools).length / 3 - 2, `${withTools - base} tokens for ${JSON.stringify(tools).length} characters of tool definitions`);
   });
 });

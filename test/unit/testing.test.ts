@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,8 @@ import type { TestReport } from '../../src/shared/model';
 import { detectTestCommand } from '../../src/core/testing/detect';
 import { NodeTestRunner, TestRunnerError } from '../../src/core/testing/nodeTestRunner';
 import { parseSummary, parseTestOutput, stripAnsi } from '../../src/core/testing/parse';
+import { secretRegistry } from '../../src/core/secrets';
+import { processAlive } from './helpers';
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'test-output');
 
@@ -350,23 +353,10 @@ describe('NodeTestRunner', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function alive(pid: number): boolean {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return false;
-    }
-    // A killed child whose parent is gone can linger as a zombie until PID 1 reaps it: that is dead.
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-    } catch {
-      return true;
-    }
-  }
+  const alive = processAlive;
 
-  async function waitForFile(file: string): Promise<string> {
-    for (let i = 0; i < 100; i++) {
+  async function waitForFile(file: string, timeoutMs = 10_000): Promise<string> {
+    for (let i = 0; i < timeoutMs / 20; i++) {
       const text = await readFile(file, 'utf8').catch(() => '');
       if (text.trim() !== '') return text.trim();
       await new Promise((r) => setTimeout(r, 20));
@@ -401,10 +391,11 @@ describe('NodeTestRunner', function () {
   it('on timeout kills the whole process group, children included', async () => {
     const pidFile = path.join(dir, 'child.pid');
     const started = Date.now();
-    const result = await run(`sleep 30 & echo $! > ${pidFile}; wait`, { timeoutMs: 300 });
+    // Long enough for the guard process and the shell to start on a loaded machine.
+    const result = await run(`sleep 30 & echo $! > ${pidFile}; wait`, { timeoutMs: 2000 });
     assert.equal(result.timedOut, true);
     assert.equal(result.exitCode, null);
-    assert.ok(Date.now() - started < 5000);
+    assert.ok(Date.now() - started < 7000);
     const childPid = Number(await waitForFile(pidFile));
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(alive(childPid), false, 'the background sleep survived');
@@ -448,6 +439,42 @@ describe('NodeTestRunner', function () {
     assert.equal(result.output, 'done\n');
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(alive(Number(await waitForFile(pidFile))), false);
+  });
+
+  it('gives the command no provider key: known names, configured names, and any variable holding a resolved key', async () => {
+    const custom = 'zz-custom-7f3a9c-runner-test-key';
+    secretRegistry.register('SM_TEST_CUSTOM_KEY', custom);
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      OPENAI_API_KEY: 'sk-test-openai-aaaaaaaaaaaaaaaa',
+      DEEPSEEK_API_KEY: 'deepseek-test-bbbbbbbbbbbbbbbb',
+      SM_TEST_CUSTOM_KEY: custom,
+      SM_TEST_COPY_OF_KEY: custom,
+      SM_TEST_HARMLESS: 'stays',
+    });
+    try {
+      const result = await run('env');
+      for (const leaked of ['OPENAI_API_KEY', 'DEEPSEEK_API_KEY', 'SM_TEST_CUSTOM_KEY', 'SM_TEST_COPY_OF_KEY']) assert.ok(!result.output.includes(`${leaked}=`), `${leaked} reached the test command`);
+      assert.ok(!result.output.includes(custom));
+      assert.match(result.output, /^SM_TEST_HARMLESS=stays$/m, 'other variables are passed on');
+    } finally {
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+    }
+  });
+
+  it('a hard kill of the process running the tests takes the whole test process group with it', async () => {
+    const pidFile = path.join(dir, 'grandchild.pid');
+    const script = `
+      const { NodeTestRunner } = require(${JSON.stringify(path.resolve(__dirname, '../../src/core/testing/nodeTestRunner.ts'))});
+      new NodeTestRunner().run({ command: 'sleep 60 & echo $! > ${pidFile}; wait', cwd: ${JSON.stringify(dir)}, timeoutMs: 60000, label: 't' }, new AbortController().signal);
+    `;
+    const host = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: 'ignore' });
+    const grandchild = Number(await waitForFile(pidFile, 20_000));
+    assert.equal(alive(grandchild), true);
+    host.kill('SIGKILL');
+    const deadline = Date.now() + 5000;
+    while (alive(grandchild) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(alive(grandchild), false, 'the test command outlived the process that started it');
   });
 
   it('rejects with a clear error when the working folder does not exist', async () => {

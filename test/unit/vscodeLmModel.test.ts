@@ -4,6 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { APICallError, type LanguageModelV4CallOptions, type LanguageModelV4Prompt, type LanguageModelV4StreamPart, type LanguageModelV4ToolResultOutput } from '@ai-sdk/provider';
 import { generateText, jsonSchema, stepCountIs, tool } from 'ai';
+import { runAgentTurn } from '../../src/core/agents/runAgent';
 import { ModelConfigError } from '../../src/core/models/providers';
 import { CircuitBreakers, RoutedModel, type CallRecord } from '../../src/core/models/router';
 import { createHostModels, selectChatModel, type LmNamespace } from '../../src/host/models/hostModels';
@@ -270,6 +271,44 @@ describe('vscode.lm adapter (stub vscode)', () => {
       assert.equal(result.text, 'from the backup');
       assert.deepEqual(records.map((record) => [record.modelId, record.outcome]), [['copilot', 'error'], ['other', 'ok']]);
       assert.equal(records[0]!.usd, undefined, 'vscode-lm calls have no price: unknown cost, not $0');
+    });
+  });
+
+  describe('in a streamed agent turn', () => {
+    it('a chat model that never answers is abandoned at the first-token timeout, the next model answers, and its text streams to the turn', async () => {
+      const hung = new FakeChat({ hang: true });
+      const backup = new FakeChat({ parts: [new TextPart('Reading '), new TextPart('done.'), new ToolCallPart('c-1', 'finish', { summary: 'ok' })] });
+      const records: CallRecord[] = [];
+      const routed = new RoutedModel({
+        chain: [
+          { id: 'copilot', provider: 'vscode-lm', model: new VscodeLmChatModel(stubApi, hung.asChat()) },
+          { id: 'other', provider: 'vscode-lm', model: new VscodeLmChatModel(stubApi, backup.asChat()) },
+        ],
+        breakers: new CircuitBreakers(),
+        timeouts: { firstTokenMs: 300, totalMs: 10_000 },
+        onCall: (record) => records.push(record),
+      });
+      const deltas: string[] = [];
+      const started = Date.now();
+      const result = await runAgentTurn({
+        role: 'implementer',
+        stepId: 't1:implement@v1',
+        model: routed,
+        system: 'You implement.',
+        prompt: 'Do it.',
+        tools: { finish: tool({ description: 'Report.', inputSchema: jsonSchema<{ summary: string }>({ type: 'object', properties: { summary: { type: 'string' } }, required: ['summary'] }), execute: async () => 'accepted' }) },
+        maxSteps: 3,
+        loopThreshold: 3,
+        signal: new AbortController().signal,
+        emit: () => undefined,
+        onTextDelta: (delta) => deltas.push(delta),
+      });
+      assert.ok(Date.now() - started < 5000, 'fell over at the first-token timeout');
+      assert.deepEqual(result.output, { summary: 'ok' });
+      assert.deepEqual(deltas, ['Reading ', 'done.']);
+      assert.deepEqual(records.map((record) => [record.modelId, record.outcome]), [['copilot', 'error'], ['other', 'ok']]);
+      assert.match(records[0]!.error!, /first-token timeout/);
+      assert.equal(hung.requests[0]!.token?.isCancellationRequested, true, 'the abandoned request was cancelled');
     });
   });
 

@@ -14,6 +14,7 @@
 import { access, constants, realpath } from 'node:fs/promises';
 import * as path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
+import { childEnvironment } from '../secrets';
 import { errorMessage, resolveInWorkspace } from '../workspace/paths';
 
 export type GitModeErrorCode =
@@ -75,7 +76,22 @@ async function openRepo(root: string): Promise<Repo> {
   if (inside !== 'true') throw new GitModeError('not-a-repo', `${real} is not inside a git work tree (a bare repository?); git mode needs a normal checkout.`);
   const top = (await probe.raw(['rev-parse', '--show-toplevel'])).trim();
   const prefix = (await probe.raw(['rev-parse', '--show-prefix'])).trim();
-  return { git: simpleGit({ baseDir: top, timeout: { block: HOOK_SILENCE_TIMEOUT_MS } }), top, prefix };
+  return { git: simpleGit({ baseDir: top, timeout: { block: HOOK_SILENCE_TIMEOUT_MS } }).env(gitEnvironment()), top, prefix };
+}
+
+/**
+ * The user's hooks run with this environment: no provider key (core/secrets.ts). simple-git refuses
+ * an explicit env naming the variables it guards (GIT_*, editors, pagers, askpass), and drops them
+ * from the ambient one; they are dropped here the same way.
+ */
+function gitEnvironment(): Record<string, string> {
+  const guarded = new Set(['editor', 'visual', 'pager', 'prefix', 'ssh_askpass']);
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(childEnvironment())) {
+    const lower = name.toLowerCase();
+    if (value !== undefined && !lower.startsWith('git_') && !guarded.has(lower)) env[name] = value;
+  }
+  return env;
 }
 
 /** True when the folder is inside a git work tree (its own repository or a parent folder's). */

@@ -4,6 +4,7 @@
 import type { FileChange } from '../../shared/model';
 import type { FileWrite, Workspace } from '../ports';
 import { MAX_FILE_BYTES, resolveInWorkspace } from '../workspace/paths';
+import { inFileScope } from './glob';
 import { applyHunks, lineDelta, sha256, type Hunk } from './hunks';
 
 interface StagedBase {
@@ -34,14 +35,57 @@ export class EditRejected extends Error {
 export class EditSet {
   /** Keyed by the path each file ends up at (the target for a rename, the deleted path for a delete). */
   private readonly files = new Map<string, StagedFile>();
+  /**
+   * The tail of the operations in flight. A model reply with several tool calls runs them at once,
+   * and each operation reads, awaits the disk and then writes the map: two of them interleaved would
+   * compute from the same staged text and one would be lost. One queue for the whole set (not one
+   * per path), because a rename touches two paths.
+   */
+  private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly workspace: Workspace) {}
+  /**
+   * `scope` is the task's planned file scope (paths, folders or globs; empty means anywhere). Tasks
+   * run in parallel only on disjoint scopes, so a change outside it is refused back to the agent.
+   */
+  constructor(
+    private readonly workspace: Workspace,
+    private readonly scope: readonly string[] = [],
+    /** Why a text must never be proposed or rewritten (it holds an API key), or undefined. */
+    private readonly refuseText: (text: string) => string | undefined = () => undefined,
+  ) {}
 
   /**
    * Stages one proposal on top of what this turn already staged for the file. Throws EditRejected
    * with a message for the agent when the path is not allowed or a hunk does not apply.
    */
-  async stage(request: EditRequest): Promise<{ file: StagedFile; notes: string[] }> {
+  stage(request: EditRequest): Promise<{ file: StagedFile; notes: string[] }> {
+    return this.inTurn(() => this.stageNow(request));
+  }
+
+  /**
+   * Stages the deletion of a file. A file this turn created is simply un-staged; a file this turn
+   * modified or renamed is deleted as it was on disk (its base text is what the delete checks).
+   */
+  stageDelete(requestedPath: string): Promise<{ file?: StagedFile; notes: string[] }> {
+    return this.inTurn(() => this.stageDeleteNow(requestedPath));
+  }
+
+  /**
+   * Stages moving `from` to `to`, keeping the text staged for `from` in this turn. The target must
+   * not exist (on disk or staged); later hunks for the file go to the new path.
+   */
+  stageRename(fromPath: string, toPath: string): Promise<{ file: StagedFile; notes: string[] }> {
+    return this.inTurn(() => this.stageRenameNow(fromPath, toPath));
+  }
+
+  /** Runs `operation` after every operation started before it has settled, whatever their outcome. */
+  private inTurn<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(operation);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private async stageNow(request: EditRequest): Promise<{ file: StagedFile; notes: string[] }> {
     const rel = await this.resolve(request.path);
     this.refuseMovedAway(rel);
     let staged = this.files.get(rel);
@@ -73,16 +117,14 @@ export class EditSet {
       notes = result.notes;
     }
     checkText(rel, next);
+    const refused = this.refuseText(next);
+    if (refused) throw new EditRejected(`${rel}: the proposed text ${refused}. Propose text without it (for a key, refer to its environment variable by name).`);
     const updated = { ...staged, after: next };
     this.files.set(rel, updated);
     return { file: updated, notes };
   }
 
-  /**
-   * Stages the deletion of a file. A file this turn created is simply un-staged; a file this turn
-   * modified or renamed is deleted as it was on disk (its base text is what the delete checks).
-   */
-  async stageDelete(requestedPath: string): Promise<{ file?: StagedFile; notes: string[] }> {
+  private async stageDeleteNow(requestedPath: string): Promise<{ file?: StagedFile; notes: string[] }> {
     const rel = await this.resolve(requestedPath);
     this.refuseMovedAway(rel);
     const staged = this.files.get(rel);
@@ -106,11 +148,7 @@ export class EditSet {
     return { file, notes };
   }
 
-  /**
-   * Stages moving `from` to `to`, keeping the text staged for `from` in this turn. The target must
-   * not exist (on disk or staged); later hunks for the file go to the new path.
-   */
-  async stageRename(fromPath: string, toPath: string): Promise<{ file: StagedFile; notes: string[] }> {
+  private async stageRenameNow(fromPath: string, toPath: string): Promise<{ file: StagedFile; notes: string[] }> {
     const from = await this.resolve(fromPath);
     const to = await this.resolve(toPath);
     if (from === to) throw new EditRejected(`${from} cannot be renamed to itself: give a different target path.`);
@@ -163,20 +201,33 @@ export class EditSet {
     return this.changed().length;
   }
 
+  /** The workspace-relative path, checked to be allowed and inside the task's scope. */
   private async resolve(requestedPath: string): Promise<string> {
+    let rel: string;
     try {
-      return (await resolveInWorkspace(this.workspace.root, requestedPath)).rel;
+      rel = (await resolveInWorkspace(this.workspace.root, requestedPath)).rel;
     } catch (error) {
       throw new EditRejected((error as Error).message);
     }
+    if (!inFileScope(rel, this.scope)) {
+      throw new EditRejected(
+        `${rel} is outside this task's file scope (${this.scope.join(', ')}). Tasks are scheduled to run in parallel only on disjoint scopes, so a change there could collide with another task's work. Change only files in the scope; if the task cannot be done without ${rel}, say so in your finish summary.`,
+      );
+    }
+    return rel;
   }
 
   private async read(rel: string): Promise<string | undefined> {
+    let text: string | undefined;
     try {
-      return await this.workspace.readText(rel);
+      text = await this.workspace.readText(rel);
     } catch (error) {
       throw new EditRejected((error as Error).message);
     }
+    // Its text would be stored in the proposal (and rewritten from there): leave such a file to the user.
+    const refused = text === undefined ? undefined : this.refuseText(text);
+    if (refused) throw new EditRejected(`${rel} ${refused}, so agents do not change it. Leave it as it is; the user can change it by hand.`);
+    return text;
   }
 
   /** A path this turn renamed away from is gone as far as the agent's later proposals go. */

@@ -1,7 +1,8 @@
 // Append-only, numbered event log of one run (events.jsonl). The log is the truth: state is folded
 // from it, so an event is appended (and, at milestones, fsynced) before anyone acts on it.
 import { appendFileSync, closeSync, existsSync, fsync, fsyncSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { EngineEvent, NewEvent } from '../../shared/events';
@@ -29,9 +30,17 @@ export class EventLogError extends Error {
 export class RunLockedError extends Error {
   constructor(
     readonly runDir: string,
+    /** Who holds the lock, as the user needs to find it (pid, host, since when). */
     readonly holder: string,
+    /** The lock file: deleting it is how a lock nobody uses any more is cleared. */
+    readonly lockPath: string,
+    message?: string,
   ) {
-    super(`Run ${runDir} is being driven by another process (${holder}). Close the other window or terminal, or wait for it to finish.`);
+    super(
+      message ??
+        `Run ${runDir} is being driven by another process (${holder}). Close the other window or terminal, or wait for it to finish. ` +
+          `If you are sure no process uses this run any more, delete ${lockPath} and try again.`,
+    );
     this.name = 'RunLockedError';
   }
 }
@@ -147,50 +156,168 @@ export class EventLog {
   }
 }
 
-/** Exclusive lock of a run folder. A lock whose process is gone (crash) is taken over. */
+/** What a lock file records about its holder: enough to tell a live holder from a stale file. */
+interface LockRecord {
+  pid: number;
+  host: string;
+  since: string;
+  /** The holder's start time in clock ticks after boot (/proc/<pid>/stat), where the system has /proc. */
+  startTime?: string;
+  /** Random per acquisition: a release never deletes a lock another process took over meanwhile. */
+  token?: string;
+}
+
+type LockInspection =
+  | { kind: 'free' }
+  | { kind: 'stale'; raw: string }
+  /** A lock whose content is not written yet (or torn): look again shortly. */
+  | { kind: 'unreadable-young' }
+  | { kind: 'held'; error: RunLockedError };
+
+/** A torn or empty lock older than this is a write that never finished (crash), not one in progress. */
+const UNREADABLE_LOCK_GRACE_MS = 2000;
+const LOCK_RETRY_MS = 100;
+/** Acquire gives up after this many looks (about 3 s): it never blocks forever. */
+const LOCK_TRIES = 30;
+
+/**
+ * Exclusive lock of a run folder. A lock is stale, and taken over, when its process is gone (crash)
+ * or its pid now belongs to another process (the recorded start time differs). A lock from another
+ * host cannot be checked from here: it is reported with its host, age and the file to delete.
+ */
 export class RunLock {
-  private constructor(private readonly path: string) {}
+  private constructor(
+    private readonly path: string,
+    private readonly token: string,
+  ) {}
 
   static async acquire(runDir: string): Promise<RunLock> {
     const path = join(runDir, LOCK_FILE);
-    const me = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() });
-    for (let tries = 0; tries < 2; tries++) {
+    const token = randomBytes(12).toString('hex');
+    const me: LockRecord = { pid: process.pid, host: hostname(), since: new Date().toISOString(), startTime: await processStartTime(process.pid), token };
+    for (let tries = 0; tries < LOCK_TRIES; tries++) {
       try {
-        await writeFile(path, me, { flag: 'wx' });
-        return new RunLock(path);
+        await writeFile(path, JSON.stringify(me), { flag: 'wx' });
+        return new RunLock(path, token);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const holder = await readFile(path, 'utf8').catch(() => '');
-        if (!isStale(holder)) throw new RunLockedError(runDir, describeHolder(holder));
-        await unlink(path).catch(() => undefined);
       }
+      const found = await inspectLock(runDir);
+      if (found.kind === 'held') throw found.error;
+      if (found.kind === 'unreadable-young') await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
+      if (found.kind === 'stale') await removeStaleLock(path, found.raw, token);
     }
-    throw new RunLockedError(runDir, 'unknown');
+    throw new RunLockedError(runDir, 'a lock that kept changing while it was read', path);
   }
 
   async release(): Promise<void> {
+    const raw = await readFile(this.path, 'utf8').catch(() => '');
+    if (parseLock(raw)?.token !== this.token) return;
     await unlink(this.path).catch(() => undefined);
   }
 }
 
-function isStale(holderJson: string): boolean {
+/**
+ * Who drives the run in `runDir` right now, or undefined when nobody does (no lock, or a stale one).
+ * For refusing work that must not happen under a live run (a rollback from a second process).
+ */
+export async function liveLockHolder(runDir: string): Promise<string | undefined> {
+  const found = await inspectLock(runDir);
+  if (found.kind === 'held') return found.error.holder;
+  if (found.kind === 'unreadable-young') return 'a process that is taking the lock right now';
+  return undefined;
+}
+
+async function inspectLock(runDir: string): Promise<LockInspection> {
+  const path = join(runDir, LOCK_FILE);
+  let raw: string;
+  let modified: number;
   try {
-    const holder = JSON.parse(holderJson) as { pid?: number; host?: string };
-    if (holder.host !== hostname() || typeof holder.pid !== 'number') return false;
-    if (holder.pid === process.pid) return false;
-    process.kill(holder.pid, 0);
-    return false;
+    [raw, modified] = await Promise.all([readFile(path, 'utf8'), stat(path).then((info) => info.mtimeMs)]);
   } catch (error) {
-    // ESRCH: no such process, so the holder died without releasing. Unparsable: a torn lock write.
-    return (error as NodeJS.ErrnoException).code === 'ESRCH' || error instanceof SyntaxError;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'free' };
+    throw error;
+  }
+  const holder = parseLock(raw);
+  if (!holder) return Date.now() - modified < UNREADABLE_LOCK_GRACE_MS ? { kind: 'unreadable-young' } : { kind: 'stale', raw };
+  const described = describeHolder(holder);
+  if (holder.host !== hostname()) {
+    return {
+      kind: 'held',
+      error: new RunLockedError(
+        runDir,
+        described,
+        path,
+        `Run ${runDir} is locked by a process on another machine (${described}); this machine cannot tell whether it still runs. ` +
+          `If no process on ${holder.host} uses this run any more, delete ${path} and try again.`,
+      ),
+    };
+  }
+  return (await isLiveHolder(holder)) ? { kind: 'held', error: new RunLockedError(runDir, described, path) } : { kind: 'stale', raw };
+}
+
+/** Same host: the pid must exist and, where /proc tells, be the same process that wrote the lock. */
+async function isLiveHolder(holder: LockRecord): Promise<boolean> {
+  try {
+    process.kill(holder.pid, 0);
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user; ESRCH: it is gone.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (holder.startTime === undefined) return true;
+  const now = await processStartTime(holder.pid);
+  // No /proc (macOS, Windows): a live pid is taken as the holder, the message says how to clear it.
+  return now === undefined || now === holder.startTime;
+}
+
+/**
+ * Takes a stale lock out of the way. Renamed (atomic) rather than deleted, then checked: if another
+ * process replaced the stale lock with its fresh one in between, that one is put back.
+ */
+async function removeStaleLock(path: string, staleRaw: string, token: string): Promise<void> {
+  const aside = `${path}.stale-${token}`;
+  try {
+    await rename(path, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  const moved = await readFile(aside, 'utf8').catch(() => staleRaw);
+  if (moved !== staleRaw) await link(aside, path).catch(() => undefined);
+  await unlink(aside).catch(() => undefined);
+}
+
+function parseLock(raw: string): LockRecord | undefined {
+  try {
+    const value = JSON.parse(raw) as Partial<LockRecord> | null;
+    if (!value || typeof value.pid !== 'number' || typeof value.host !== 'string') return undefined;
+    return { pid: value.pid, host: value.host, since: String(value.since ?? 'an unknown time'), startTime: typeof value.startTime === 'string' ? value.startTime : undefined, token: typeof value.token === 'string' ? value.token : undefined };
+  } catch {
+    return undefined;
   }
 }
 
-function describeHolder(holderJson: string): string {
+function describeHolder(holder: LockRecord): string {
+  const since = Date.parse(holder.since);
+  const age = Number.isNaN(since) ? '' : `, ${describeAge(Date.now() - since)} ago`;
+  return `pid ${holder.pid} on ${holder.host} since ${holder.since}${age}`;
+}
+
+function describeAge(ms: number): string {
+  const minutes = Math.max(0, Math.round(ms / 60_000));
+  if (minutes < 1) return 'less than a minute';
+  if (minutes < 120) return `${minutes} min`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} days`;
+}
+
+/** Field 22 of /proc/<pid>/stat (after the command name, which may hold spaces and parentheses). */
+async function processStartTime(pid: number): Promise<string | undefined> {
   try {
-    const holder = JSON.parse(holderJson) as { pid?: number; host?: string; since?: string };
-    return `pid ${holder.pid} on ${holder.host} since ${holder.since}`;
+    const line = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
+    return fields[19];
   } catch {
-    return 'unknown holder';
+    return undefined;
   }
 }

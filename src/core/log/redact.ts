@@ -1,4 +1,7 @@
-// Keys never reach the log: anything shaped like a provider API key is replaced before writing.
+// Keys never reach what we write or show: the exact values of the keys the engine resolved (any
+// shape, core/secrets.ts), and anything shaped like a provider API key, are replaced before writing.
+import { REDACTED, secretRegistry } from '../secrets';
+
 const KEY_PATTERNS: RegExp[] = [
   /\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}/g,
   /\b(?:gsk|xai|pplx|or)-[A-Za-z0-9_-]{20,}/g,
@@ -7,8 +10,8 @@ const KEY_PATTERNS: RegExp[] = [
 ];
 
 export function redactText(text: string): string {
-  let out = text;
-  for (const pattern of KEY_PATTERNS) out = out.replace(pattern, '[redacted]');
+  let out = secretRegistry.redact(text);
+  for (const pattern of KEY_PATTERNS) out = out.replace(pattern, REDACTED);
   return out;
 }
 
@@ -17,7 +20,7 @@ export function redactSecrets<T>(value: T): T {
   if (typeof value === 'string') return redactText(value) as T;
   if (Array.isArray(value)) return value.map((item) => redactSecrets(item)) as T;
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactSecrets(item)])) as T;
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [redactText(key), redactSecrets(item)])) as T;
   }
   return value;
 }

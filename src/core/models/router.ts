@@ -1,9 +1,11 @@
 // The model router: one LanguageModelV4 over a role's ordered chain of models. It falls over to the
-// next model when a provider is unavailable (429, 5xx, 529 overloaded, network failure, a malformed
-// response, a timeout) before any output reached the caller, honours short retry-after waits, skips
-// endpoints whose circuit breaker is open, and reports every attempt, so the run can record calls,
-// costs and fallbacks. It never retries or falls over on the caller's abort, and a `beforeCall`
-// refusal (a hard budget) stops the call before any request is sent.
+// next model when a provider is unavailable (429, 5xx, 529 overloaded, network failure or a
+// connection cut mid-response, a malformed or empty response, a timeout) before any output reached
+// the caller, honours short retry-after waits, skips endpoints whose circuit breaker is open, and
+// reports every attempt, so the run can record calls, costs and fallbacks. It never retries or falls
+// over on the caller's abort, nor once output reached the caller, and a `beforeCall` refusal (a hard
+// budget) stops the call before any request is sent. Every call carries an output limit, so the
+// worst case the budget admitted it on is a real bound.
 import { APICallError, JSONParseError, TypeValidationError } from '@ai-sdk/provider';
 import type {
   LanguageModelV4,
@@ -75,8 +77,28 @@ export interface RouterTimeouts {
 }
 
 export const DEFAULT_TIMEOUTS: RouterTimeouts = { firstTokenMs: 60_000, totalMs: 10 * 60_000 };
-/** Output tokens assumed for the worst-case estimate when neither the call nor the spec sets a limit. */
+/**
+ * The output limit sent with every call when neither the call nor the spec sets one, and so the
+ * output part of the worst-case estimate the budget admits the call on.
+ */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
+/**
+ * Hosted OpenAI and Anthropic models all write at least this much per call, and a whole new file
+ * often needs it; local servers keep the smaller default because some (vLLM) refuse a request whose
+ * prompt plus output limit exceeds their context window.
+ */
+export const HOSTED_DEFAULT_MAX_OUTPUT_TOKENS = 16_384;
+
+/** The output limit of a model whose spec sets none. */
+export function defaultOutputLimit(provider: string): number {
+  return provider === 'openai' || provider === 'anthropic' ? HOSTED_DEFAULT_MAX_OUTPUT_TOKENS : DEFAULT_MAX_OUTPUT_TOKENS;
+}
+/**
+ * Characters a streamed answer may hold per token of its output limit before it is cut off. Tokens
+ * average 3 to 5 characters; 16 leaves room for whitespace runs and escapes, and bounds what a
+ * server that ignores the limit can make us hold, resend or count.
+ */
+export const MAX_CHARS_PER_OUTPUT_TOKEN = 16;
 /** A retry-after up to this long is waited out on the same model; a longer one falls over. */
 export const DEFAULT_MAX_RETRY_WAIT_MS = 10_000;
 
@@ -221,6 +243,21 @@ export class ModelTimeoutError extends Error {
   }
 }
 
+/**
+ * A model streamed more than its output limit can hold: a server that ignores the limit the call
+ * sent. The stream is cut there, so what such a server sends cannot grow without bound in memory,
+ * in the conversation or in the budget.
+ */
+export class ModelOutputLimitError extends Error {
+  constructor(
+    readonly maxOutputTokens: number,
+    readonly maxChars: number,
+  ) {
+    super(`the answer ran past ${maxChars} characters, more than its output limit of ${maxOutputTokens} tokens can hold (the server ignored the limit), so it was cut off there`);
+    this.name = 'ModelOutputLimitError';
+  }
+}
+
 export interface AttemptSummary {
   modelId: string;
   provider: string;
@@ -278,17 +315,35 @@ function asStreamError(error: unknown): StreamErrorShape | undefined {
   };
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN',
+  'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+]);
 
-function networkCode(error: unknown): string | undefined {
+// What runtimes say when a connection drops mid-response without attaching a code: undici's
+// "terminated", Node's "socket hang up", node-fetch's "Premature close".
+const CUT_MESSAGE = /\b(terminated|socket hang up|premature close|other side closed|ECONNRESET)\b/i;
+
+/**
+ * The code or message of a dropped connection in `error` or its causes. Provider packages wrap a
+ * body that broke off after a 200 as "Failed to process successful response", with the network
+ * error as its cause: that is an outage, not a refusal.
+ */
+function connectionCut(error: unknown): string | undefined {
   let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
     const code = (current as Error & { code?: unknown }).code;
     if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+    if (CUT_MESSAGE.test(current.message)) return oneLine(current.message, 80);
     current = current.cause;
   }
   return undefined;
 }
+
+// Error types inside a stream that mean the request itself was refused; any other error inside a
+// 200 answer is the server failing, and another model may well answer.
+const REFUSAL_TYPES = /invalid_request|authentication|permission|not_found|invalid_api_key|context_length/i;
 
 function isTransientStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
@@ -317,18 +372,31 @@ export function retryAfterMs(headers: Record<string, string> | undefined, now = 
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-function classify(error: unknown): Failure {
+/**
+ * Whether a failure is an outage (fall over) or a refusal (the caller's to see). `stream`: the
+ * failure came after the endpoint accepted the call (a 200 and a stream), where only an error that
+ * names a refusal is one; anything else there (a garbled or empty body, an unexpected error event)
+ * is a broken endpoint or proxy.
+ */
+function classify(error: unknown, where: 'request' | 'stream' = 'request'): Failure {
   if (error instanceof ModelTimeoutError) return { transient: true, reason: error.message };
+  if (error instanceof ModelOutputLimitError) return { transient: false, reason: error.message };
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;
     const wait = retryAfterMs(error.responseHeaders);
     if (status !== undefined && isTransientStatus(status)) return { transient: true, reason: statusReason(status, error.message), retryAfterMs: wait, statusCode: status };
+    const cut = connectionCut(error.cause);
+    if (cut) {
+      return status === undefined
+        ? { transient: true, reason: `network error: ${oneLine(error.message)}` }
+        : { transient: true, reason: `connection cut mid-response (HTTP ${status}, ${cut}): the server or a proxy dropped the connection`, statusCode: status };
+    }
     // A 2xx whose body the provider package could not parse: the endpoint answered with garbage
     // (a proxy's HTML page, a truncated body). Another model may well answer properly.
-    if (status !== undefined && status < 300 && (JSONParseError.isInstance(error.cause) || TypeValidationError.isInstance(error.cause) || /invalid json/i.test(error.message))) {
+    if (status !== undefined && status < 300 && (where === 'stream' || JSONParseError.isInstance(error.cause) || TypeValidationError.isInstance(error.cause) || /invalid json/i.test(error.message))) {
       return { transient: true, reason: `malformed response (HTTP ${status}): ${oneLine(error.message)}`, statusCode: status };
     }
-    if (status === undefined && (error.isRetryable || networkCode(error))) return { transient: true, reason: `network error: ${oneLine(error.message)}` };
+    if (status === undefined && error.isRetryable) return { transient: true, reason: `network error: ${oneLine(error.message)}` };
     return { transient: false, reason: status !== undefined ? statusReason(status, error.message) : oneLine(error.message), statusCode: status, retryAfterMs: wait };
   }
   if (JSONParseError.isInstance(error) || TypeValidationError.isInstance(error)) return { transient: true, reason: `malformed response: ${oneLine(error.message)}` };
@@ -336,12 +404,14 @@ function classify(error: unknown): Failure {
   if (streamError) {
     const status = streamError.statusCode;
     const overloaded = streamError.type === 'overloaded_error' || /overloaded/i.test(streamError.message);
-    const transient = overloaded || (status !== undefined ? isTransientStatus(status) : streamError.isRetryable === true);
+    const refusal = REFUSAL_TYPES.test(streamError.type ?? '');
+    const transient = overloaded || (status !== undefined ? isTransientStatus(status) : (streamError.isRetryable ?? (where === 'stream' && !refusal)));
     const reason = status !== undefined ? statusReason(status, streamError.message) : `${overloaded ? 'overloaded' : 'stream error'}: ${oneLine(streamError.message)}`;
     return { transient, reason, statusCode: status };
   }
-  const code = networkCode(error);
-  if (code) return { transient: true, reason: `network error (${code}): ${oneLine(errorMessage(error))}` };
+  const cut = connectionCut(error);
+  if (cut) return { transient: true, reason: `network error (${cut}): ${oneLine(errorMessage(error))}` };
+  if (where === 'stream') return { transient: true, reason: `the response broke off: ${oneLine(errorMessage(error))}` };
   return { transient: false, reason: oneLine(errorMessage(error)) };
 }
 
@@ -358,30 +428,32 @@ function errorMessage(error: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // Estimates
 
-// Characters of every string in the prompt and the tool definitions (keys included), with binary
-// file parts counted at their base64 length.
-function charCount(value: unknown, depth = 0): number {
+// Length of the value as JSON (what goes over the wire: keys, quotes, brackets and commas
+// included, escapes not), with binary file parts at their base64 length.
+function serializedLength(value: unknown, depth = 0): number {
   if (depth > 64) return 0;
-  if (typeof value === 'string') return value.length;
+  if (typeof value === 'string') return value.length + 2;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value).length;
-  if (value instanceof Uint8Array) return Math.ceil(value.byteLength / 3) * 4;
-  if (value instanceof URL) return value.href.length;
-  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + charCount(item, depth + 1), 0);
+  if (value === null) return 4;
+  if (value instanceof Uint8Array) return Math.ceil(value.byteLength / 3) * 4 + 2;
+  if (value instanceof URL) return value.href.length + 2;
+  if (Array.isArray(value)) return 2 + Math.max(0, value.length - 1) + value.reduce((sum: number, item) => sum + serializedLength(item, depth + 1), 0);
   if (value && typeof value === 'object') {
-    let sum = 0;
-    for (const [key, item] of Object.entries(value)) sum += key.length + charCount(item, depth + 1);
-    return sum;
+    const entries = Object.entries(value).filter(([, item]) => item !== undefined);
+    return 2 + Math.max(0, entries.length - 1) + entries.reduce((sum, [key, item]) => sum + key.length + 3 + serializedLength(item, depth + 1), 0);
   }
   return 0;
 }
 
 /**
- * Prompt tokens of a call, estimated as characters / 4 over the messages and the tool definitions.
- * It needs no tokenizer and errs high on English prose; dense code can run nearer 3 characters a
- * token, so budgets built on it should keep a margin. Provider options are not counted.
+ * Prompt tokens of a call, estimated as its messages and tool definitions serialized as JSON, at
+ * three characters a token. No tokenizer is needed, and it errs high: prose runs at about four
+ * characters a token, code and JSON schemas nearer three, and counting the JSON punctuation covers
+ * what providers add around each message and tool. Erring low would let parallel calls cross a
+ * budget; erring high only pauses a little early. Provider options are not counted.
  */
 export function estimatePromptTokens(options: Pick<LanguageModelV4CallOptions, 'prompt' | 'tools'>): number {
-  return Math.ceil((charCount(options.prompt) + charCount(options.tools ?? [])) / 4);
+  return Math.ceil((serializedLength(options.prompt) + serializedLength(options.tools ?? [])) / 3);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -482,12 +554,40 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 // nothing the caller can act on has been passed on yet.
 const PREAMBLE_PARTS = new Set<LanguageModelV4StreamPart['type']>(['stream-start', 'response-metadata', 'raw', 'custom', 'text-start', 'reasoning-start', 'tool-input-start']);
 
-function tokensOf(usage: LanguageModelV4Usage | undefined): { inputTokens: number; outputTokens: number; cachedInputTokens: number } {
+interface TokenCounts {
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+}
+
+function tokensOf(usage: LanguageModelV4Usage | TokenCounts | undefined): TokenCounts {
+  if (usage && 'cachedInputTokens' in usage) return usage;
   return {
     inputTokens: usage?.inputTokens.total ?? 0,
     outputTokens: usage?.outputTokens.total ?? 0,
     cachedInputTokens: usage?.inputTokens.cacheRead ?? 0,
   };
+}
+
+function hasUsage(usage: LanguageModelV4Usage | undefined): boolean {
+  return usage?.inputTokens.total !== undefined || usage?.outputTokens.total !== undefined;
+}
+
+/** Characters of output a stream part carries (text, reasoning, tool input), for the output ceiling and usage estimates. */
+function outputChars(part: LanguageModelV4StreamPart, streamedToolInputs: Set<string>): number {
+  switch (part.type) {
+    case 'text-delta':
+    case 'reasoning-delta':
+      return part.delta.length;
+    case 'tool-input-delta':
+      streamedToolInputs.add(part.id);
+      return part.delta.length;
+    case 'tool-call':
+      // Providers that stream tool inputs repeat the whole input here; count it once.
+      return streamedToolInputs.has(part.toolCallId) ? 0 : part.input.length;
+    default:
+      return 0;
+  }
 }
 
 function formatWait(ms: number): string {
@@ -527,12 +627,12 @@ export class RoutedModel implements LanguageModelV4 {
   }
 
   doStream(callOptions: LanguageModelV4CallOptions): Promise<LanguageModelV4StreamResult> {
-    return this.route(callOptions, (entry, options, fallbackFrom) => this.streamOnce(entry, options, fallbackFrom));
+    return this.route(callOptions, (entry, options, fallbackFrom, promptTokens) => this.streamOnce(entry, options, fallbackFrom, promptTokens));
   }
 
   private async route<T>(
     callOptions: LanguageModelV4CallOptions,
-    once: (entry: ChainModel, options: LanguageModelV4CallOptions, fallbackFrom: string | undefined) => Promise<AttemptOutcome<T>>,
+    once: (entry: ChainModel, options: LanguageModelV4CallOptions & { maxOutputTokens: number }, fallbackFrom: string | undefined, promptTokens: number) => Promise<AttemptOutcome<T>>,
   ): Promise<T> {
     const { chain, breakers, beforeCall, onFallback } = this.options;
     const callerSignal = callOptions.abortSignal;
@@ -565,7 +665,7 @@ export class RoutedModel implements LanguageModelV4 {
         }
 
         const options = this.optionsFor(entry, callOptions);
-        const maxOutputTokens = options.maxOutputTokens ?? this.defaultMaxOutputTokens;
+        const { maxOutputTokens } = options;
         try {
           beforeCall?.({ modelId: entry.id, promptTokens, maxOutputTokens, worstCaseUsd: entry.price ? worstCaseCost(promptTokens, maxOutputTokens, entry.price) : undefined });
         } catch (error) {
@@ -576,7 +676,7 @@ export class RoutedModel implements LanguageModelV4 {
 
         let outcome: AttemptOutcome<T>;
         try {
-          outcome = await once(entry, options, previous);
+          outcome = await once(entry, options, previous, promptTokens);
         } catch (error) {
           // Only the caller's abort escapes `once`; it ends the call at once, wherever it was.
           breakers.release(key);
@@ -609,15 +709,19 @@ export class RoutedModel implements LanguageModelV4 {
     throw new ModelCallError(exhaustedMessage(attempts), attempts, lastError, lastStatus);
   }
 
-  /** Applies the spec's output cap to the call, so the worst-case estimate is a real bound. */
-  private optionsFor(entry: ChainModel, callOptions: LanguageModelV4CallOptions): LanguageModelV4CallOptions {
+  /**
+   * Every call carries an output limit — the call's, the spec's (the smaller of the two), or the
+   * default — so the worst case the budget admitted it on is a real bound: without one, providers
+   * let a model write up to its own maximum (tens of thousands of tokens).
+   */
+  private optionsFor(entry: ChainModel, callOptions: LanguageModelV4CallOptions): LanguageModelV4CallOptions & { maxOutputTokens: number } {
     const requested = callOptions.maxOutputTokens;
     const cap = entry.maxOutputTokens;
-    const maxOutputTokens = requested !== undefined && cap !== undefined ? Math.min(requested, cap) : (requested ?? cap);
-    return maxOutputTokens === requested ? callOptions : { ...callOptions, maxOutputTokens };
+    const maxOutputTokens = requested !== undefined && cap !== undefined ? Math.min(requested, cap) : (requested ?? cap ?? this.defaultMaxOutputTokens);
+    return { ...callOptions, maxOutputTokens };
   }
 
-  private record(entry: ChainModel, attempt: Attempt, fallbackFrom: string | undefined, fields: Partial<CallRecord> & Pick<CallRecord, 'outcome'>, usage?: LanguageModelV4Usage): void {
+  private record(entry: ChainModel, attempt: Attempt, fallbackFrom: string | undefined, fields: Partial<CallRecord> & Pick<CallRecord, 'outcome'>, usage?: LanguageModelV4Usage | TokenCounts): void {
     const tokens = tokensOf(usage);
     this.options.onCall?.({
       modelId: entry.id,
@@ -630,12 +734,12 @@ export class RoutedModel implements LanguageModelV4 {
     });
   }
 
-  private failed<T>(entry: ChainModel, attempt: Attempt, fallbackFrom: string | undefined, error: unknown): AttemptOutcome<T> {
+  private failed<T>(entry: ChainModel, attempt: Attempt, fallbackFrom: string | undefined, error: unknown, where: 'request' | 'stream' = 'request'): AttemptOutcome<T> {
     if (attempt.callerAborted) {
       this.record(entry, attempt, fallbackFrom, { outcome: 'aborted', error: 'aborted by the caller' });
       throw abortReason(attempt.callerSignal);
     }
-    const failure = classify(attempt.timeout ?? error);
+    const failure = classify(attempt.timeout ?? error, where);
     this.record(entry, attempt, fallbackFrom, { outcome: 'error', error: failure.reason, ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}) });
     return { kind: 'failed', failure, error: attempt.timeout ?? error };
   }
@@ -654,77 +758,110 @@ export class RoutedModel implements LanguageModelV4 {
     }
   }
 
-  private async streamOnce(entry: ChainModel, options: LanguageModelV4CallOptions, fallbackFrom: string | undefined): Promise<AttemptOutcome<LanguageModelV4StreamResult>> {
+  private async streamOnce(
+    entry: ChainModel,
+    options: LanguageModelV4CallOptions & { maxOutputTokens: number },
+    fallbackFrom: string | undefined,
+    promptTokens: number,
+  ): Promise<AttemptOutcome<LanguageModelV4StreamResult>> {
     const attempt = new Attempt(options.abortSignal, this.timeouts.totalMs, this.timeouts.firstTokenMs);
-    let reader: ReadableStreamDefaultReader<LanguageModelV4StreamPart> | undefined;
-    const buffered: LanguageModelV4StreamPart[] = [];
+    const abandon = (): void => {
+      attempt.controller.abort();
+      attempt.dispose();
+    };
     let result: LanguageModelV4StreamResult;
     try {
       result = await attempt.guard(entry.model.doStream({ ...options, abortSignal: attempt.signal }));
-      reader = result.stream.getReader();
-      // Hold parts back until the first piece of output: up to then the call can still fall over
-      // without the caller having seen anything.
+    } catch (error) {
+      abandon();
+      return this.failed(entry, attempt, fallbackFrom, error);
+    }
+    const source = result.stream.getReader();
+    // Parts held back until the first piece of output: up to then the call can still fall over
+    // without the caller having seen anything.
+    const pending: LanguageModelV4StreamPart[] = [];
+    try {
       for (;;) {
-        const next = await attempt.guard(reader.read());
-        if (next.done) break;
+        const next = await attempt.guard(source.read());
+        if (next.done) throw new Error('the response ended before any output (an empty or unreadable body)');
         const part = next.value;
         if (part.type === 'error') throw part.error;
-        buffered.push(part);
+        pending.push(part);
         if (!PREAMBLE_PARTS.has(part.type)) break;
       }
     } catch (error) {
-      reader?.cancel().catch(() => undefined);
-      attempt.controller.abort();
-      attempt.dispose();
-      return this.failed(entry, attempt, fallbackFrom, error);
+      source.cancel().catch(() => undefined);
+      abandon();
+      // The endpoint accepted the call: what breaks now is a broken answer, not a refusal.
+      return this.failed(entry, attempt, fallbackFrom, error, 'stream');
     }
 
     attempt.outputStarted();
     this.options.breakers.recordSuccess(entry.breakerKey ?? entry.id);
-    const source = reader;
+    const maxChars = options.maxOutputTokens * MAX_CHARS_PER_OUTPUT_TOKEN;
+    const streamedToolInputs = new Set<string>();
+    let chars = 0;
     let usage: LanguageModelV4Usage | undefined;
     let streamError: unknown;
-    let finished = false;
-    const finish = (fields: Partial<CallRecord> & Pick<CallRecord, 'outcome'>): void => {
-      if (finished) return;
-      finished = true;
+    let settled = false;
+    const settle = (fields: Partial<CallRecord> & Pick<CallRecord, 'outcome'>): void => {
+      if (settled) return;
+      settled = true;
       attempt.dispose();
-      this.record(entry, attempt, fallbackFrom, fields, usage);
+      if (hasUsage(usage)) {
+        this.record(entry, attempt, fallbackFrom, fields, usage);
+        return;
+      }
+      // No usage from the provider (the answer broke off, or it reports none): count what it most
+      // likely billed, so a budget does not take the call for free.
+      const estimated: TokenCounts = { inputTokens: promptTokens, outputTokens: Math.ceil(chars / 4), cachedInputTokens: 0 };
+      this.record(entry, attempt, fallbackFrom, fields.error ? { ...fields, error: `${fields.error}; tokens estimated, the provider reported none` } : fields, estimated);
     };
-    const observe = (part: LanguageModelV4StreamPart): void => {
-      if (part.type === 'finish') usage = part.usage;
-      else if (part.type === 'error' && streamError === undefined) streamError = part.error;
+    // After output reached the caller, falling over would splice a second model's answer onto the
+    // first one's: the error goes to the caller instead, saying so.
+    const brokeOff = (error: unknown): ModelCallError => {
+      const failure = classify(error, 'stream');
+      return new ModelCallError(
+        `Model ${describe({ modelId: entry.id, provider: entry.provider })} broke off its answer after output had started: ${failure.reason}. No other model was asked to continue it, since that would splice two models' answers into one.`,
+        [{ modelId: entry.id, provider: entry.provider, outcome: 'failed', reason: failure.reason }],
+        error,
+        failure.statusCode,
+      );
     };
-    buffered.forEach(observe);
     const stream = new ReadableStream<LanguageModelV4StreamPart>({
-      start(controller) {
-        for (const part of buffered) controller.enqueue(part);
-      },
       async pull(controller) {
         try {
-          const next = await attempt.guard(source.read());
+          const next = pending.length ? { done: false as const, value: pending.shift()! } : await attempt.guard(source.read());
           if (next.done) {
             controller.close();
-            finish(streamError === undefined ? { outcome: 'ok' } : { outcome: 'error', error: classify(streamError).reason });
+            settle(streamError === undefined ? { outcome: 'ok' } : { outcome: 'error', error: classify(streamError, 'stream').reason });
             return;
           }
-          observe(next.value);
-          controller.enqueue(next.value);
+          const part = next.value;
+          chars += outputChars(part, streamedToolInputs);
+          if (chars > maxChars) throw new ModelOutputLimitError(options.maxOutputTokens, maxChars);
+          if (part.type === 'finish') usage = part.usage;
+          if (part.type === 'error') {
+            streamError ??= part.error;
+            controller.enqueue({ type: 'error', error: brokeOff(part.error) });
+            return;
+          }
+          controller.enqueue(part);
         } catch (error) {
-          // Output already reached the caller: the error propagates, no fallback.
           source.cancel().catch(() => undefined);
           if (attempt.callerAborted) {
-            finish({ outcome: 'aborted', error: 'aborted by the caller' });
+            settle({ outcome: 'aborted', error: 'aborted by the caller' });
             controller.error(abortReason(options.abortSignal));
           } else {
             const failure = attempt.timeout ?? error;
-            finish({ outcome: 'error', error: classify(failure).reason });
-            controller.error(failure);
+            attempt.controller.abort(failure);
+            settle({ outcome: 'error', error: classify(failure, 'stream').reason });
+            controller.error(brokeOff(failure));
           }
         }
       },
       cancel(reason) {
-        finish({ outcome: 'aborted', error: 'the stream was cancelled by its reader' });
+        settle({ outcome: 'aborted', error: 'the stream was cancelled by its reader' });
         attempt.controller.abort(reason);
         return source.cancel(reason);
       },

@@ -4,7 +4,7 @@ import type { NewEvent } from '../../shared/events';
 import type { Role, RunConfig } from '../../shared/model';
 import { BudgetExceededError, type BudgetGate } from '../budget';
 import type { ResolvedModel } from './registry';
-import { RoutedModel, type CircuitBreakers } from './router';
+import { defaultOutputLimit, RoutedModel, type CallRecord, type CircuitBreakers } from './router';
 
 export interface TurnModelOptions {
   chain: readonly ResolvedModel[];
@@ -33,7 +33,7 @@ export function turnModel(options: TurnModelOptions): { model: RoutedModel; sett
       model: entry.model,
       price: entry.price,
       contextWindow: entry.spec.contextWindow,
-      maxOutputTokens: entry.spec.maxOutputTokens,
+      maxOutputTokens: entry.spec.maxOutputTokens ?? defaultOutputLimit(entry.spec.provider),
       breakerKey: entry.breakerKey,
     })),
     breakers: options.breakers,
@@ -50,27 +50,35 @@ export function turnModel(options: TurnModelOptions): { model: RoutedModel; sett
     onCall: (record) => {
       if (record.outcome === 'ok') lastAnswer = record.modelId;
       const reservation = reservations.shift();
-      if (reservation !== undefined) budget?.release(reservation);
-      emit({
-        type: 'llm.call',
-        stepId,
-        taskId,
-        role,
-        model: record.modelId,
-        provider: record.provider,
-        inputTokens: record.inputTokens,
-        outputTokens: record.outputTokens,
-        cachedInputTokens: record.cachedInputTokens,
-        usd: record.usd ?? 0,
-        priced: record.usd !== undefined,
-        latencyMs: Math.round(record.latencyMs),
-        outcome: record.outcome,
-        error: record.error,
-        fallbackFrom: record.fallbackFrom,
-      });
+      // The reservation is held until the call's real cost is in the log, so a parallel call admitted
+      // in between sees either the one or the other, never neither.
+      try {
+        emitCall(record);
+      } finally {
+        if (reservation !== undefined) budget?.release(reservation);
+      }
     },
     onFallback: (notice) => emit({ type: 'model.fallback', stepId, taskId, role, from: notice.from, to: notice.to, reason: notice.reason }),
   });
+  function emitCall(record: CallRecord): void {
+    emit({
+      type: 'llm.call',
+      stepId,
+      taskId,
+      role,
+      model: record.modelId,
+      provider: record.provider,
+      inputTokens: record.inputTokens,
+      outputTokens: record.outputTokens,
+      cachedInputTokens: record.cachedInputTokens,
+      usd: record.usd ?? 0,
+      priced: record.usd !== undefined,
+      latencyMs: Math.round(record.latencyMs),
+      outcome: record.outcome,
+      error: record.error,
+      fallbackFrom: record.fallbackFrom,
+    });
+  }
   return {
     model,
     settle: () => {

@@ -2,6 +2,7 @@
 // dependencies never reaches the scheduler; the errors name the task so the planner can repair it.
 import { z } from 'zod';
 import { TASK_ROLES, type Plan } from '../../shared/model';
+import { isReservedKey } from '../../shared/runState';
 
 export const planTaskSchema = z
   .object({
@@ -22,11 +23,12 @@ export const planSchema = z
   })
   .strict();
 
-/** Checks what the schema cannot: unique ids, known roles, existing dependencies, no cycles. */
+/** Checks what the schema cannot: unique, unreserved ids, known roles, existing dependencies, no cycles. */
 export function validatePlanGraph(plan: z.infer<typeof planSchema>): string[] {
   const errors: string[] = [];
   const ids = new Set<string>();
   for (const task of plan.tasks) {
+    if (isReservedKey(task.id)) errors.push(`Task "${task.id}": the id "${task.id}" is reserved (every JavaScript object has it); give the task another id, such as t1.`);
     if (ids.has(task.id)) errors.push(`Task "${task.id}" appears twice; task ids must be unique.`);
     ids.add(task.id);
     if (!(TASK_ROLES as readonly string[]).includes(task.role)) {

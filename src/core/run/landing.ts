@@ -3,11 +3,13 @@
 // and in git mode the run's branch and one commit per finished task.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isTerminalRun } from '../../shared/lifecycle';
 import type { Role } from '../../shared/model';
 import type { RunState, TaskState } from '../../shared/runState';
-import type { ShadowCheckpoints } from '../checkpoints/shadowGit';
+import type { Checkpoint, ShadowCheckpoints } from '../checkpoints/shadowGit';
 import { commitTask, GitModeError, isRepo, prepareRunBranch, type RunBranch } from '../checkpoints/gitMode';
 import type { StagedFile } from '../edits/editSet';
+import { changesWhatRuns } from '../edits/executionRisk';
 import { matchesAnyGlob } from '../edits/glob';
 import { sha256 } from '../edits/hunks';
 import { diffHunks, rebaseChange } from '../edits/review';
@@ -40,20 +42,45 @@ export class EditLanding {
     private readonly checkpoints: () => Promise<ShadowCheckpoints> | undefined,
   ) {}
 
-  /** The review decision: automatic when the settings say so, else the user's (whole files or hunk by hunk). */
+  /**
+   * The review decision: automatic when the settings say so, else the user's (whole files or hunk by
+   * hunk). A file that changes what will be executed is never approved automatically unless
+   * autoApproveCommandChanges says so: it goes to the user with the reasons, or, when nobody can be
+   * asked, it is rejected and the reason goes back to the agent.
+   */
   async decide(task: TaskState, artifact: ProposalArtifact): Promise<void> {
+    const { proposalId } = artifact;
     const all = artifact.files.map((file) => file.path);
-    if (this.autoApproves(task, artifact)) {
-      this.context.emit({ type: 'edit.decided', proposalId: artifact.proposalId, taskId: task.id, accepted: all, rejected: [], by: 'auto' });
+    const context = { testCommand: this.context.state.baselineTest?.command ?? this.context.state.config.testCommand };
+    const risks = new Map(artifact.files.map((file) => [file.path, changesWhatRuns(file, context)] as const).filter(([, reasons]) => reasons.length > 0));
+    const automatic = this.autoApproves(task, artifact);
+    if (automatic && (risks.size === 0 || this.context.state.config.autoApproveCommandChanges)) {
+      this.context.emit({ type: 'edit.decided', proposalId, taskId: task.id, accepted: all, rejected: [], by: 'auto' });
       return;
     }
-    const decision = await this.context.ports.reviewer.review(
+    const approvedByRule = automatic ? all.filter((path) => !risks.has(path)) : [];
+    const toReview = artifact.files.filter((file) => !approvedByRule.includes(file.path));
+    const reviewer = this.context.ports.reviewer;
+    if (!reviewer) {
+      const reason = toReview.map((file) => unreviewedReason(file.path, risks.get(file.path))).join(' ');
+      const rejected = toReview.map((file) => file.path);
+      this.context.emit({ type: 'edit.decided', proposalId, taskId: task.id, accepted: approvedByRule, rejected, reason, by: 'auto' });
+      return;
+    }
+    const decision = await reviewer.review(
       {
         runId: this.context.state.id,
         taskId: task.id,
         taskTitle: task.title,
-        proposalId: artifact.proposalId,
-        files: artifact.files.map((file) => ({ path: file.path, kind: file.kind, from: file.kind === 'rename' ? file.from : undefined, before: file.before, after: file.after })),
+        proposalId,
+        files: toReview.map((file) => ({
+          path: file.path,
+          kind: file.kind,
+          from: file.kind === 'rename' ? file.from : undefined,
+          before: file.before,
+          after: file.after,
+          ...(risks.has(file.path) ? { changesWhatRuns: risks.get(file.path) } : {}),
+        })),
       },
       this.context.signal,
     );
@@ -61,6 +88,10 @@ export class EditLanding {
     const accepted: string[] = [];
     const partial: Record<string, { accepted: number[]; total: number }> = {};
     for (const file of artifact.files) {
+      if (approvedByRule.includes(file.path)) {
+        accepted.push(file.path);
+        continue;
+      }
       if (!decision.accepted.includes(file.path)) continue;
       const chosen = decision.partial?.[file.path];
       if (!chosen || file.kind !== 'modify') {
@@ -76,7 +107,7 @@ export class EditLanding {
     const rejected = all.filter((path) => !accepted.includes(path));
     this.context.emit({
       type: 'edit.decided',
-      proposalId: artifact.proposalId,
+      proposalId,
       taskId: task.id,
       accepted,
       rejected,
@@ -113,7 +144,8 @@ export class EditLanding {
       if (!write || write.kind !== 'modify') continue;
       const current = await this.context.ports.workspace.readText(write.path).catch(() => undefined);
       const original = baseTexts.get(write.path);
-      if (current === undefined || original === undefined) continue;
+      // Unchanged text (a read-only file, a refused write): nothing to rebase onto.
+      if (current === undefined || original === undefined || sha256(current) === write.baseHash) continue;
       const rebase = rebaseChange(original, write.newText, current);
       if (rebase.ok) retries.push({ ...write, baseHash: sha256(current), newText: rebase.text, newHash: sha256(rebase.text) });
     }
@@ -138,13 +170,20 @@ export class EditLanding {
       this.warnedNoCheckpoints = true;
       return;
     }
+    let checkpoint: Checkpoint;
     try {
-      const checkpoint = await (await store).create(label, { runId: this.context.state.id, taskId });
-      this.context.emit({ type: 'checkpoint.created', checkpointId: checkpoint.id, label, taskId });
+      checkpoint = await (await store).create(label, { runId: this.context.state.id, taskId });
     } catch (error) {
       this.context.signal.throwIfAborted();
       this.context.info(`Could not take the checkpoint "${label}": ${(error as Error).message}. The run goes on without it.`, 'warn', taskId);
+      return;
     }
+    if (this.context.signal.aborted && isTerminalRun(this.context.state.status)) {
+      // Cancelled while the snapshot was being taken: the run has ended, so it can no longer record it.
+      this.context.info(`The checkpoint "${label}" (${checkpoint.id}) finished after the run ended; it is kept among the checkpoints but not recorded in this run.`, 'info', taskId);
+      return;
+    }
+    this.context.emit({ type: 'checkpoint.created', checkpointId: checkpoint.id, label, taskId });
   }
 
   /**
@@ -194,6 +233,12 @@ export class EditLanding {
       this.context.info(`Could not commit ${task.id}: ${(error as Error).message}. Its changes stay in the working tree.`, 'warn', task.id);
     }
   }
+}
+
+/** Why a file nobody could review was not applied, for the agent's next attempt and the log. */
+function unreviewedReason(path: string, risks: readonly string[] | undefined): string {
+  if (!risks) return `${path} needs a review, and nobody can be asked in this session, so it was not applied.`;
+  return `${path} changes what runs (${risks.join('; ')}), so it needs a human review, and nobody can be asked in this session; it was not applied. Do the task without this change, or leave it to the user. (To let such changes through unreviewed, the user can turn on autoApproveCommandChanges; CLI: --allow-command-changes.)`;
 }
 
 /** Files a task's applied proposals wrote (rename sources included). */

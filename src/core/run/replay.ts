@@ -11,6 +11,8 @@ import { planSchema, reviewOutputSchema, systemPrompt, workOutputSchema } from '
 import { runAgentTurn, type AgentTurnResult } from '../agents/runAgent';
 import { buildTools } from '../agents/tools';
 import { EditSet } from '../edits/editSet';
+import { redactText } from '../log/redact';
+import { secretRegistry } from '../secrets';
 import { unifiedDiff } from '../edits/hunks';
 import type { RunModels } from '../models/registry';
 import type { CircuitBreakers } from '../models/router';
@@ -43,11 +45,13 @@ export class ReplayError extends Error {
   }
 }
 
-/** Writes a file beside a run's log (creating folders); the caller logs artifact.written. */
+/** Writes a file beside a run's log (creating folders), keys redacted; the caller logs artifact.written. */
 export async function writeRunFile(runDir: string, name: string, content: string): Promise<void> {
   const path = join(runDir, name);
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, content);
+  // A proposal is applied from what is stored here, so key-SHAPED text in it (a test fixture) must
+  // stay as it is; the exact keys are cut (staging refuses proposals holding one in the first place).
+  await writeFile(path, name.split(/[\\/]/)[0] === 'proposals' ? secretRegistry.redact(content) : redactText(content));
 }
 
 /** `t1:implement@v1` is stored as `steps/t1.implement@v1.json`. */
@@ -83,11 +87,23 @@ export async function listStepIds(runDir: string): Promise<string[]> {
     .sort();
 }
 
-/** The next free version of a step's stage: replays of implement@v1 become implement@v2, @v3, … */
-export async function nextStepId(runDir: string, stepId: string): Promise<string> {
-  const { prefix } = parseStepId(stepId);
-  const versions = (await listStepIds(runDir)).filter((id) => id.startsWith(`${prefix}@v`)).map((id) => parseStepId(id).version);
+/**
+ * `wanted` unless a step of the log (or a record beside it) already has that id; otherwise the next
+ * version of its stage after every one used. A real attempt is `@v<attempt>` when it can be, and a
+ * replay took that version before it: the attempt then gets the next free one, never the replay's.
+ */
+export function freshStepId(used: readonly string[], wanted: string): string {
+  if (!used.includes(wanted)) return wanted;
+  const { prefix } = parseStepId(wanted);
+  const versions = used.filter((id) => id.startsWith(`${prefix}@v`)).map((id) => parseStepId(id).version);
   return `${prefix}@v${Math.max(0, ...versions) + 1}`;
+}
+
+/** The next free version of a step's stage: replays of implement@v1 become implement@v2, @v3, … */
+export async function nextStepId(runDir: string, stepId: string, started: readonly string[] = []): Promise<string> {
+  parseStepId(stepId);
+  const used = [stepId, ...(await listStepIds(runDir)), ...started].filter((id) => /@v\d+$/.test(id));
+  return freshStepId(used, stepId);
 }
 
 function outputSchemaFor(role: Role) {
@@ -100,9 +116,16 @@ function outputSchemaFor(role: Role) {
 export function scriptedOffsetBefore(events: readonly EngineEvent[], stepId: string): number {
   const started = events.find((event) => event.type === 'step.started' && event.stepId === stepId);
   if (!started || started.type !== 'step.started') return 0;
+  const replays = replayStepIds(events);
   return events.filter(
-    (event) => event.type === 'llm.call' && event.outcome === 'ok' && event.seq < started.seq && event.role === started.role && event.taskId === started.taskId,
+    (event) =>
+      event.type === 'llm.call' && event.outcome === 'ok' && event.seq < started.seq && event.role === started.role && event.taskId === started.taskId && !replays.has(event.stepId),
   ).length;
+}
+
+/** Step ids of the log's replays: their model calls used fresh models, not the run's transcript. */
+export function replayStepIds(events: readonly EngineEvent[]): Set<string> {
+  return new Set(events.flatMap((event) => (event.type === 'step.started' && event.replayOf !== undefined ? [event.stepId] : [])));
 }
 
 export interface ReplayRequest {
@@ -134,12 +157,13 @@ export async function replayStep(request: ReplayRequest): Promise<ReplayResult> 
     throw new ReplayError(`Model "${modelId}" is not configured for this run. Known: ${request.state.config.models.map((m) => m.id).join(', ')}.`);
   }
   const resolved = await request.models.byId(modelId);
-  const replayId = await nextStepId(request.runDir, request.stepId);
+  const replayId = await nextStepId(request.runDir, request.stepId, request.state.stepIds);
   const role = original.role;
   const workspace = await asTheStepSawIt(request.workspace, request.runDir, request.state, original);
   const edits = role === 'planner' || role === 'reviewer' ? undefined : new EditSet(workspace);
   const tools = buildTools({ workspace, edits }, outputSchemaFor(role));
-  request.emit({ type: 'step.started', stepId: replayId, taskId: original.taskId, role, attempt: original.attempt, model: resolved.id });
+  // replayOf: the fold records it as history; the task's attempts and status stay as they are.
+  request.emit({ type: 'step.started', stepId: replayId, taskId: original.taskId, role, attempt: original.attempt, model: resolved.id, replayOf: original.stepId });
   const turn = turnModel({
     chain: [resolved],
     breakers: request.breakers,

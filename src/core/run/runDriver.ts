@@ -26,10 +26,11 @@ import { turnModel } from '../models/turnModel';
 import { checkPlan, validatePlanGraph } from '../plan/plan';
 import type { FileWrite, HostPorts } from '../ports';
 import { blockedForever, newlyReady, pickRunnable } from '../scheduler';
+import { apiKeyNameOf, refuseSecretText, secretRegistry } from '../secrets';
 import { describeFailure, failureSignature, judgeTaskGate } from '../testing/gate';
 import { createExclusive, type RunContext } from './context';
 import { appliedFiles, EditLanding, proposalIdPrefix, readProposal, type ProposalArtifact } from './landing';
-import { replayStep, scriptedOffsetBefore, stepRecordName, writeRunFile, type ReplayResult, type StepRecord } from './replay';
+import { freshStepId, replayStep, replayStepIds, scriptedOffsetBefore, stepRecordName, writeRunFile, type ReplayResult, type StepRecord } from './replay';
 import { renderPlan, renderReport } from './report';
 import { describeTests, RunTests } from './tests';
 import { checkTriage, type TriageAction } from './triage';
@@ -119,6 +120,8 @@ export class RunDriver {
     this.state = options.state;
     this.ports = options.ports;
     this.log = options.log;
+    // Their values are registered as they are read; the names now, so no test command inherits them.
+    secretRegistry.registerNames(this.state.config.models.flatMap((spec) => apiKeyNameOf(spec) ?? []));
     this.models = new RunModels(this.state.config, {
       workspaceRoot: this.ports.workspace.root,
       secret: (name) => this.ports.secret(name),
@@ -237,21 +240,31 @@ export class RunDriver {
         // The first snapshot of a large workspace takes seconds: it runs while the first tasks work.
         if (this.state.checkpoints.length === 0) this.startCheckpoint = this.exclusive(() => this.landing.checkpoint(`run start: ${this.state.goal.slice(0, 80)}`));
         await this.executeTasks();
+        await this.settleStartCheckpoint();
         if (this.state.status === 'running') await this.finishRun();
       }
     } catch (error) {
       if (!this.abort.signal.aborted) {
+        await this.settleStartCheckpoint();
         const message = error instanceof Error ? error.message : String(error);
         this.info(message, 'error');
         if (canTransitionRun(this.state.status, 'failed')) this.setRun('failed', message);
       }
     } finally {
-      await this.startCheckpoint?.catch(() => undefined);
+      await this.settleStartCheckpoint();
       if (isTerminalRun(this.state.status)) await this.writeReport().catch(() => undefined);
       await this.log.close();
       await this.options.lock.release();
     }
     return this.state;
+  }
+
+  /**
+   * The run-start snapshot runs while the first tasks work; its result is an event of the run, so the
+   * run must not end (nor its log close) before it settles. Its failure is reported by the landing.
+   */
+  private async settleStartCheckpoint(): Promise<void> {
+    await this.startCheckpoint?.catch(() => undefined);
   }
 
   /** Steps that were open when the process died and whose task has moved on are closed. */
@@ -272,7 +285,7 @@ export class RunDriver {
   }
 
   private async plan(): Promise<void> {
-    const stepId = 'plan@v1';
+    const stepId = this.stepIdFor('planner', undefined, 'plan@v1');
     const files = await this.ports.workspace.listFiles('', 200);
     let rejections = 0;
     const turnAbort = new AbortController();
@@ -454,10 +467,10 @@ export class RunDriver {
     const open = Object.values(this.state.openSteps).find((step) => step.taskId === task.id && step.role !== 'reviewer');
     const attempt = open?.attempt ?? task.attempts + 1;
     const role: Role = attempt === 1 ? task.role : 'fixer';
-    const stepId = `${task.id}:${STAGE_BY_ROLE[role]}@v${attempt}`;
+    const stepId = open?.stepId ?? freshStepId(this.state.stepIds, `${task.id}:${STAGE_BY_ROLE[role]}@v${attempt}`);
     // The prompt reads the failure of the previous attempt, so build it before the step starts.
     const prompt = await taskPrompt(this.state, task, attempt, this.ports.workspace, this.touchedFiles(task.id));
-    const edits = new EditSet(this.ports.workspace);
+    const edits = new EditSet(this.ports.workspace, task.files, refuseSecretText);
     const maxOutputChars = await this.toolOutputLimitFor(role, task.modelOverride);
     const tools = buildTools({ workspace: this.ports.workspace, edits, runTests: () => this.testing.quietly(), maxOutputChars }, workOutputSchema);
     const step = await this.agentStep({ role, stepId, taskId: task.id, attempt, prompt, tools, modelId: task.modelOverride });
@@ -541,6 +554,12 @@ export class RunDriver {
     return { ok: true, output: result.output };
   }
 
+  /** The open step of this role and task when it is re-run after a resume; else `wanted`, or the next free version (a replay took it). */
+  private stepIdFor(role: Role, taskId: string | undefined, wanted: string): string {
+    const open = Object.values(this.state.openSteps).find((step) => step.role === role && step.taskId === taskId);
+    return open?.stepId ?? freshStepId(this.state.stepIds, wanted);
+  }
+
   private touchedFiles(taskId: string): string[] {
     return Object.values(this.state.proposals)
       .filter((proposal) => proposal.taskId === taskId)
@@ -557,7 +576,8 @@ export class RunDriver {
     if (pending.status === 'pending') await this.landing.decide(task, artifact);
     const proposal = this.state.proposals[pending.id]!;
     if (proposal.accepted.length === 0) {
-      this.fail(task.id, `the user rejected the edit${proposal.reason ? `: ${proposal.reason}` : ''}`, `rejected:${proposal.reason ?? ''}`);
+      const who = proposal.decidedBy === 'auto' ? 'the edit was not applied' : 'the user rejected the edit';
+      this.fail(task.id, `${who}${proposal.reason ? `: ${proposal.reason}` : ''}`, `rejected:${proposal.reason ?? ''}`);
       return;
     }
     const writes = artifact.files
@@ -589,7 +609,12 @@ export class RunDriver {
     for (const path of rebased) this.info(`${path} had changed on disk since the proposal; the accepted hunks still matched and were applied on top of the change.`, 'info', task.id);
     if (conflicts.length) {
       const detail = conflicts.map((outcome) => `${outcome.path} (${outcome.detail})`).join(', ');
-      this.fail(task.id, `the file changed since the proposal, so it was not overwritten: ${detail}`, `conflict:${detail}`);
+      this.fail(task.id, `the file changed since the proposal or could not be written, so it was not overwritten: ${detail}`, `conflict:${detail}`);
+      return;
+    }
+    if (proposal.decidedBy === 'auto' && proposal.rejected.length) {
+      // Files nobody could review were held back: the agent hears why on its next attempt.
+      this.fail(task.id, `${proposal.rejected.join(', ')} not applied: ${proposal.reason ?? 'it needs a review'}`, `rejected:${proposal.reason ?? ''}`);
       return;
     }
     const partial = Object.entries(proposal.partial ?? {});
@@ -630,7 +655,7 @@ export class RunDriver {
   }
 
   private async reviewGate(task: TaskState): Promise<void> {
-    const stepId = `${task.id}:review@v${task.attempts}`;
+    const stepId = this.stepIdFor('reviewer', task.id, `${task.id}:review@v${task.attempts}`);
     const prompt = reviewPrompt(this.state, task, await this.appliedDiff(task.id));
     const tools = buildTools({ workspace: this.ports.workspace, maxOutputChars: await this.toolOutputLimitFor('reviewer') }, reviewOutputSchema);
     const step = await this.agentStep({ role: 'reviewer', stepId, taskId: task.id, attempt: task.attempts, prompt, tools });
@@ -693,7 +718,7 @@ export class RunDriver {
       stepId,
       modelId,
       workspace: this.ports.workspace,
-      models: replayModels(this.state, events, stepId, this.ports, this.options.scriptedLatencyMs),
+      models: replayModels(this.state, events, stepId, this.ports, { scriptedLatencyMs: this.options.scriptedLatencyMs, hostModels: this.options.hostModels }),
       breakers: this.options.breakers,
       signal: this.abort.signal,
       emit: (event) => void this.emit(event),
@@ -712,18 +737,29 @@ export class RunDriver {
  */
 export function consumedTurns(events: readonly EngineEvent[]): Map<string, number> {
   const finished = new Set(events.filter((event) => event.type === 'step.finished').map((event) => (event.type === 'step.finished' ? event.stepId : '')));
+  // A replay's calls went to models of its own: the run's transcript did not move.
+  const replays = replayStepIds(events);
   const counts = new Map<string, number>();
   for (const event of events) {
-    if (event.type !== 'llm.call' || event.outcome !== 'ok' || !finished.has(event.stepId)) continue;
+    if (event.type !== 'llm.call' || event.outcome !== 'ok' || !finished.has(event.stepId) || replays.has(event.stepId)) continue;
     const key = keyOf(event.role, event.taskId);
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;
 }
 
-/** Models for a replay: fresh instances, with a scripted transcript starting where the original step started. */
-export function replayModels(state: RunState, events: readonly EngineEvent[], stepId: string, ports: HostPorts, scriptedLatencyMs?: number): RunModels {
-  const models = new RunModels(state.config, { workspaceRoot: ports.workspace.root, secret: (name) => ports.secret(name), scriptedLatencyMs });
+/**
+ * Models for a replay: fresh instances, with a scripted transcript starting where the original step
+ * started, and the host's models (vscode-lm) where the host has them.
+ */
+export function replayModels(
+  state: RunState,
+  events: readonly EngineEvent[],
+  stepId: string,
+  ports: HostPorts,
+  options: { scriptedLatencyMs?: number; hostModels?: ProviderContext['hostModels'] } = {},
+): RunModels {
+  const models = new RunModels(state.config, { workspaceRoot: ports.workspace.root, secret: (name) => ports.secret(name), scriptedLatencyMs: options.scriptedLatencyMs, hostModels: options.hostModels });
   const started = events.find((event) => event.type === 'step.started' && event.stepId === stepId);
   if (started?.type === 'step.started') {
     models.setScriptedConsumed(new Map([[keyOf(started.role, started.taskId), scriptedOffsetBefore(events, stepId)]]));

@@ -19,7 +19,8 @@ export class TriageError extends Error {
 
 /** Throws TriageError when the action does not apply to the task as the log has it. */
 export function checkTriage(state: RunState, taskId: string, action: TriageAction): void {
-  const task = state.tasks[taskId];
+  // Own keys only: `retry <run> constructor` names no task, not Object's constructor.
+  const task = Object.hasOwn(state.tasks, taskId) ? state.tasks[taskId] : undefined;
   if (!task) throw new TriageError(`Run ${state.id} has no task "${taskId}".`);
   if (isTerminalRun(state.status)) throw new TriageError(`Run ${state.id} has ended (${state.status}); start a new goal instead.`);
   if (action.kind === 'edit') {

@@ -1,8 +1,10 @@
 // Runs a test command with child_process (CLI host and tests). The command gets its own process
-// group so a timeout or a cancel stops everything it started, not just the shell.
-import { spawn, type ChildProcess } from 'node:child_process';
+// group so a timeout, a cancel or our own death stops everything it started, not just the shell;
+// and an environment without provider keys.
 import { stat } from 'node:fs/promises';
 import type { ProcessResult, TestRunner } from '../ports';
+import { childEnvironment } from '../secrets';
+import { startInProcessGroup, type GroupedCommand } from './processGroup';
 
 export class TestRunnerError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -19,8 +21,6 @@ export interface NodeTestRunnerOptions {
   /** After the command exits, how long its leftover children may hold the output open; default 1 s. */
   exitGraceMs?: number;
 }
-
-const IS_WINDOWS = process.platform === 'win32';
 
 export class NodeTestRunner implements TestRunner {
   private readonly maxOutputBytes: number;
@@ -49,16 +49,9 @@ export class NodeTestRunner implements TestRunner {
 
     const started = performance.now();
     const output = new CappedOutput(this.maxOutputBytes);
-    let child: ChildProcess;
+    let child: GroupedCommand;
     try {
-      child = spawn(request.command, {
-        cwd: request.cwd,
-        shell: true,
-        detached: !IS_WINDOWS,
-        windowsHide: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, FORCE_COLOR: '0', CI: '1' },
-      });
+      child = startInProcessGroup(request.command, { cwd: request.cwd, env: childEnvironment({ ...process.env, FORCE_COLOR: '0', CI: '1' }) });
     } catch (error) {
       throw new TestRunnerError(`Cannot start "${request.command}": ${error instanceof Error ? error.message : String(error)}.`, { cause: error });
     }
@@ -72,8 +65,8 @@ export class NodeTestRunner implements TestRunner {
 
       const stop = (): void => {
         if (child.pid === undefined || killTimer !== undefined) return;
-        signalGroup(child.pid, 'SIGTERM');
-        killTimer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), this.killGraceMs);
+        child.signal('SIGTERM');
+        killTimer = setTimeout(() => child.signal('SIGKILL'), this.killGraceMs);
       };
       const onAbort = (): void => stop();
       const timeout = setTimeout(() => {
@@ -89,47 +82,32 @@ export class NodeTestRunner implements TestRunner {
         clearTimeout(killTimer);
         clearTimeout(exitTimer);
         signal.removeEventListener('abort', onAbort);
+        // Whatever the command left running (and the guard) goes with it.
+        child.dispose();
         resolve({ exitCode: exitCode ?? null, output: output.text(), timedOut, durationMs: Math.round(performance.now() - started) });
       };
 
       child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
       child.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
-      child.on('error', (error) => {
+      child.on('error', (error: Error) => {
         if (settled) return;
         settled = true;
         clearTimeout(timeout);
         clearTimeout(killTimer);
         signal.removeEventListener('abort', onAbort);
+        child.dispose();
         reject(new TestRunnerError(`Cannot start "${request.command}" in ${request.cwd}: ${error.message}.`, { cause: error }));
       });
-      child.on('exit', (code) => {
+      child.on('exit', (code: number | null) => {
         exitCode = code;
         // Children left running (a server a test forgot to close) would hold the output open forever.
-        exitTimer = setTimeout(() => {
-          if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
-          child.stdout?.destroy();
-          child.stderr?.destroy();
-          finish();
-        }, this.exitGraceMs);
+        exitTimer = setTimeout(finish, this.exitGraceMs);
       });
-      child.on('close', (code) => {
+      child.on('close', (code: number | null) => {
         if (exitCode === undefined) exitCode = code;
         finish();
       });
     });
-  }
-}
-
-function signalGroup(pid: number, sig: NodeJS.Signals): void {
-  try {
-    if (IS_WINDOWS) {
-      // No process groups on Windows: taskkill walks the tree instead.
-      spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () => undefined);
-    } else {
-      process.kill(-pid, sig);
-    }
-  } catch {
-    // The group is already gone.
   }
 }
 

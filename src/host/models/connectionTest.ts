@@ -4,8 +4,9 @@
 import { APICallError } from '@ai-sdk/provider';
 import { generateText } from 'ai';
 import { redactText } from '../../core/log/redact';
-import { ANTHROPIC_DEFAULT_KEY_NAME, createLanguageModel, ModelConfigError, OPENAI_DEFAULT_KEY_NAME, resolveOpenAICompatible, type ProviderContext } from '../../core/models/providers';
+import { createLanguageModel, ModelConfigError, resolveOpenAICompatible, type ProviderContext } from '../../core/models/providers';
 import { ModelTimeoutError } from '../../core/models/router';
+import { apiKeyNameOf } from '../../core/secrets';
 import type { ModelSpec } from '../../shared/model';
 
 /** What the user can do next about a failed test. */
@@ -32,23 +33,7 @@ export const CONNECTION_TEST_PROMPT = 'This is a connection test. Reply with the
 export const CONNECTION_TEST_TIMEOUT_MS = 60_000;
 
 /** The secret name a spec's key is stored under, or undefined when it needs none. */
-export function apiKeyNameOf(spec: ModelSpec): string | undefined {
-  switch (spec.provider) {
-    case 'openai':
-      return spec.apiKeyName ?? OPENAI_DEFAULT_KEY_NAME;
-    case 'anthropic':
-      return spec.apiKeyName ?? ANTHROPIC_DEFAULT_KEY_NAME;
-    case 'openai-compatible':
-      try {
-        return resolveOpenAICompatible(spec).apiKeyName;
-      } catch {
-        return spec.apiKeyName;
-      }
-    case 'scripted':
-    case 'vscode-lm':
-      return undefined;
-  }
-}
+export { apiKeyNameOf };
 
 /** Where the spec's requests go, for messages. */
 export function endpointOf(spec: ModelSpec): string {

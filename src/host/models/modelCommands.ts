@@ -31,6 +31,7 @@ import {
 } from './budgetPause';
 import { apiKeyNameOf, endpointOf, testConnection, type ConnectionResult } from './connectionTest';
 import { logModelEvent } from './modelLog';
+import { WorkspaceNotTrustedError } from '../trustGate';
 
 export const MODEL_COMMANDS = {
   configureModels: 'softwareMaker.configureModels',
@@ -46,6 +47,11 @@ export interface ModelFeaturesOptions {
   hostModels: ProviderContext['hostModels'];
   /** Resumes a run and follows it (the host's resume, which calls engine.resumeRun). */
   resume(runId: string): Promise<void>;
+  /**
+   * Resolves when the workspace-scoped settings (which came with the repository) name nothing
+   * untrusted or the user trusted them; throws otherwise. A connection test sends a key too.
+   */
+  confirmWorkspaceSettings(): Promise<void>;
 }
 
 const TITLE = 'Software Maker: Configure Models';
@@ -359,6 +365,11 @@ export class ModelFeatures {
 
   /** The "Test Model Connection" command: `modelId` skips the picker. */
   async testModelConnection(modelId?: string): Promise<void> {
+    // A model call with a key, outside the engine (whose trust gate the other commands go through).
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showErrorMessage(`Software Maker: ${new WorkspaceNotTrustedError().message}`);
+      return;
+    }
     const entries = rawModels().map((raw) => ({ raw, parsed: modelSpecSchema.safeParse(raw) }));
     if (entries.length === 0) {
       const choice = await vscode.window.showInformationMessage('Software Maker: no model is configured yet, so there is nothing to test.', 'Configure Models');
@@ -388,6 +399,12 @@ export class ModelFeatures {
       spec = picked.spec;
     }
     const chosen = spec;
+    try {
+      await this.options.confirmWorkspaceSettings();
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Software Maker: ${(error as Error).message}`);
+      return;
+    }
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Software Maker: testing model "${chosen.id}"…`, cancellable: true },
       async (_progress, token) => {

@@ -26,7 +26,10 @@ export class HunkCodeLensProvider implements vscode.CodeLensProvider {
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     if (document.uri.scheme !== this.reviewer.scheme || sideOf(document.uri) !== 'after') return [];
     const hunks = this.reviewer.hunksOf(document.uri) ?? [];
-    return hunks.flatMap((hunk) => {
+    const risks = this.reviewer.commandChangesOf(document.uri);
+    // Above everything: this file changes what will be executed (text only: no command to run).
+    const warning = risks ? [new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), { title: `⚠ Changes what runs: ${risks.join(' · ')}`, tooltip: risks.join('\n'), command: '' })] : [];
+    return warning.concat(hunks.flatMap((hunk) => {
       const line = Math.min(hunk.after.start, Math.max(0, document.lineCount - 1));
       const range = new vscode.Range(line, 0, line, 0);
       const where = `Hunk ${hunk.index + 1} of ${hunks.length} (${hunk.label})`;
@@ -43,7 +46,7 @@ export class HunkCodeLensProvider implements vscode.CodeLensProvider {
         arguments: [document.uri, hunk.index],
       };
       return [new vscode.CodeLens(range, accept), new vscode.CodeLens(range, reject)];
-    });
+    }));
   }
 }
 
@@ -145,6 +148,7 @@ export class HunkReviewUi implements vscode.Disposable {
     }
     const fromKeyboard = arg === undefined;
     let reason: string | undefined;
+    if (decision === 'accepted' && !(await this.reviewer.confirmCommandChanges(target.proposalUri))) return;
     if (decision === 'rejected') reason = await askRejectReason(`${target.path}, hunk ${target.hunk.index + 1} (${target.hunk.label})`);
     if (!this.reviewer.decideHunk(target.proposalUri, target.hunk.index, decision, reason)) return;
     if (fromKeyboard) this.revealNextPending(target);

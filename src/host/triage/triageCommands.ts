@@ -94,7 +94,7 @@ function lastModelOf(task: TaskState, events: readonly EngineEvent[]): string | 
   if (task.modelOverride) return task.modelOverride;
   for (let i = events.length - 1; i >= 0; i--) {
     const event = events[i]!;
-    if (event.type === 'step.started' && event.taskId === task.id) return event.model;
+    if (event.type === 'step.started' && event.taskId === task.id && event.replayOf === undefined) return event.model;
   }
   return undefined;
 }
@@ -218,6 +218,11 @@ export class TriageCommands implements vscode.Disposable {
 
   /** "Replay Step…": arguments (runId, stepId) or a task node (its steps are offered), else pickers. */
   async replayCommand(first?: unknown, second?: unknown): Promise<ShownReplay | undefined> {
+    const check = this.deps.canRun();
+    if (!check.ok) {
+      this.ui.error(`Software Maker cannot replay steps here: ${check.reason ?? 'runs cannot be driven in this window.'}`);
+      return undefined;
+    }
     let runId: string | undefined;
     let stepId: string | undefined;
     let taskId: string | undefined;
@@ -264,6 +269,9 @@ export class TriageCommands implements vscode.Disposable {
 
   /** Runs a step again and opens its record, the output diff and its proposed edits. */
   async replay(runId: string, stepId: string, model?: string): Promise<{ result: ReplayResult; shown: ShownReplay }> {
+    // A replay calls a model: like every decision, only in a trusted workspace.
+    const check = this.deps.canRun();
+    if (!check.ok) throw new Error(check.reason ?? 'Steps cannot be replayed in this window.');
     const runDir = path.join(this.deps.runsDir, runId);
     const original = await readStepRecord(runDir, stepId);
     const result = await vscode.window.withProgress(
@@ -278,12 +286,12 @@ export class TriageCommands implements vscode.Disposable {
 
   /** New caps for a run; with `resume`, a paused run not driven here resumes (and is followed). */
   async setBudgets(runId: string, budgets: Budgets, resume: boolean): Promise<boolean> {
+    const check = this.deps.canRun();
+    if (!check.ok) throw new Error(check.reason ?? 'Runs cannot be driven in this window.');
     await this.deps.engine.setBudgets(runId, budgets);
     if (!resume || this.deps.engine.activeRunIds().includes(runId)) return false;
     const state = await this.deps.engine.getRun(runId);
     if (!state || state.status !== 'paused') return false;
-    const check = this.deps.canRun();
-    if (!check.ok) throw new Error(check.reason ?? 'Runs cannot be driven in this window.');
     const handle = await this.deps.engine.resumeRun(runId);
     this.deps.follow(handle, state.goal);
     return true;
