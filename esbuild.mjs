@@ -39,6 +39,18 @@ const builds = [
   { ...node, entryPoints: { 'suite/index': 'test/host/index.ts' }, outdir: 'out/test', external: ['vscode', 'mocha', 'playwright-core'] },
 ];
 
+// playwright-core is external (above): the extension and the CLI load it from dist/node_modules,
+// which the VSIX ships (.vscodeignore). Only what it runs from: no browsers, it never downloads one.
+async function copyPlaywrightCore() {
+  const { cp, rm } = await import('node:fs/promises');
+  const target = 'dist/node_modules/playwright-core';
+  await rm(target, { recursive: true, force: true });
+  for (const entry of ['package.json', 'index.js', 'index.mjs', 'browsers.json', 'lib', 'LICENSE', 'NOTICE', 'ThirdPartyNotices.txt']) {
+    await cp(`node_modules/playwright-core/${entry}`, `${target}/${entry}`, { recursive: true });
+  }
+}
+await copyPlaywrightCore();
+
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();
 } else {

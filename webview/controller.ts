@@ -1,13 +1,10 @@
 // The panel's actions: what the views ask for, turned into protocol requests whose answers (or
 // errors) land in the store. No DOM, so the whole request/notification flow is tested in Node.
 import type { Budgets } from '../src/shared/model';
-import { describeTriageDecision, type TriageDecision } from '../src/shared/protocol';
+import { describeTriageDecision, type GoalOptions, type ImageInput, type TriageDecision } from '../src/shared/protocol';
 import type { RpcClient } from './rpc';
 import type { Store } from './store';
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+import { messageOf } from '../src/shared/wording';
 
 export class PanelController {
   private readonly disposers: (() => void)[] = [];
@@ -25,6 +22,7 @@ export class PanelController {
       this.rpc.on('run/event', ({ runId, event }) => this.store.receiveEvent(runId, event)),
       this.rpc.on('runs/changed', ({ runs }) => this.store.setRuns(runs)),
       this.rpc.on('view/focus', ({ runId, taskId }) => void this.focus(runId, taskId)),
+      this.rpc.on('host/state', (state) => this.store.setHostState(state)),
       this.store.subscribe((state) => {
         if (!state.needsResync || state.openingRunId || !state.activeRunId) return;
         const key = `${state.activeRunId}:${state.run?.lastSeq ?? 0}`;
@@ -58,17 +56,77 @@ export class PanelController {
     if (taskId && this.store.state.activeRunId === runId) this.store.selectTask(taskId);
   }
 
-  /** Starts a goal and shows its run. Resolves true when it started (the view then clears the input). */
-  async startGoal(goal: string): Promise<boolean> {
-    let runId: string;
+  /**
+   * Starts a goal and shows its run. Resolves true when it started, or when the host kept it until a
+   * model works (a notice shows it): the view then clears the input.
+   */
+  async startGoal(goal: string, options: GoalOptions = {}): Promise<boolean> {
+    let started: { runId?: string; waitingForModel?: boolean };
     try {
-      runId = (await this.rpc.request('goal/start', { goal })).runId;
+      started = await this.rpc.request('goal/start', { goal, ...options });
     } catch (error) {
       this.store.reportError(`The goal did not start: ${messageOf(error)}`);
       return false;
     }
-    await this.openRun(runId);
-    return true;
+    if (started.runId) await this.openRun(started.runId);
+    return started.runId !== undefined || started.waitingForModel === true;
+  }
+
+  /** A chat message to an active run (guidance for a task, or for the agents at work). Resolves true when it was logged. */
+  async sendMessage(runId: string, text: string, extras: { taskId?: string; files?: string[]; images?: ImageInput[] } = {}): Promise<boolean> {
+    try {
+      await this.rpc.request('run/message', { runId, text, ...(extras.taskId ? { taskId: extras.taskId } : {}), ...(extras.files?.length ? { files: extras.files } : {}), ...(extras.images?.length ? { images: extras.images } : {}) });
+      return true;
+    } catch (error) {
+      this.store.reportError(`The message did not reach the run: ${messageOf(error)}`);
+      return false;
+    }
+  }
+
+  /** Workspace files for @-mention completion; none when the host cannot list them. */
+  async findFiles(query: string): Promise<string[]> {
+    try {
+      return (await this.rpc.request('workspace/files', { query })).files;
+    } catch {
+      return [];
+    }
+  }
+
+  /** Opens a file the run changed as a diff against the run's start checkpoint. */
+  async openFileDiff(runId: string, path: string): Promise<void> {
+    try {
+      await this.rpc.request('run/openFileDiff', { runId, path });
+    } catch (error) {
+      this.store.reportError(`Could not open the diff of ${path}: ${messageOf(error)}`);
+    }
+  }
+
+  async openReport(runId: string): Promise<void> {
+    try {
+      await this.rpc.request('run/openReport', { runId });
+    } catch (error) {
+      this.store.reportError(`Could not open the report: ${messageOf(error)}`);
+    }
+  }
+
+  /** Pins the view on a run (no runId: unpins it); the host answers with host/state too. */
+  async pin(runId: string | undefined): Promise<void> {
+    try {
+      const { pinnedRunId } = await this.rpc.request('run/pin', runId ? { runId } : {});
+      this.store.setHostState({ ...this.store.state, pinnedRunId });
+    } catch (error) {
+      this.store.reportError(`Could not ${runId ? 'pin' : 'unpin'} the run: ${messageOf(error)}`);
+    }
+  }
+
+  /** Runs a notice's action (or dismisses it); the host removes it and says so with host/state. */
+  async actOnNotice(id: string, action?: string): Promise<void> {
+    try {
+      const { done } = await this.rpc.request('notice/act', action ? { id, action } : { id });
+      if (!done) this.store.reportError('That prompt is no longer current.');
+    } catch (error) {
+      this.store.reportError(`The action did not run: ${messageOf(error)}`);
+    }
   }
 
   async cancelRun(runId: string): Promise<void> {
@@ -127,6 +185,17 @@ export class PanelController {
     } catch (error) {
       this.store.reportError(`Could not change the budget of run ${runId}: ${messageOf(error)}`);
       return false;
+    }
+  }
+
+  /** Webview URIs of web tester screenshots (the host serves only those); {} when they cannot be had. */
+  async screenshotUris(runId: string, artifacts: string[]): Promise<Record<string, string>> {
+    if (artifacts.length === 0) return {};
+    try {
+      return (await this.rpc.request('run/screenshots', { runId, artifacts })).uris;
+    } catch (error) {
+      this.store.reportError(`Could not load the screenshots of run ${runId}: ${messageOf(error)}`);
+      return {};
     }
   }
 

@@ -39,6 +39,9 @@ export interface DagLayoutOptions {
   nodeHeight?: number;
 }
 
+/** Plans up to this size get dagre's layout (fewer crossings), once idle; larger ones keep quickLayout's. */
+export const DAGRE_MAX_TASKS = 40;
+
 export const DAG_NODE_WIDTH = 210;
 export const DAG_NODE_HEIGHT = 46;
 
@@ -122,4 +125,39 @@ export function edgePath(points: readonly { x: number; y: number }[]): string {
   const last = rest[rest.length - 1];
   path += ` L${last.x},${last.y}`;
   return path;
+}
+
+/**
+ * A layout without dagre, linear in the plan's size: one column per dependency rank, tasks stacked in
+ * plan order, straight edges. The first frame draws this; dagre's layout replaces it once the panel
+ * is idle (a 200-task plan takes dagre longer than a frame).
+ */
+export function quickLayout(tasks: readonly DagInputTask[], options: DagLayoutOptions = {}): DagLayout {
+  const width = options.nodeWidth ?? DAG_NODE_WIDTH;
+  const height = options.nodeHeight ?? DAG_NODE_HEIGHT;
+  if (tasks.length === 0) return { nodes: [], edges: [], width: 0, height: 0 };
+  const margin = 12;
+  const rankGap = 44;
+  const nodeGap = 16;
+  const ranks = ranksOf(tasks);
+  const rows = new Map<number, number>();
+  const nodes: DagNode[] = tasks.map((task) => {
+    const rank = ranks.get(task.id) ?? 0;
+    const row = rows.get(rank) ?? 0;
+    rows.set(rank, row + 1);
+    return { id: task.id, x: margin + rank * (width + rankGap), y: margin + row * (height + nodeGap), width, height, rank };
+  });
+  const byId = new Map(nodes.map((node) => [node.id, node]));
+  const edges: DagEdge[] = [];
+  for (const task of tasks) {
+    const to = byId.get(task.id)!;
+    for (const dep of task.dependsOn) {
+      const from = byId.get(dep);
+      if (!from || dep === task.id) continue;
+      edges.push({ from: dep, to: task.id, points: [{ x: from.x + width, y: from.y + height / 2 }, { x: to.x, y: to.y + height / 2 }] });
+    }
+  }
+  const columns = Math.max(...nodes.map((node) => node.rank)) + 1;
+  const tallest = Math.max(...rows.values());
+  return { nodes, edges, width: 2 * margin + columns * width + (columns - 1) * rankGap, height: 2 * margin + tallest * height + (tallest - 1) * nodeGap };
 }

@@ -1,8 +1,10 @@
-// How events read to a human: one line per event for the log, Markdown messages for the chat
-// column, and the event log's filter/windowing arithmetic. Pure (no DOM) so it is tested in Node.
+// Markdown messages for the chat column and the event log's filter/windowing arithmetic (the log's
+// one line per event is the shared wording, src/shared/wording.ts). Pure (no DOM) so it is tested in Node.
 import type { EngineEvent, EventType } from '../src/shared/events';
 import type { Role } from '../src/shared/model';
 import { isTerminalRun } from '../src/shared/lifecycle';
+import { baselineText, isUserRejection } from '../src/shared/wording';
+import { securityFindingText, securityGateText } from '../src/shared/wording';
 
 // A Record keyed by EventType makes the compiler flag a new event type that the filter forgets.
 const EVENT_TYPE_FLAGS: Record<EventType, true> = {
@@ -34,6 +36,19 @@ const EVENT_TYPE_FLAGS: Record<EventType, true> = {
   'git.branch': true,
   'git.committed': true,
   'step.replayed': true,
+  'agent.text': true,
+  'mcp.server': true,
+  'rules.loaded': true,
+  'user.message': true,
+  'user.delivered': true,
+  'approval.requested': true,
+  'approval.decided': true,
+  'command.started': true,
+  'command.finished': true,
+  'webtest.planned': true,
+  'webtest.flow': true,
+  'security.scanned': true,
+  'task.added': true,
   log: true,
 };
 export const EVENT_TYPES = Object.keys(EVENT_TYPE_FLAGS) as EventType[];
@@ -43,96 +58,35 @@ export function taskIdOf(event: EngineEvent): string | undefined {
   return 'taskId' in event ? event.taskId : undefined;
 }
 
-function clip(text: string, max = 160): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-function formatAmount(metric: 'usd' | 'tokens', amount: number): string {
-  return metric === 'usd' ? `$${amount.toFixed(4)}` : `${Math.round(amount)} tokens`;
-}
-
-/** One line for the event log. */
-export function describeEvent(event: EngineEvent): string {
-  switch (event.type) {
-    case 'run.created':
-      return `run created: ${clip(event.goal)}`;
-    case 'run.status':
-      return `run → ${event.status}${event.reason ? ` (${clip(event.reason, 100)})` : ''}`;
-    case 'plan.accepted':
-      return `plan accepted: ${event.plan.tasks.length} tasks${event.repairs ? `, ${event.repairs} repair(s)` : ''}`;
-    case 'plan.rejected':
-      return `plan rejected (attempt ${event.attempt}): ${clip(event.errors.join('; '))}`;
-    case 'task.status':
-      return `→ ${event.status}${event.reason ? ` (${clip(event.reason, 100)})` : ''}`;
-    case 'step.started':
-      return `${event.role} step ${event.stepId} started (attempt ${event.attempt}, ${event.model})`;
-    case 'step.finished':
-      return `${event.role} step ${event.stepId} ${event.ok ? 'ok' : 'failed'}: ${clip(event.summary, 120)}`;
-    case 'llm.call':
-      return `${event.role} ${event.model}: ${event.inputTokens} in / ${event.outputTokens} out, $${event.usd.toFixed(4)}, ${event.latencyMs} ms${event.outcome === 'ok' ? '' : ` — ${event.outcome}${event.error ? `: ${clip(event.error, 80)}` : ''}`}`;
-    case 'tool.call':
-      return `${event.tool}(${clip(event.input, 120)})`;
-    case 'tool.result':
-      return `${event.tool} ${event.ok ? 'ok' : 'failed'}: ${clip(event.output, 120)}`;
-    case 'edit.proposed':
-      return `edit ${event.proposalId} proposed: ${event.files.map((file) => `${file.path} +${file.added}/-${file.removed}`).join(', ')}`;
-    case 'edit.decided':
-      return `edit ${event.proposalId} decided by ${event.by}: ${event.accepted.length} accepted, ${event.rejected.length} rejected`;
-    case 'edit.applied':
-      return `edit ${event.proposalId} applied: ${event.files.map((file) => file.path).join(', ')}`;
-    case 'test.started':
-      return `tests started: ${clip(event.command, 120)}`;
-    case 'test.finished': {
-      const r = event.report;
-      return `tests ${r.ok ? 'passed' : 'failed'}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${r.timedOut ? ', timed out' : ''}`;
-    }
-    case 'review.finished':
-      return `review ${event.verdict.approved ? 'approved' : 'rejected'}: ${clip(event.verdict.summary, 120)}`;
-    case 'artifact.written':
-      return `artifact ${event.name}`;
-    case 'task.updated':
-      return `task edited: ${Object.keys(event.changes).join(', ')}`;
-    case 'model.fallback':
-      return `fell over from ${event.from} to ${event.to}: ${clip(event.reason, 100)}`;
-    case 'breaker.changed':
-      return `circuit breaker ${event.state} for ${event.key}: ${clip(event.reason, 100)}`;
-    case 'budget.exceeded':
-      return `budget: ${event.scope} ${event.metric} cap ${event.limit} would be exceeded (used ${formatAmount(event.metric, event.used)} + next call up to ${formatAmount(event.metric, event.estimate)}); ${event.action}`;
-    case 'run.budgetsChanged':
-      return 'budgets changed';
-    case 'loop.detected':
-      return `loop stopped: ${clip(event.detail, 120)} (${event.count} times)`;
-    case 'checkpoint.created':
-      return `checkpoint ${event.checkpointId}: ${clip(event.label, 100)}`;
-    case 'checkpoint.restored':
-      return `rolled back to ${event.checkpointId}: ${event.restored.length} restored, ${event.deleted.length} removed`;
-    case 'git.branch':
-      return `working on branch ${event.branch} (from ${event.base})`;
-    case 'git.committed':
-      return `committed ${event.sha.slice(0, 8)}: ${clip(event.message, 100)}`;
-    case 'step.replayed':
-      return `replayed ${event.stepId} with ${event.model} → ${event.artifact} (${event.ok ? 'ok' : 'failed'})`;
-    case 'log':
-      return `${event.level}: ${clip(event.message)}`;
-    default: {
-      const unknown: never = event;
-      return JSON.stringify(unknown).slice(0, 120);
-    }
-  }
-}
-
 /** A message in the chat column. `markdown` may contain model output: render it sanitized. */
 export interface ChatMessage {
   /** Stable key: the seq of the event it came from. */
   seq: number;
-  from: 'user' | 'engine';
+  from: 'user' | 'engine' | 'agent';
   tone: 'info' | 'success' | 'warning' | 'error';
   taskId?: string;
   markdown: string;
   /** A "review these edits" message: rewritten when the decision turns out to be automatic. */
   review?: true;
+  /** An agent's turn: its step, who speaks ("implementer · t1"), its tool calls so far (bounded). */
+  stepId?: string;
+  speaker?: string;
+  tools?: string[];
+  /** Tool calls beyond those kept in `tools`. */
+  moreTools?: number;
+  /** A small line under the message: what the step's cap left out, where a user message reached. */
+  note?: string;
+  /** The steps a user message reached. */
+  delivered?: string[];
+  /** Files a user message pointed at, images it carried. */
+  files?: string[];
+  images?: number;
+  /** The run ended: the view renders its end-of-run summary here (from the folded state). */
+  summary?: true;
 }
+
+/** Tool calls an agent message lists; the rest are counted. */
+const MAX_TOOLS_SHOWN = 12;
 
 /** What the chat wording depends on besides the event. */
 export interface ChatContext {
@@ -153,7 +107,30 @@ export function chatMessageOf(event: EngineEvent, taskTitle: (taskId: string) =>
   };
   switch (event.type) {
     case 'run.created':
-      return { seq: event.seq, from: 'user', tone: 'info', markdown: event.goal };
+      return {
+        seq: event.seq,
+        from: 'user',
+        tone: 'info',
+        markdown: event.goal,
+        ...(event.files?.length ? { files: event.files } : {}),
+        ...(event.images?.length ? { images: event.images.length } : {}),
+        ...(event.followUpOf ? { note: `Follows up run ${event.followUpOf.runId}` } : {}),
+      };
+    case 'user.message':
+      return {
+        seq: event.seq,
+        from: 'user',
+        tone: 'info',
+        taskId: event.taskId,
+        markdown: event.text,
+        ...(event.files?.length ? { files: event.files } : {}),
+        ...(event.images?.length ? { images: event.images.length } : {}),
+        note: event.taskId ? `To ${event.taskId}, at its next model call` : 'To the agents at work, at their next model call',
+      };
+    case 'test.finished':
+      // The baseline's failures were there before the run: a note, not a failure of the run.
+      if (event.phase !== 'baseline') return undefined;
+      return { seq: event.seq, from: 'engine', tone: 'info', markdown: `Baseline tests: ${baselineText(event.report)}.` };
     case 'plan.accepted': {
       const lines = event.plan.tasks.map(
         (t) => `- ${task(t.id)} (${t.role})${t.dependsOn.length ? ` after ${t.dependsOn.map(escapeMarkdown).join(', ')}` : ''}`,
@@ -173,6 +150,7 @@ export function chatMessageOf(event: EngineEvent, taskTitle: (taskId: string) =>
         markdown: `The plan was rejected (attempt ${event.attempt}):\n\n${event.errors.map((error) => `- ${error}`).join('\n')}`,
       };
     case 'task.status':
+      if (isUserRejection(event)) return { seq: event.seq, from: 'engine', tone: 'warning', taskId: event.taskId, markdown: `Sent back to the agent: ${task(event.taskId)}${event.reason ? `\n\n${event.reason}` : ''}` };
       if (event.status === 'done') return { seq: event.seq, from: 'engine', tone: 'success', taskId: event.taskId, markdown: `Done: ${task(event.taskId)}${event.reason ? ` — ${event.reason}` : ''}` };
       if (event.status === 'failed' || event.status === 'dead_letter') {
         const what = event.status === 'failed' ? 'Failed' : 'Dead-lettered (needs you)';
@@ -193,6 +171,15 @@ export function chatMessageOf(event: EngineEvent, taskTitle: (taskId: string) =>
         taskId: event.taskId,
         markdown: `Review of ${task(event.taskId)} asked for changes: ${event.verdict.summary}${event.verdict.issues.length ? `\n\n${event.verdict.issues.map((issue) => `- ${issue}`).join('\n')}` : ''}`,
       };
+    case 'security.scanned': {
+      // Findings are masked by the engine; escaped here so a path or title cannot become markup.
+      const tone = event.blocking > 0 ? (event.mode === 'enforce' ? 'error' : 'warning') : event.findings.length || event.audit.status === 'failed' ? 'warning' : 'success';
+      const rows = event.findings.slice(0, 20).map((finding) => `- ${escapeMarkdown(securityFindingText(finding))}`);
+      const more = event.findings.length > rows.length ? [`- … and ${event.findings.length - rows.length} more (security.md)`] : [];
+      return { seq: event.seq, from: 'engine', tone, markdown: [`**Security:** ${escapeMarkdown(securityGateText(event))}`, ...(rows.length ? ['', ...rows, ...more] : [])].join('\n') };
+    }
+    case 'task.added':
+      return { seq: event.seq, from: 'engine', tone: 'warning', taskId: event.task.id, markdown: `Added ${task(event.task.id)} (${event.task.role}) for the ${event.by}: ${escapeMarkdown(event.reason)}` };
     case 'log':
       if (event.level === 'info') return undefined;
       return { seq: event.seq, from: 'engine', tone: event.level === 'error' ? 'error' : 'warning', taskId: event.taskId, markdown: event.message };
@@ -208,7 +195,7 @@ export function chatMessageOf(event: EngineEvent, taskTitle: (taskId: string) =>
         cancelled: 'Run cancelled.',
         stopped_budget: 'Run stopped: the budget is spent.',
       };
-      return { seq: event.seq, from: 'engine', tone, markdown: `${words[event.status]}${event.reason ? ` ${event.reason}` : ''}` };
+      return { seq: event.seq, from: 'engine', tone, markdown: `${words[event.status]}${event.reason ? ` ${event.reason}` : ''}`, summary: true };
     }
     default:
       return undefined;
@@ -221,6 +208,19 @@ export function chatMessageOf(event: EngineEvent, taskTitle: (taskId: string) =>
  * true only for the instant before the decision.
  */
 export function extendChat(messages: ChatMessage[], event: EngineEvent, taskTitle: (taskId: string) => string | undefined, context: ChatContext = {}): ChatMessage[] {
+  if (event.type === 'agent.text' || event.type === 'tool.call') {
+    extendAgentMessage(messages, event);
+    return messages;
+  }
+  if (event.type === 'user.delivered') {
+    const index = messages.findLastIndex((message) => message.from === 'user' && message.seq === event.messageSeq);
+    const message = messages[index];
+    if (message) {
+      const delivered = [...(message.delivered ?? []), event.stepId];
+      messages[index] = { ...message, delivered, note: `Reached ${delivered.join(', ')}` };
+    }
+    return messages;
+  }
   if (event.type === 'edit.decided' && event.by === 'auto') {
     for (let i = messages.length - 1; i >= 0; i--) {
       const message = messages[i]!;
@@ -234,6 +234,57 @@ export function extendChat(messages: ChatMessage[], event: EngineEvent, taskTitl
   const message = chatMessageOf(event, taskTitle, context);
   if (message) messages.push(message);
   return messages;
+}
+
+/** An agent's words and tool calls go into one message per step, extended as they stream in. */
+function extendAgentMessage(messages: ChatMessage[], event: EngineEvent & { type: 'agent.text' | 'tool.call' }): void {
+  // The step's message grows while it is the last one; once something else was said (another
+  // task's step, a test run), the step speaks again in a message of its own below.
+  const last = messages.at(-1);
+  const current = last?.stepId === event.stepId ? last : undefined;
+  const role = event.type === 'agent.text' ? event.role : roleOfStep(event.stepId);
+  const base: ChatMessage = current ?? {
+    seq: event.seq,
+    from: 'agent',
+    tone: 'info',
+    taskId: event.taskId,
+    stepId: event.stepId,
+    speaker: [role, event.taskId].filter(Boolean).join(' · '),
+    markdown: '',
+  };
+  const next: ChatMessage = { ...base };
+  if (event.type === 'agent.text') {
+    next.markdown = `${base.markdown}${event.text}`;
+    if (event.truncated) next.note = `${event.truncated.toLocaleString('en-US')} more characters of this turn were not kept.`;
+  } else {
+    const tools = base.tools ?? [];
+    if (tools.length < MAX_TOOLS_SHOWN) next.tools = [...tools, toolLine(event.tool, event.input)];
+    else next.moreTools = (base.moreTools ?? 0) + 1;
+  }
+  if (current) messages[messages.length - 1] = next;
+  else messages.push(next);
+}
+
+const ROLE_OF_STAGE: Record<string, string> = { plan: 'planner', design: 'architect', implement: 'implementer', test: 'tester', review: 'reviewer', fix: 'fixer', docs: 'docs', security: 'security' };
+
+/** The role of a step from its id (`t1:fix@v2` → fixer, `plan@v1` → planner): a tool call names no role. */
+function roleOfStep(stepId: string): string {
+  const stage = /(?:^|:)([a-z_]+)@v\d+$/.exec(stepId)?.[1] ?? '';
+  return ROLE_OF_STAGE[stage] ?? stage ?? 'agent';
+}
+
+/** "read_file src/calc.js", "propose_edit src/calc.js": the tool and its most telling argument. */
+function toolLine(tool: string, input: string): string {
+  let detail = '';
+  try {
+    const parsed = JSON.parse(input) as Record<string, unknown>;
+    const value = parsed.path ?? parsed.dir ?? parsed.query ?? parsed.pattern ?? parsed.summary;
+    if (typeof value === 'string') detail = value;
+  } catch {
+    detail = input;
+  }
+  detail = detail.replace(/\s+/g, ' ').trim();
+  return detail ? `${tool} ${detail.length > 80 ? `${detail.slice(0, 79)}…` : detail}` : tool;
 }
 
 /** Event log filters; undefined means "all". `taskId` "" selects run-level events (no task). */

@@ -30,7 +30,8 @@ const rpc = new RpcClient({
     return () => window.removeEventListener('message', listener);
   },
 });
-const store = new Store();
+// Live events are folded as they arrive and drawn once per frame: a burst of them costs one render.
+const store = new Store({ frame: (flush) => requestAnimationFrame(flush) });
 const controller = new PanelController(rpc, store);
 
 const app = new SmApp();

@@ -2,6 +2,7 @@
 // text (never parsed), and DOMPurify cleans the result anyway in case the Markdown itself is abused.
 import DOMPurify from 'dompurify';
 import { Marked } from 'marked';
+import { whenIdle } from './idle';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -30,6 +31,42 @@ const PURIFY = {
 };
 
 const cache = new Map<string, string>();
+/** Markdown waiting to be rendered when the panel is idle, with who to tell. */
+const pending = new Map<string, Set<() => void>>();
+let draining = false;
+
+/**
+ * The sanitized HTML of `markdown` if it is rendered already; otherwise undefined, and it is
+ * rendered when the panel is idle, a few messages per slice, and `ready` is called then. So a long
+ * chat's first frame parses only the messages it must (the latest), never all of them.
+ */
+export function renderedMarkdownOrLater(markdown: string, ready: () => void): string | undefined {
+  const hit = cache.get(markdown);
+  if (hit !== undefined) return hit;
+  const waiting = pending.get(markdown) ?? new Set();
+  waiting.add(ready);
+  pending.set(markdown, waiting);
+  if (!draining) {
+    draining = true;
+    whenIdle(drain);
+  }
+  return undefined;
+}
+
+/** Renders what waits, about 8 ms at a time, telling each caller once per batch. */
+function drain(): void {
+  const started = performance.now();
+  const notify = new Set<() => void>();
+  for (const [markdown, waiting] of pending) {
+    renderMarkdown(markdown);
+    pending.delete(markdown);
+    for (const ready of waiting) notify.add(ready);
+    if (performance.now() - started > 8) break;
+  }
+  for (const ready of notify) ready();
+  if (pending.size) whenIdle(drain);
+  else draining = false;
+}
 
 /** Sanitized HTML for a Markdown string (memoized: the chat re-renders often, messages never change). */
 export function renderMarkdown(markdown: string): string {

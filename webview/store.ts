@@ -1,7 +1,7 @@
 // The panel's state: the snapshot's data plus the active run's events, folded with the shared
 // applyEvent into the same RunState the engine and hosts use. Pure TS (no DOM) so it is tested in Node.
-import type { EngineEvent, EngineEventOf } from '../src/shared/events';
-import type { Snapshot } from '../src/shared/protocol';
+import type { EngineEvent } from '../src/shared/events';
+import type { ComposerDefaults, HostState, Notice, Snapshot } from '../src/shared/protocol';
 import { applyEvent, summarizeRun, type RunState, type RunSummary } from '../src/shared/runState';
 
 /** An error the user has to see; dismissed by id. */
@@ -21,6 +21,11 @@ export interface ViewState {
   run?: RunState;
   canStartGoals: boolean;
   cannotStartReason?: string;
+  /** The run this view is pinned to (it does not follow newly started runs). */
+  pinnedRunId?: string;
+  /** Prompts kept reachable as banners until acted on. */
+  notices: Notice[];
+  composer: ComposerDefaults;
   selectedTaskId?: string;
   errors: UiError[];
   /**
@@ -28,11 +33,6 @@ export interface ViewState {
    * stale until the app reloads the run's log with run/open.
    */
   needsResync: boolean;
-  /**
-   * The budget breach that paused (or stopped) the active run, while it still holds: cleared when the
-   * caps change or the run moves on.
-   */
-  budgetBreach?: EngineEventOf<'budget.exceeded'>;
   /** Bumped on every change. */
   revision: number;
 }
@@ -43,18 +43,31 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+export interface StoreOptions {
+  /**
+   * Batches live events per animation frame: each event is folded as it arrives, the views hear
+   * of them once per frame (requestAnimationFrame in the panel). Without it, once per event.
+   */
+  frame?: (flush: () => void) => void;
+}
+
 export class Store {
   private readonly listeners = new Set<StoreListener>();
+  private framePending = false;
   private buffered: EngineEvent[] = [];
   private nextErrorId = 1;
   private readonly current: ViewState = {
     runs: [],
     events: [],
     canStartGoals: false,
+    notices: [],
+    composer: { models: [], autoApprove: false },
     errors: [],
     needsResync: false,
     revision: 0,
   };
+
+  constructor(private readonly options: StoreOptions = {}) {}
 
   get state(): ViewState {
     return this.current;
@@ -69,12 +82,26 @@ export class Store {
   loadSnapshot(snapshot: Snapshot): void {
     const s = this.current;
     s.runs = snapshot.runs;
-    s.canStartGoals = snapshot.canStartGoals;
-    s.cannotStartReason = snapshot.cannotStartReason;
+    this.applyHostState(snapshot);
     s.openingRunId = undefined;
     this.buffered = [];
     this.replaceRun(snapshot.activeRunId, snapshot.activeEvents);
     this.changed();
+  }
+
+  /** The window's side changed (trust granted, a notice, the settings, the pin). */
+  setHostState(state: HostState): void {
+    this.applyHostState(state);
+    this.changed();
+  }
+
+  private applyHostState(state: HostState): void {
+    const s = this.current;
+    s.canStartGoals = state.canStartGoals;
+    s.cannotStartReason = state.cannotStartReason;
+    s.pinnedRunId = state.pinnedRunId;
+    s.notices = state.notices ?? [];
+    s.composer = state.composer ?? { models: [], autoApprove: false };
   }
 
   /**
@@ -92,7 +119,7 @@ export class Store {
       if (s.activeRunId !== undefined || s.openingRunId !== undefined || event.type !== 'run.created') return;
       this.replaceRun(runId, []);
     }
-    if (this.fold(event)) this.changed();
+    if (this.fold(event)) this.changedThisFrame();
   }
 
   /** Starts switching to a run; call finishOpen with its log (from run/open) or failOpen. */
@@ -159,7 +186,6 @@ export class Store {
     s.activeRunId = runId;
     s.events = [];
     s.run = undefined;
-    s.budgetBreach = undefined;
     s.needsResync = false;
     for (const event of events) {
       if (!this.fold(event)) break;
@@ -186,14 +212,24 @@ export class Store {
     try {
       s.run = applyEvent(s.run, event);
       s.events.push(event);
-      if (event.type === 'budget.exceeded') s.budgetBreach = event;
-      else if (event.type === 'run.budgetsChanged' || (event.type === 'run.status' && event.status !== 'paused' && event.status !== 'stopped_budget')) s.budgetBreach = undefined;
       return true;
     } catch (error) {
       s.needsResync = true;
       this.reportError(`The panel could not follow run ${event.runId} at event ${event.seq}: ${describe(error)}`);
       return false;
     }
+  }
+
+  /** One notification per frame for a stream of live events (with `frame`), else one per event. */
+  private changedThisFrame(): void {
+    const frame = this.options.frame;
+    if (!frame) return this.changed();
+    if (this.framePending) return;
+    this.framePending = true;
+    frame(() => {
+      this.framePending = false;
+      this.changed();
+    });
   }
 
   private changed(): void {

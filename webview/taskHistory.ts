@@ -89,20 +89,3 @@ export function taskHistory(events: readonly EngineEvent[], taskId: string): His
   }
   return entries;
 }
-
-/** Tasks that depend on `taskId`, directly or through others, in plan order (skipping it skips them). */
-export function dependentsOf(tasks: Readonly<Record<string, { dependsOn: readonly string[] } | undefined>>, order: readonly string[], taskId: string): string[] {
-  const found = new Set<string>();
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const id of order) {
-      if (id === taskId || found.has(id)) continue;
-      if (tasks[id]?.dependsOn.some((dep) => dep === taskId || found.has(dep))) {
-        found.add(id);
-        grew = true;
-      }
-    }
-  }
-  return order.filter((id) => found.has(id));
-}

@@ -2,21 +2,18 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../core/config';
-import { CheckpointError } from '../core/checkpoints/shadowGit';
-import { ConcurrentRunError, Engine, ForeignRunError, RollbackRefusedError, UnknownRunError } from '../core/engine';
-import { ReplayError } from '../core/run/replay';
-import { TriageError, type TriageAction } from '../core/run/triage';
-import { ModelConfigError } from '../core/models/registry';
-import { TranscriptError } from '../core/models/scripted';
-import { defaultRunsDir, userStateDir } from '../core/runsDir';
-import { TrustRecords } from '../core/trust';
+import { ConcurrentRunError, defaultRunsDir, Engine, TrustRecords, UnknownRunError, userStateDir } from '../core';
+import { isUserError } from '../shared/errors';
+import type { TriageDecision } from '../shared/protocol';
 import { formatEvent, formatRunDetail, formatRunList } from './format';
-import { budgetPauseOf, buildCliConfig, cliStorageDir, raisedBudgets, readCliConfigFiles, suggestedCap, UsageError, type CliConfigFiles } from './options';
+import { buildCliConfig, cliStorageDir, raisedBudgets, readCliConfigFiles, UsageError, type CliConfigFiles } from './options';
+import { budgetPauseOf, suggestedCap } from '../shared/budgets';
 import { runTestCommand } from './testCommand';
 import { askYesNo, createCliPorts } from './ports';
 import { listed, requireTrustedWorkspaceConfig, WorkspaceConfigNotTrustedError } from './trust';
 import { redactWrites } from './redactedOutput';
+import { exitQuietlyWhenReaderCloses } from './brokenPipe';
+import { messageOf } from '../shared/wording';
 
 const HELP = `software-maker — an agent team for your workspace, headless.
 
@@ -69,9 +66,28 @@ Options:
   --on-budget pause|stop   what a breached cap does (default pause: raise it and resume)
   --git-mode            work on a branch of its own and commit per task (asks before leaving a dirty tree)
   --no-checkpoints      take no checkpoints (by default one before each task's edits land)
+  --security-gate MODE  off, warn or enforce: scan the run's changes for secrets and audit the
+                        dependencies after the tasks; enforce sends findings back to a security task
+  --security-severity L low, moderate, high (default) or critical: what enforce sends back
+  --template NAME       start with a team template: solo, careful, fast, or one of "templates" in the
+                        config file (its values go over the config and under these flags; the run
+                        keeps them, whatever the template says later)
+  --no-rules-files      leave AGENTS.md, CLAUDE.md and .github/copilot-instructions.md out of the prompts
+  --mcp-allow S/T       an MCP tool call that runs without asking (server/tool, * for any; repeatable);
+                        MCP servers are configured under "mcp" in the config file
+  --allow-command P     run: a command agents may run without asking, matched on the first words of
+                        the parsed command ("npm test" allows "npm test -- -g x"; compound commands
+                        with ; && | > $(…) are never matched by a prefix); repeatable. Every other
+                        command an agent proposes is shown verbatim and asked about in a terminal,
+                        and refused without one. --yes never approves commands; a deploy ("deploy"
+                        in the config file) always asks you to type "deploy", and never runs without
+                        a terminal
   --json                machine-readable output (status, logs, test)
   --near PATH           test: run the tests of the package nearest to PATH (repeatable; monorepos)
 `;
+
+/** The commands, in the order HELP's usage lists them: that list is the only one. */
+const COMMANDS = [...HELP.matchAll(/^ {2}software-maker (\w+)/gm)].map((match) => match[1]!);
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -98,6 +114,12 @@ async function main(argv: string[]): Promise<number> {
       'on-budget': { type: 'string' },
       'git-mode': { type: 'boolean' },
       'no-checkpoints': { type: 'boolean' },
+      'security-gate': { type: 'string' },
+      'security-severity': { type: 'string' },
+      template: { type: 'string' },
+      'no-rules-files': { type: 'boolean' },
+      'mcp-allow': { type: 'string', multiple: true },
+      'allow-command': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -161,6 +183,12 @@ async function main(argv: string[]): Promise<number> {
           onBudget: values['on-budget'],
           gitMode: values['git-mode'] ?? false,
           noCheckpoints: values['no-checkpoints'] ?? false,
+          securityGate: values['security-gate'],
+          securitySeverity: values['security-severity'],
+          template: values.template,
+          noRulesFiles: values['no-rules-files'] ?? false,
+          mcpAllow: values['mcp-allow'],
+          allowCommand: values['allow-command'],
         }, await trustedConfigFiles());
         try {
           handle = await engine.startRun(target, config, { allowConcurrent: values['allow-concurrent-run'] ?? false });
@@ -174,13 +202,13 @@ async function main(argv: string[]): Promise<number> {
         const state = await engine.getRun(target);
         if (!state) throw new UnknownRunError(target);
         // Raising the caps is what a budget pause asks for: it is logged (run.budgetsChanged) before the run goes on.
-        const budgets = raisedBudgets(state.config.budgets, budgetPauseOf(await engine.readEvents(target)), { maxUsd: values['max-usd'], maxTokens: values['max-tokens'] });
+        const budgets = raisedBudgets(state.config.budgets, budgetPauseOf(state), { maxUsd: values['max-usd'], maxTokens: values['max-tokens'] });
         if (budgets) await engine.setBudgets(target, budgets);
         handle = await engine.resumeRun(target);
       } else {
         const [runId, taskId] = rest;
         if (!runId || !taskId) throw new UsageError(`Which task? software-maker ${command} <run-id> <task-id>.`);
-        const action: TriageAction = command === 'retry' ? { kind: 'retry', model: values.model?.[0] } : command === 'skip' ? { kind: 'skip' } : { kind: 'takeOver' };
+        const action: TriageDecision = command === 'retry' ? { kind: 'retry', model: values.model?.[0] } : command === 'skip' ? { kind: 'skip' } : { kind: 'takeOver' };
         handle = await engine.triageTask(runId, taskId, action);
       }
       let interrupted = false;
@@ -201,7 +229,7 @@ async function main(argv: string[]): Promise<number> {
             `Task ${id} needs a decision: software-maker retry ${final.id} ${id} [--model ID] | skip ${final.id} ${id} | done ${final.id} ${id} (after fixing it by hand)\n`,
           );
         }
-        const breach = dead.length ? undefined : budgetPauseOf(await engine.readEvents(final.id));
+        const breach = dead.length ? undefined : budgetPauseOf(final);
         if (breach && !Number.isFinite(breach.estimate)) {
           process.stdout.write(`The next call's model has no known price, so no USD cap admits it: add "prices" to the model in your config, then: ${resumeCommand(final.id)}\n`);
         } else if (breach) {
@@ -290,12 +318,14 @@ async function main(argv: string[]): Promise<number> {
         testCommand: values['test-command'] ?? configuredTestCommand(await trustedConfigFiles((files) => files.workspace?.config.testCommand !== undefined)),
       });
     default:
-      throw new UsageError(`Unknown command "${command}". Commands: run, resume, retry, skip, done, replay, adopt, checkpoints, rollback, status, logs, test (software-maker --help).`);
+      throw new UsageError(`Unknown command "${command}". Commands: ${COMMANDS.join(', ')} (software-maker --help).`);
   }
 }
 
 redactWrites(process.stdout);
 redactWrites(process.stderr);
+exitQuietlyWhenReaderCloses(process.stdout);
+exitQuietlyWhenReaderCloses(process.stderr);
 /** testCommand of the config files (the user's, and the workspace's once trusted); "" means detect. */
 function configuredTestCommand(files: CliConfigFiles): string | undefined {
   const value = files.workspace?.config.testCommand ?? files.user.testCommand;
@@ -307,8 +337,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const known = error instanceof UsageError || error instanceof WorkspaceConfigNotTrustedError || error instanceof ForeignRunError || error instanceof ConfigError || error instanceof UnknownRunError || error instanceof TranscriptError || error instanceof ModelConfigError || error instanceof TriageError || error instanceof ReplayError || error instanceof RollbackRefusedError || error instanceof CheckpointError;
-    const message = error instanceof Error ? error.message : String(error);
+    // A user's mistake or a refusal reads as its message; anything else is a bug, with a stack on request.
+    const known = isUserError(error);
+    const message = messageOf(error);
     process.stderr.write(`software-maker: ${message}\n`);
     if (!known && error instanceof Error && process.env.SOFTWARE_MAKER_DEBUG) process.stderr.write(`${error.stack}\n`);
     process.exitCode = error instanceof UsageError || error instanceof WorkspaceConfigNotTrustedError ? 2 : 1;

@@ -3,12 +3,12 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { resolveRunConfig } from '../core/config';
-import { STATE_DIR, userStateDir } from '../core/runsDir';
-import type { EngineEvent } from '../shared/events';
+import { applyTemplate, availableTemplates, ConfigError, parseTemplates, resolveRunConfig, runConfigSchema, STATE_DIR, userStateDir } from '../core';
+import type { TeamTemplate } from '../shared/runConfig';
 import { OPENAI_COMPATIBLE_PRESETS, ROLES, type BudgetBreach, type Budgets, type ModelSpec, type OpenAICompatiblePreset, type Role, type RunConfig } from '../shared/model';
+import { UserError } from '../shared/errors';
 
-export class UsageError extends Error {
+export class UsageError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
@@ -31,7 +31,21 @@ export interface CliRunOptions {
   onBudget?: string;
   gitMode: boolean;
   noCheckpoints: boolean;
+  /** --security-gate off|warn|enforce; --security-severity low|moderate|high|critical. */
+  securityGate?: string;
+  securitySeverity?: string;
+  /** --template NAME: a team template (built-in or from the config files) under the flags. */
+  template?: string;
+  /** --no-rules-files: leave AGENTS.md and the like out of the system prompts. */
+  noRulesFiles?: boolean;
+  /** --mcp-allow server/tool (repeatable): MCP calls that run without asking, besides the config's. */
+  mcpAllow?: string[];
+  /** --allow-command PREFIX (repeatable): commands that run without asking, besides the config's commands.allow. Never a deploy. */
+  allowCommand?: string[];
 }
+
+/** A config file's content: run settings, plus team templates and the default one (never part of a run's config). */
+export type ConfigFileValues = Partial<RunConfig> & { templates?: Record<string, TeamTemplate>; template?: string };
 
 /**
  * Where the configs come from. The user's own (`--config FILE`, else the user config file) is
@@ -39,9 +53,9 @@ export interface CliRunOptions {
  * that sends a key or runs something is used only once the user accepted it (cli/trust.ts).
  */
 export interface CliConfigFiles {
-  user: Partial<RunConfig>;
+  user: ConfigFileValues;
   /** Not read when --config is given: that file replaces it. */
-  workspace?: { path: string; config: Partial<RunConfig> };
+  workspace?: { path: string; config: ConfigFileValues };
 }
 
 /** The user's own config file: $XDG_CONFIG_HOME/software-maker/config.json (~/.config/… by default). */
@@ -57,7 +71,7 @@ export async function readCliConfigFiles(workspace: string, configFile: string |
 }
 
 /** The workspace's settings over the user's: its models replace the user's of the same id, its roles the user's of the same role. */
-function mergeConfigFiles(files: CliConfigFiles): Partial<RunConfig> {
+function mergeConfigFiles(files: CliConfigFiles): ConfigFileValues {
   const { user } = files;
   const workspace = files.workspace?.config;
   if (!workspace) return user;
@@ -68,6 +82,9 @@ function mergeConfigFiles(files: CliConfigFiles): Partial<RunConfig> {
     ...workspace,
     models: [...modelsOf(user).filter((model) => !ids.has(model.id)), ...modelsOf(workspace)],
     roles: { ...(user.roles ?? {}), ...(workspace.roles ?? {}) },
+    templates: { ...(user.templates ?? {}), ...(workspace.templates ?? {}) },
+    // A deny list needs no trust, so the workspace's may only add to the user's, never replace it.
+    ...(user.commands && workspace.commands ? { commands: { ...user.commands, ...workspace.commands, deny: [...new Set([...(user.commands.deny ?? []), ...(workspace.commands.deny ?? [])])] } } : {}),
   };
 }
 
@@ -107,7 +124,7 @@ export function parseModelFlag(value: string, cwd: string, apiKeyEnv: string | u
   );
 }
 
-async function readConfigFile(path: string, required: boolean): Promise<Partial<RunConfig>> {
+async function readConfigFile(path: string, required: boolean): Promise<ConfigFileValues> {
   let raw: string;
   try {
     raw = await readFile(path, 'utf8');
@@ -122,8 +139,22 @@ async function readConfigFile(path: string, required: boolean): Promise<Partial<
     throw new UsageError(`The config file ${path} is not valid JSON: ${(error as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`The config file ${path} must hold a JSON object (models, roles, run settings).`);
-  // Cast only: resolveRunConfig checks every field.
-  return parsed as Partial<RunConfig>;
+  // Checked here, so the error names the file; the file's own values are kept (not the schema's
+  // defaults), because the workspace's file and the flags are merged over it field by field.
+  const { templates, template, ...run } = parsed as Record<string, unknown>;
+  const checked = runConfigSchema.safeParse(run);
+  if (!checked.success) {
+    const issues = checked.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+    throw new UsageError(`The config file ${path} is not a valid Software Maker config: ${issues.join('; ')}. Fix or remove those fields.`);
+  }
+  if (template !== undefined && (typeof template !== 'string' || !template.trim())) throw new UsageError(`The config file ${path}: "template" must be the name of a team template.`);
+  try {
+    parseTemplates(templates);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(`The config file ${path}: ${error.message}`);
+    throw error;
+  }
+  return parsed as ConfigFileValues;
 }
 
 function parseCount(flag: string, value: string | undefined): number | undefined {
@@ -135,7 +166,18 @@ function parseCount(flag: string, value: string | undefined): number | undefined
 
 /** `files`: what readCliConfigFiles read, after the workspace's part was trusted (none by default). */
 export async function buildCliConfig(workspace: string, options: CliRunOptions, files: CliConfigFiles = { user: {} }): Promise<RunConfig> {
-  const file = mergeConfigFiles(files);
+  const { templates, template, ...fromFiles } = mergeConfigFiles(files);
+  // The template goes over the config files and under the flags; its values land in the run's snapshot.
+  const templateName = options.template ?? template;
+  let file: Partial<RunConfig> = fromFiles;
+  if (templateName !== undefined) {
+    try {
+      file = applyTemplate(fromFiles, templateName, availableTemplates(templates)) as Partial<RunConfig>;
+    } catch (error) {
+      if (error instanceof ConfigError) throw new UsageError(`--template ${templateName}: ${error.message}`);
+      throw error;
+    }
+  }
   const models: ModelSpec[] = [...(file.models ?? [])];
   const roles: Partial<Record<Role, string[]>> = { ...(file.roles ?? {}) };
   // Bare SPECs form the default chain of every role, in order (the router falls over along it);
@@ -181,18 +223,31 @@ export async function buildCliConfig(workspace: string, options: CliRunOptions, 
       budgets: budgetsFrom(options, file.budgets),
       gitMode: options.gitMode || file.gitMode,
       checkpoints: options.noCheckpoints ? false : file.checkpoints,
+      security: securityFrom(options, file.security),
+      rulesFiles: options.noRulesFiles ? false : file.rulesFiles,
+      commands: options.allowCommand?.length ? { ...file.commands, allow: [...new Set([...(file.commands?.allow ?? []), ...options.allowCommand.map((entry) => entry.trim())])] } as RunConfig['commands'] : file.commands,
+      mcp: options.mcpAllow?.length ? { ...file.mcp, allow: [...new Set([...(file.mcp?.allow ?? []), ...options.mcpAllow])] } : file.mcp,
     },
     defaultModel,
   );
 }
 
-/** The breach that paused the run, when a cap did (the pause follows its budget.exceeded at once). */
-export function budgetPauseOf(events: readonly EngineEvent[]): BudgetBreach | undefined {
-  let last = events.length - 1;
-  while (last >= 0 && events[last]!.type !== 'run.status') last--;
-  const status = events[last];
-  const before = events[last - 1];
-  return status?.type === 'run.status' && status.status === 'paused' && before?.type === 'budget.exceeded' ? before : undefined;
+const SECURITY_GATES = ['off', 'warn', 'enforce'] as const;
+const SECURITY_SEVERITIES = ['low', 'moderate', 'high', 'critical'] as const;
+
+/** --security-gate and --security-severity over the config file's `security`; a severity alone turns the gate to enforce. */
+function securityFrom(options: CliRunOptions, file: RunConfig['security'] | undefined): RunConfig['security'] | undefined {
+  const gate = options.securityGate;
+  const severity = options.securitySeverity;
+  if (gate === undefined && severity === undefined) return file;
+  if (gate !== undefined && !(SECURITY_GATES as readonly string[]).includes(gate)) throw new UsageError(`--security-gate takes ${SECURITY_GATES.join(', ')}, not "${gate}".`);
+  if (severity !== undefined && !(SECURITY_SEVERITIES as readonly string[]).includes(severity)) throw new UsageError(`--security-severity takes ${SECURITY_SEVERITIES.join(', ')}, not "${severity}".`);
+  const base = { ...(file ?? {}) } as RunConfig['security'];
+  return {
+    ...base,
+    gate: (gate as RunConfig['security']['gate'] | undefined) ?? (base.gate && base.gate !== 'off' ? base.gate : 'enforce'),
+    ...(severity ? { severity: severity as RunConfig['security']['severity'] } : {}),
+  };
 }
 
 /**
@@ -214,12 +269,6 @@ export function raisedBudgets(current: Budgets, breach: BudgetBreach | undefined
     else next[scope] = { ...next[scope], [metric]: value };
   }
   return next;
-}
-
-/** A cap that admits the refused call with room to spare: as much again as was used, rounded up. */
-export function suggestedCap(breach: BudgetBreach): number {
-  const wanted = Math.max(breach.limit * 2, breach.used + breach.estimate * 2);
-  return breach.metric === 'tokens' ? Math.ceil(wanted / 1000) * 1000 : Math.ceil(wanted * 100) / 100;
 }
 
 function budgetsFrom(options: CliRunOptions, fromFile: Budgets | undefined): Budgets | undefined {

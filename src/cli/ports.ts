@@ -1,11 +1,8 @@
 // The CLI's implementation of the engine's ports: the file system, child processes and the terminal.
 import { createInterface } from 'node:readline/promises';
-import { NodeEditApplier } from '../core/edits/nodeApplier';
-import { unifiedDiff } from '../core/edits/hunks';
-import type { EditReviewer, HostPorts, ReviewDecision, ReviewRequest } from '../core/ports';
-import { systemClock } from '../core/ports';
-import { NodeTestRunner } from '../core/testing/nodeTestRunner';
-import { NodeWorkspace } from '../core/workspace/nodeWorkspace';
+import { systemClock, unifiedDiff, type ApprovalDecision, type ApprovalRequest, type Approver, type EditReviewer, type HostPorts, type ReviewDecision, type ReviewRequest } from '../core';
+import { visibleControls as verbatim } from '../shared/wording';
+import { NodeCommandRunner, NodeEditApplier, NodeTestRunner, NodeWorkspace, PlaywrightBrowser } from '../core/node';
 
 /**
  * Shows each proposed file as a unified diff and asks y/n; one question at a time across parallel
@@ -13,7 +10,6 @@ import { NodeWorkspace } from '../core/workspace/nodeWorkspace';
  * diff, and only a typed "yes" applies it.
  */
 export class TerminalReviewer implements EditReviewer {
-  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly input: NodeJS.ReadableStream = process.stdin,
@@ -21,9 +17,7 @@ export class TerminalReviewer implements EditReviewer {
   ) {}
 
   review(request: ReviewRequest, signal: AbortSignal): Promise<ReviewDecision> {
-    const next = this.queue.then(() => this.ask(request, signal));
-    this.queue = next.catch(() => undefined);
-    return next;
+    return oneQuestionAtATime(() => this.ask(request, signal));
   }
 
   private async ask(request: ReviewRequest, signal: AbortSignal): Promise<ReviewDecision> {
@@ -58,6 +52,60 @@ export class TerminalReviewer implements EditReviewer {
   }
 }
 
+// Reviews and approvals share the terminal: one question at a time, across parallel tasks.
+let terminalQueue: Promise<unknown> = Promise.resolve();
+function oneQuestionAtATime<T>(ask: () => Promise<T>): Promise<T> {
+  const next = terminalQueue.then(ask);
+  terminalQueue = next.catch(() => undefined);
+  return next;
+}
+
+/**
+ * Asks about a command, an MCP call or a deploy: the command verbatim (control characters shown as
+ * escapes, so nothing can hide in it), its folder and the agent's reason. y/n for a command; a deploy
+ * needs the word "deploy" typed. --yes never answers these.
+ */
+export class TerminalApprover implements Approver {
+  constructor(
+    private readonly input: NodeJS.ReadableStream = process.stdin,
+    private readonly output: NodeJS.WritableStream = process.stdout,
+  ) {}
+
+  approve(request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalDecision> {
+    return oneQuestionAtATime(() => this.ask(request, signal));
+  }
+
+  private async ask(request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalDecision> {
+    const rl = createInterface({ input: this.input, output: this.output });
+    try {
+      const { subject } = request;
+      const who = `${request.taskId ? `Task ${request.taskId} ` : ''}(${request.role})`;
+      const lines: string[] = [''];
+      let question: string;
+      let yes: (answer: string) => boolean = (answer) => answer === 'y' || answer === 'yes';
+      if (subject.kind === 'command') {
+        lines.push(`${who} wants to run a command:`, '', `    ${verbatim(subject.command)}`, '', `  in:  ${subject.cwd ? verbatim(subject.cwd) : '(workspace root)'}`, `  why: ${verbatim(subject.reason)}`);
+        question = 'Run it? [y/n] ';
+      } else if (subject.kind === 'mcp') {
+        lines.push(`${who} wants to call the MCP tool ${verbatim(subject.server)}/${verbatim(subject.tool)} with:`, '', `    ${verbatim(subject.input)}`);
+        if (subject.reason) lines.push('', `  why: ${verbatim(subject.reason)}`);
+        question = 'Call it? [y/n] ';
+      } else {
+        lines.push(`${who} is ready to DEPLOY. The runbook:`, '', ...subject.runbook.split('\n').map((line) => `  | ${verbatim(line)}`), '', 'The deploy command:', '', `    ${verbatim(subject.command)}`);
+        question = 'Type "deploy" to run it (anything else does not deploy): ';
+        yes = (answer) => answer === 'deploy';
+      }
+      this.output.write(`${lines.join('\n')}\n`);
+      const answer = (await rl.question(question, { signal })).trim().toLowerCase();
+      if (yes(answer)) return { approved: true, by: 'user' };
+      const reason = (await rl.question('Why not (optional, goes back to the agent)? ', { signal })).trim();
+      return reason ? { approved: false, by: 'user', reason } : { approved: false, by: 'user' };
+    } finally {
+      rl.close();
+    }
+  }
+}
+
 /** The block printed before the diff of a file that changes what will be executed. */
 export function commandWarning(path: string, reasons: readonly string[]): string {
   const rule = '!'.repeat(72);
@@ -86,6 +134,12 @@ export async function createCliPorts(workspaceDir: string, options: { interactiv
     applier,
     reviewer: options.terminal ? new TerminalReviewer() : undefined,
     testRunner: new NodeTestRunner(),
+    // Commands (run_command, dev servers, audits, deploys) run only once approved (core/commands).
+    commandRunner: new NodeCommandRunner(workspace.root),
+    // Without a terminal nobody can approve: only what an allow rule (--allow-command) names runs; a deploy never.
+    approver: options.terminal ? new TerminalApprover() : undefined,
+    // playwright-core loads only when a web tester task launches it.
+    browser: new PlaywrightBrowser(),
     clock: systemClock,
     secret: async (name) => process.env[name],
     // Without a terminal nobody can answer, and the safe answer is no (e.g. no branch switch over a dirty tree).

@@ -1,6 +1,6 @@
 // What the CLI prints passes the same redaction as what the engine writes to disk: a key an endpoint
 // echoes in an error message, or a model in its text, never reaches the terminal or a CI log.
-import { redactText } from '../core/log/redact';
+import { redactText } from '../core';
 
 /** Redacts every later write to `stream` (strings, and bytes as UTF-8). */
 export function redactWrites(stream: NodeJS.WriteStream): void {

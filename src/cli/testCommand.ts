@@ -2,10 +2,8 @@
 // reporter where the framework has one, and prints the structured report (the same one the test gate
 // judges). Exit code 0 when the tests pass, 1 when they do not, 2 when nothing could be run.
 import { isAbsolute, join, relative } from 'node:path';
-import { STATE_DIR } from '../core/runsDir';
-import { detectTestCommand, frameworkLabel, type DetectedTestCommand } from '../core/testing/detect';
-import { NodeTestRunner } from '../core/testing/nodeTestRunner';
-import { runDetectedTests } from '../core/testing/runTests';
+import { detectTestCommand, frameworkLabel, runDetectedTests, STATE_DIR, type DetectedTestCommand } from '../core';
+import { NodeTestRunner } from '../core/node';
 import type { TestReport } from '../shared/model';
 import { UsageError } from './options';
 

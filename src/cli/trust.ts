@@ -3,13 +3,14 @@
 // commands or auto-approval is used only after the user accepted exactly what it names: asked once
 // in a terminal, or --trust-workspace-config. The answer is kept in the user's state folder, keyed by
 // the workspace and a digest of what was shown, so any change to it asks again.
-import { trustDigest, trustSurfaceOf, type TrustRecords } from '../core/trust';
+import { trustDigest, trustSurfaceOf, type TrustRecords } from '../core';
 import type { CliConfigFiles } from './options';
+import { UserError } from '../shared/errors';
 
 export const TRUST_WORKSPACE_CONFIG_FLAG = '--trust-workspace-config';
 
 /** The workspace config names something that needs the user's consent, and nobody gave it. */
-export class WorkspaceConfigNotTrustedError extends Error {
+export class WorkspaceConfigNotTrustedError extends UserError {
   constructor(path: string, lines: readonly string[], why: string) {
     super(
       `${path} came with the workspace and would make this machine use:\n${listed(lines)}\n` +

@@ -9,6 +9,8 @@ import type { BudgetBreach, Budgets, Cap, Role, Usage } from '../shared/model';
 
 export type { BudgetBreach } from '../shared/model';
 import type { RunState } from '../shared/runState';
+import { isUnpricedBreach } from '../shared/budgets';
+import { describeBreach } from '../shared/wording';
 
 export interface CallCost {
   /** Prompt tokens (estimated) + the output-token limit. */
@@ -27,18 +29,10 @@ export class BudgetExceededError extends Error {
     readonly breach: BudgetBreach,
     readonly spender: Spender,
   ) {
-    super(describeBreach(breach));
+    // The wording every surface shows (shared/wording.ts), and what to do about a model without a price.
+    super(`${describeBreach({ ...breach, role: spender.role })}${isUnpricedBreach(breach) ? ' Set prices for the model or remove the USD cap.' : ''}`);
     this.name = 'BudgetExceededError';
   }
-}
-
-export function describeBreach(breach: BudgetBreach): string {
-  const where = breach.scope === 'run' ? 'the run' : breach.scope === 'task' ? `task ${breach.key}` : `the ${breach.key} role`;
-  if (breach.metric === 'usd' && Number.isNaN(breach.estimate)) {
-    return `The next call's cost is unknown (the model has no price), so the $${breach.limit} cap of ${where} cannot be guaranteed. Set prices for the model or remove the USD cap.`;
-  }
-  const fmt = (value: number) => (breach.metric === 'usd' ? `$${value.toFixed(4)}` : `${Math.round(value)} tokens`);
-  return `Budget: ${where} has used ${fmt(breach.used)} of its ${fmt(breach.limit)} cap, and the next call may cost up to ${fmt(breach.estimate)}.`;
 }
 
 interface Reservation extends Spender {

@@ -4,21 +4,28 @@ import { join } from 'node:path';
 import type { EngineEvent, NewEvent } from '../shared/events';
 import { isTerminalRun } from '../shared/lifecycle';
 import type { Budgets, RunConfig } from '../shared/model';
+import type { TriageDecision } from '../shared/protocol';
 import { applyEvent, foldEvents, summarizeRun, type RunState, type RunSummary } from '../shared/runState';
 import { budgetsSchema, runConfigSchema } from './config';
-import type { EngineApi, EventListener, RunHandle, RunOrigin } from './engineApi';
+import type { EngineApi, EventListener, RunHandle, RunOrigin, StartRunOptions } from './engineApi';
+import { checkMentionedFiles, GuidanceError, imageRefusal, storeImages, type UserMessageInput } from './run/guidance';
+import { endOfRunText } from '../shared/endOfRun';
+import { ROLES } from '../shared/model';
 import { EventLog, liveLockHolder, readLog, RunLock, type LoadedLog } from './log/eventLog';
+import { readRunState, writeRunSnapshot } from './log/snapshot';
 import type { HostPorts } from './ports';
 import { preflightModels } from './models/registry';
 import type { ProviderContext } from './models/providers';
 import { ShadowCheckpoints, type Checkpoint, type RestoreReport } from './checkpoints/shadowGit';
-import { CircuitBreakers, type CircuitBreakerOptions } from './models/router';
-import { replayStep, writeRunFile, type ReplayResult } from './run/replay';
-import { replayModels, RunDriver } from './run/runDriver';
-import { checkTriage, type TriageAction } from './run/triage';
+import { CircuitBreakers, type CircuitBreakerOptions } from './models/breakers';
+import { replayModels, replayStep, writeRunFile, type ReplayResult } from './run/replay';
+import { RunDriver } from './run/runDriver';
+import { checkTransition } from './run/transitions';
+import { checkTriage } from './run/triage';
 import { ensureRunsDir, listRunIds, newRunId } from './runsDir';
 import { registeringSecrets } from './secrets';
 import { runCreatedDigest, trustDigest, trustSurfaceOf, TrustRecords } from './trust';
+import { UserError } from '../shared/errors';
 
 export interface EngineOptions {
   ports: HostPorts;
@@ -44,7 +51,7 @@ export interface EngineOptions {
   recordsDir?: string;
 }
 
-export class RollbackRefusedError extends Error {
+export class RollbackRefusedError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'RollbackRefusedError';
@@ -52,7 +59,7 @@ export class RollbackRefusedError extends Error {
 }
 
 /** A run this machine did not create or adopt was asked to do work: it is read-only until adopted. */
-export class ForeignRunError extends Error {
+export class ForeignRunError extends UserError {
   constructor(readonly runId: string) {
     super(
       `Run ${runId} was not created on this machine (it came with the workspace, or its run.created event changed since), so it is read-only here: ` +
@@ -64,7 +71,7 @@ export class ForeignRunError extends Error {
 }
 
 /** Another run of the workspace holds a live lock, and nobody confirmed starting a second one. */
-export class ConcurrentRunError extends Error {
+export class ConcurrentRunError extends UserError {
   constructor(readonly active: ActiveRun[]) {
     super(
       `Another run of this workspace is in progress (${describeActive(active)}). Two runs editing one workspace can overwrite each other's work, ` +
@@ -85,7 +92,7 @@ function describeActive(active: readonly ActiveRun[]): string {
   return active.map((run) => `run ${run.runId}, ${run.holder}`).join('; ');
 }
 
-export class UnknownRunError extends Error {
+export class UnknownRunError extends UserError {
   constructor(runId: string) {
     super(`There is no run "${runId}". List runs with "software-maker status" or in the Software Maker view.`);
     this.name = 'UnknownRunError';
@@ -93,6 +100,8 @@ export class UnknownRunError extends Error {
 }
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$/;
+/** Run folders listRuns reads at once. */
+const LIST_PARALLEL_READS = 16;
 
 export class Engine implements EngineApi {
   private readonly listeners = new Set<EventListener>();
@@ -121,30 +130,43 @@ export class Engine implements EngineApi {
 
   async listRuns(): Promise<RunSummary[]> {
     const summaries: RunSummary[] = [];
-    for (const runId of await listRunIds(this.options.runsDir)) {
-      try {
-        const driven = this.drivers.get(runId)?.state;
-        if (driven) {
-          summaries.push(summarizeRun(driven));
-          continue;
-        }
-        if (!RUN_ID.test(runId)) continue;
-        const { events } = await readLog(this.runDir(runId));
-        const state = foldEvents(events);
-        if (state) summaries.push({ ...summarizeRun(state), ...((await this.isOwn(runId, events)) ? {} : { foreign: true }) });
-      } catch (error) {
-        this.options.warn?.(`Run ${runId} could not be read: ${(error as Error).message}`);
+    const runIds = await listRunIds(this.options.runsDir);
+    // A few runs at a time: the reads of one run wait on the disk, not on the CPU.
+    let next = 0;
+    const readNext = async (): Promise<void> => {
+      for (let runId = runIds[next++]; runId !== undefined; runId = runIds[next++]) await this.summarizeStored(runId, summaries);
+    };
+    await Promise.all(Array.from({ length: Math.min(LIST_PARALLEL_READS, runIds.length) }, readNext));
+    // Newest first; the id (creation order too) settles runs created in the same millisecond.
+    return summaries.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+  }
+
+  /** Adds the summary of one run folder to `into`; a folder that cannot be read is warned about, not fatal. */
+  private async summarizeStored(runId: string, into: RunSummary[]): Promise<void> {
+    try {
+      const driven = this.drivers.get(runId)?.state;
+      if (driven) {
+        into.push(summarizeRun(driven));
+        return;
       }
+      if (!RUN_ID.test(runId)) return;
+      // The snapshot plus the log's tail (core/log/snapshot.ts): a list costs what changed since.
+      const folded = await readRunState(this.runDir(runId), { rewrite: true });
+      if (!folded) return;
+      const { state } = folded;
+      // Unfinished and not paused, yet nobody holds its lock: the window or process driving it stopped.
+      const interrupted = !isTerminalRun(state.status) && state.status !== 'paused' && !(await liveLockHolder(this.runDir(runId)).catch(() => undefined));
+      into.push({ ...summarizeRun(state), ...((await this.isOwn(runId, folded.created)) ? {} : { foreign: true }), ...(interrupted ? { interrupted } : {}) });
+    } catch (error) {
+      this.options.warn?.(`Run ${runId} could not be read: ${(error as Error).message}`);
     }
-    return summaries.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
   async getRun(runId: string): Promise<RunState | undefined> {
     const driver = this.drivers.get(runId);
     if (driver) return driver.state;
     if (!RUN_ID.test(runId)) return undefined;
-    const { events } = await readLog(this.runDir(runId));
-    return foldEvents(events);
+    return (await readRunState(this.runDir(runId), { rewrite: true }))?.state;
   }
 
   async readEvents(runId: string): Promise<EngineEvent[]> {
@@ -152,7 +174,16 @@ export class Engine implements EngineApi {
     return (await readLog(this.runDir(runId))).events;
   }
 
-  async startRun(goal: string, config: RunConfig, options: { allowConcurrent?: boolean } = {}): Promise<RunHandle> {
+  async sendMessage(runId: string, message: UserMessageInput): Promise<number> {
+    const driver = this.drivers.get(runId);
+    if (driver) return driver.sendMessage(message);
+    const state = await this.getRun(runId);
+    if (!state) throw new UnknownRunError(runId);
+    if (isTerminalRun(state.status)) throw new GuidanceError(`Run ${runId} has ended (${state.status}); a message now starts a follow-up run.`);
+    throw new GuidanceError(`Run ${runId} is not running in this window (${state.status}); resume it first, then write to it.`);
+  }
+
+  async startRun(goal: string, config: RunConfig, options: StartRunOptions = {}): Promise<RunHandle> {
     const trimmed = goal.trim();
     if (!trimmed) throw new Error('The goal is empty. Say what you want built or changed.');
     const checked = runConfigSchema.safeParse(config);
@@ -164,13 +195,28 @@ export class Engine implements EngineApi {
       const detail = `${describeActive(active)}. Two runs editing one workspace can overwrite each other's work.`;
       if (!(await this.options.ports.confirm?.(question, detail))) throw new ConcurrentRunError(active);
     }
+    const files = options.files?.length ? await checkMentionedFiles(this.options.ports.workspace, options.files) : [];
+    if (options.images?.length) {
+      const refusal = imageRefusal(config, ROLES.filter((role) => config.roles[role]?.length));
+      if (refusal) throw new GuidanceError(refusal);
+    }
+    const followUpOf = options.followUpOf ? await this.followUpSummary(options.followUpOf) : undefined;
     await ensureRunsDir(this.options.runsDir);
     const runId = newRunId(this.options.ports.clock.now());
     const runDir = this.runDir(runId);
     await mkdir(runDir, { recursive: true });
+    const images = options.images?.length ? await storeImages(runDir, options.images, 'goal') : [];
     const lock = await RunLock.acquire(runDir);
     const log = EventLog.openForAppend(runDir, runId, { events: [], validBytes: 0 }, this.options.ports.clock);
-    const first = log.append({ type: 'run.created', goal: trimmed, workspace: this.options.ports.workspace.root, config });
+    const first = log.append({
+      type: 'run.created',
+      goal: trimmed,
+      workspace: this.options.ports.workspace.root,
+      config,
+      ...(files.length ? { files } : {}),
+      ...(images.length ? { images } : {}),
+      ...(followUpOf ? { followUpOf } : {}),
+    });
     log.sync();
     // A run this machine made is its own: resumable, retriable, replayable here without asking.
     await this.records.remember('run', runId, runCreatedDigest(first)).catch((error: unknown) => {
@@ -182,7 +228,15 @@ export class Engine implements EngineApi {
     return { runId, finished: driver.start() };
   }
 
-  async triageTask(runId: string, taskId: string, action: TriageAction): Promise<RunHandle> {
+  /** What a follow-up run is told about the ended run it continues. */
+  private async followUpSummary(runId: string): Promise<{ runId: string; summary: string }> {
+    const state = await this.getRun(runId);
+    if (!state) throw new UnknownRunError(runId);
+    if (!isTerminalRun(state.status)) throw new GuidanceError(`Run ${runId} has not ended (${state.status}); write to it instead of starting a follow-up.`);
+    return { runId, summary: endOfRunText(state) };
+  }
+
+  async triageTask(runId: string, taskId: string, action: TriageDecision): Promise<RunHandle> {
     const driver = this.drivers.get(runId);
     if (driver) {
       driver.triage(taskId, action);
@@ -197,7 +251,7 @@ export class Engine implements EngineApi {
     return this.resumeRun(runId, { taskId, action });
   }
 
-  async resumeRun(runId: string, triage?: { taskId: string; action: TriageAction }): Promise<RunHandle> {
+  async resumeRun(runId: string, triage?: { taskId: string; action: TriageDecision }): Promise<RunHandle> {
     const existing = this.drivers.get(runId);
     if (existing) {
       if (triage) existing.triage(triage.taskId, triage.action);
@@ -301,15 +355,19 @@ export class Engine implements EngineApi {
     return active;
   }
 
-  private async isOwn(runId: string, events: readonly EngineEvent[]): Promise<boolean> {
-    return this.drivers.has(runId) || this.records.has('run', runId, runCreatedDigest(events[0]));
+  private async isOwn(runId: string, events: readonly EngineEvent[] | EngineEvent | undefined): Promise<boolean> {
+    const created = Array.isArray(events) ? events[0] : (events as EngineEvent | undefined);
+    return this.drivers.has(runId) || this.records.has('run', runId, runCreatedDigest(created));
   }
 
   private async requireOwn(runId: string, events: readonly EngineEvent[]): Promise<void> {
     if (!(await this.isOwn(runId, events))) throw new ForeignRunError(runId);
   }
 
-  /** Appends to the log of a run no driver holds (replays, notes), under the run's lock; `own`: only a run of this machine's. */
+  /**
+   * Appends to the log of a run no driver holds (replays, notes), under the run's lock; `own`: only a
+   * run of this machine's. Like the driver, it checks each transition before appending.
+   */
   private async withRunLog<T>(
     runId: string,
     access: { own?: boolean },
@@ -322,6 +380,7 @@ export class Engine implements EngineApi {
         state,
         events: loaded.events,
         emit: (event) => {
+          checkTransition(state, event);
           const logged = log.append(event);
           applyEvent(state, logged);
           this.publish(runId, logged);
@@ -329,6 +388,7 @@ export class Engine implements EngineApi {
       });
     } finally {
       await log.close();
+      if (state.lastSeq === log.lastSeq) await writeRunSnapshot(runDir, state, log.bytes).catch(() => undefined);
       await lock.release();
     }
   }
@@ -370,6 +430,12 @@ export class Engine implements EngineApi {
       this.checkpointStore = opening;
     }
     return this.checkpointStore;
+  }
+
+  async checkpointFile(checkpointId: string, path: string): Promise<string | undefined> {
+    const store = this.checkpoints();
+    if (!store) throw new RollbackRefusedError('Checkpoints are not available here (no storage folder), so there is no "before" to compare with.');
+    return (await store).fileAt(checkpointId, path);
   }
 
   async listCheckpoints(): Promise<Checkpoint[]> {
@@ -430,7 +496,7 @@ export class Engine implements EngineApi {
     lock: RunLock,
     state: RunState,
     priorEvents: readonly EngineEvent[] = [],
-    triage?: { taskId: string; action: TriageAction },
+    triage?: { taskId: string; action: TriageDecision },
   ): RunDriver {
     const driver = new RunDriver({
       ports: this.options.ports,

@@ -1,10 +1,21 @@
 // The engine's public surface, as the hosts use it. Implemented by Engine in engine.ts.
 import type { EngineEvent } from '../shared/events';
 import type { Budgets, RunConfig } from '../shared/model';
+import type { ImageInput, TriageDecision } from '../shared/protocol';
+import type { UserMessageInput } from './run/guidance';
 import type { RunState, RunSummary } from '../shared/runState';
 import type { Checkpoint, RestoreReport } from './checkpoints/shadowGit';
 import type { ReplayResult } from './run/replay';
-import type { TriageAction } from './run/triage';
+
+export interface StartRunOptions {
+  allowConcurrent?: boolean;
+  /** Workspace files the goal @-mentions (every prompt shows them). */
+  files?: string[];
+  /** Pasted images (refused unless every model of the run's roles takes images). */
+  images?: ImageInput[];
+  /** An ended run this one follows up: its summary goes to the planner. */
+  followUpOf?: string;
+}
 
 export type EventListener = (runId: string, event: EngineEvent) => void;
 
@@ -39,7 +50,12 @@ export interface EngineApi {
    * is in progress (a live lock, any process), the host's `confirm` port is asked first, unless
    * `allowConcurrent`; no answer or "no" throws ConcurrentRunError.
    */
-  startRun(goal: string, config: RunConfig, options?: { allowConcurrent?: boolean }): Promise<RunHandle>;
+  startRun(goal: string, config: RunConfig, options?: StartRunOptions): Promise<RunHandle>;
+  /**
+   * A message from the user to a run this engine drives: logged, then given to the agents at work
+   * (the task's, or all of them) at their next model call. Refused for a run that ended or is not driven here.
+   */
+  sendMessage(runId: string, message: UserMessageInput): Promise<number>;
   /** Continues a run that was interrupted (window closed, crash) or paused. Refused for a run this machine did not create or adopt. */
   resumeRun(runId: string): Promise<RunHandle>;
   /** Where a run came from and what driving it would use: shown to the user before adoptRun. */
@@ -52,7 +68,7 @@ export interface EngineApi {
    * A user decision about a task: retry (optionally with another model), skip, take over (mark done)
    * or edit. A run paused for triage is resumed with the decision applied first.
    */
-  triageTask(runId: string, taskId: string, action: TriageAction): Promise<RunHandle>;
+  triageTask(runId: string, taskId: string, action: TriageDecision): Promise<RunHandle>;
   /**
    * Runs one recorded step again from its inputs (optionally with another model) and stores the
    * result as the stage's next version beside the previous ones, with a diff. Never edits the workspace.
@@ -60,6 +76,8 @@ export interface EngineApi {
   replayStep(runId: string, stepId: string, options?: { model?: string }): Promise<ReplayResult>;
   /** Changes a run's caps (the only part of its config that may change); resume a budget-paused run after raising them. */
   setBudgets(runId: string, budgets: Budgets): Promise<void>;
+  /** A file's text at a checkpoint (the "before" of a run's diff); undefined when the checkpoint has no such file. */
+  checkpointFile(checkpointId: string, path: string): Promise<string | undefined>;
   /** Checkpoints of this workspace, oldest first (all runs). */
   listCheckpoints(): Promise<Checkpoint[]>;
   /**

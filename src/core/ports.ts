@@ -1,5 +1,6 @@
 // The engine reaches the editor (or the terminal) only through these ports. src/host implements them
 // with the VS Code API, src/cli with Node; tests use the Node implementations or fakes.
+import type { ApprovalSubject, Role } from '../shared/model';
 
 /** Read access to the workspace. Paths are workspace-relative with forward slashes. */
 export interface Workspace {
@@ -80,6 +81,11 @@ export type WriteOutcome =
 /** Writes accepted edits. VS Code: one WorkspaceEdit per set, then save; CLI: fs writes. */
 export interface EditApplier {
   apply(files: FileWrite[]): Promise<WriteOutcome[]>;
+  /**
+   * Every file appears whole or not at all (written aside, then renamed into place): a one-file
+   * landing may then go on while other tasks' tests run (RunContext.landing).
+   */
+  readonly atomicFiles?: boolean;
 }
 
 /** A proposed edit set as the human reviewer sees it. */
@@ -144,6 +150,110 @@ export interface TestRunRequest {
   label: string;
   /** Run the workspace's own task with this label (tasks.json) instead of `command`; hosts without tasks ignore it. */
   taskLabel?: string;
+  /** The run's baseline: failures are expected (they were there before any change), so a host shows them as a note, not as a failed task. */
+  baseline?: boolean;
+}
+
+/** A shell command an agent (or a gate) wants to run in the workspace. */
+export interface CommandRequest {
+  /** Exactly what the shell runs, shown verbatim to whoever approves it. */
+  command: string;
+  /** Workspace-relative, '' = root. */
+  cwd: string;
+  reason: string;
+  role: Role;
+  taskId?: string;
+  timeoutMs: number;
+  purpose: 'agent' | 'dev-server' | 'deploy' | 'audit';
+}
+
+export interface CommandResult {
+  exitCode: number | null;
+  signal?: string;
+  /** Bounded: head + tail with a marker between them when the middle was dropped. */
+  output: string;
+  truncated: boolean;
+  durationMs: number;
+  timedOut: boolean;
+}
+
+/** A command left running (a dev server) until stopped. */
+export interface BackgroundCommand {
+  /** Output so far, bounded. */
+  output(): string;
+  /** Settles when the command ended (stopped included); never rejects. */
+  readonly exited: Promise<CommandResult>;
+  /** Ends the command's whole process group and waits for it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs approved commands in the workspace, in a process group of their own, with childEnvironment()
+ * (no provider keys). VS Code: a task the user sees; CLI: child_process. Callers approve first
+ * (approveAction in core/commands): a runner never asks.
+ */
+export interface CommandRunner {
+  /** Resolves for every exit, timeouts and cancels included; rejects only when the command cannot start. */
+  run(request: CommandRequest, signal: AbortSignal): Promise<CommandResult>;
+  start(request: CommandRequest): Promise<BackgroundCommand>;
+  /**
+   * The command line and folder (absolute) of the workspace's tasks.json task of this label, so it
+   * can be approved verbatim and run like any command. Hosts without tasks leave it out.
+   */
+  resolveTask?(label: string): Promise<{ command: string; cwd: string }>;
+}
+
+/** What is being approved, as the user is shown it (defined in shared: events carry it). */
+export type { ApprovalSubject } from '../shared/model';
+
+export interface ApprovalRequest {
+  subject: ApprovalSubject;
+  role: Role;
+  taskId?: string;
+}
+
+export type ApprovalDecision =
+  | { approved: true; by: 'user' | 'rule'; rule?: string }
+  | { approved: false; by: 'user' | 'rule'; rule?: string; reason?: string };
+
+/** Asks the human (VS Code: a modal with the subject verbatim; CLI: a prompt). Never decides by itself. */
+export interface Approver {
+  approve(request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalDecision>;
+}
+
+/**
+ * A headless browser the web tester drives (core/web/playwrightBrowser.ts: playwright-core over an
+ * installed Chrome/Chromium, never a downloaded one). Tests use fakes.
+ */
+export interface Browser {
+  /** Throws BrowserNotFoundError (naming the webTester.browserPath setting) when no executable is found. */
+  launch(options: BrowserLaunchOptions): Promise<BrowserSession>;
+}
+
+export interface BrowserLaunchOptions {
+  /** The webTester.browserPath setting; absent: installed Chrome/Edge, then well-known Chromium paths. */
+  executablePath?: string;
+  /** Requests to any other origin are refused (a flow cannot carry the page elsewhere). */
+  allowedOrigin: string;
+}
+
+export interface BrowserSession {
+  newPage(): Promise<BrowserPage>;
+  close(): Promise<void>;
+}
+
+/** One page. Selectors are Playwright selectors; every wait ends after `timeoutMs` with an error saying what it waited for. */
+export interface BrowserPage {
+  goto(url: string, timeoutMs: number): Promise<void>;
+  fill(selector: string, value: string, timeoutMs: number): Promise<void>;
+  click(selector: string, timeoutMs: number): Promise<void>;
+  /** Waits until the element (the body when no selector) shows `text`. */
+  waitForText(text: string, selector: string | undefined, timeoutMs: number): Promise<void>;
+  /** The element's visible text (the body when no selector), '' when it is not there. */
+  readText(selector: string | undefined): Promise<string>;
+  /** A PNG of the viewport. */
+  screenshot(): Promise<Uint8Array>;
+  url(): string;
 }
 
 /** Wall clock, replaceable in tests. */
@@ -163,6 +273,12 @@ export interface HostPorts {
    */
   reviewer?: EditReviewer;
   testRunner: TestRunner;
+  /** Runs approved commands (run_command, dev servers, audits, deploys). Absent: no command can run. */
+  commandRunner?: CommandRunner;
+  /** Asks the user about commands, MCP calls and deploys. Absent: whatever no rule allows is denied. */
+  approver?: Approver;
+  /** The web tester's browser. Absent: web tester tasks fail, saying the host has none. */
+  browser?: Browser;
   clock: Clock;
   /** Looks up a secret (API key) by name: SecretStorage in VS Code, environment in the CLI. */
   secret(name: string): Promise<string | undefined>;

@@ -2,12 +2,10 @@
 // restoring it does, confirm in a modal dialog, restore, and read what changed. Also the `confirm`
 // port the engine asks before it switches branches over uncommitted changes in git mode.
 import * as vscode from 'vscode';
-import type { Checkpoint, RestoreReport } from '../core/checkpoints/shadowGit';
-import type { EngineApi } from '../core/engineApi';
-import type { HostPorts } from '../core/ports';
+import type { Checkpoint, EngineApi, HostPorts, RestoreReport } from '../core';
+import { COMMANDS } from './commands';
 import { truncate } from './runsTree';
-
-export const ROLL_BACK_COMMAND = 'softwareMaker.rollBack';
+import { messageOf } from '../shared/wording';
 
 /** Files listed by name in a dialog before "and N more". */
 const LISTED_FILES = 8;
@@ -35,7 +33,7 @@ export function diffSinceOf(engine: EngineApi): CheckpointCommandsOptions['diffS
 }
 
 export function registerCheckpointCommands(options: CheckpointCommandsOptions): vscode.Disposable {
-  return vscode.commands.registerCommand(ROLL_BACK_COMMAND, () => rollBack(options));
+  return vscode.commands.registerCommand(COMMANDS.rollBack.id, () => rollBack(options));
 }
 
 /** The `confirm` port: a modal warning; anything but the confirming button (Cancel, Escape, closing it) is no. */
@@ -162,6 +160,3 @@ function listFiles(paths: string[]): string {
   return shown.join('\n');
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -5,15 +5,14 @@
 // A file that changes what will be executed (a package script, a git hook, an editor task…) says so
 // in its diff's title and in a notification, and Accept asks once more in a modal dialog.
 import * as vscode from 'vscode';
-import type { EditReviewer, ReviewDecision, ReviewRequest } from '../core/ports';
+import type { EditReviewer, ReviewDecision, ReviewRequest } from '../core';
+import { COMMANDS } from './commands';
+import { DisposableStore } from './disposables';
 import { ProposalReviewState, type Decision, type HunkCounts, type ReviewHunk } from './review/hunkDecisions';
+import { messageOf } from '../shared/wording';
 
 /** URI scheme of the proposal documents; package.json's menus test `resourceScheme` against it. */
 export const PROPOSAL_SCHEME = 'software-maker-proposal';
-
-export const ACCEPT_EDIT_COMMAND = 'softwareMaker.acceptEdit';
-export const REJECT_EDIT_COMMAND = 'softwareMaker.rejectEdit';
-export const ACCEPT_ALL_EDITS_COMMAND = 'softwareMaker.acceptAllEdits';
 
 /** Context key for `when` clauses: true while some review waits for the user. */
 const HAS_PENDING_CONTEXT = 'softwareMaker.hasPendingReviews';
@@ -89,7 +88,7 @@ interface ProposalAddress {
 export class DiffReviewer implements EditReviewer, vscode.Disposable {
   private readonly reviews = new Map<string, ActiveReview>();
   private readonly changeEmitter = new vscode.EventEmitter<void>();
-  private readonly disposables: vscode.Disposable[] = [this.changeEmitter];
+  private readonly disposables = new DisposableStore();
 
   /** Fires when a review starts, a file is decided or a review ends. */
   readonly onDidChangePending = this.changeEmitter.event;
@@ -99,7 +98,8 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
     readonly scheme: string = PROPOSAL_SCHEME,
     private readonly confirm: ConfirmCommandChanges = modalConfirm,
   ) {
-    this.disposables.push(
+    this.disposables.add(
+      this.changeEmitter,
       vscode.workspace.registerTextDocumentContentProvider(scheme, {
         provideTextDocumentContent: (uri) => this.contentOf(uri),
       }),
@@ -112,9 +112,9 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
     updateContext();
     return vscode.Disposable.from(
       this.onDidChangePending(updateContext),
-      vscode.commands.registerCommand(ACCEPT_EDIT_COMMAND, (arg: unknown) => this.acceptFromCommand(arg)),
-      vscode.commands.registerCommand(REJECT_EDIT_COMMAND, (arg: unknown) => this.rejectFromCommand(arg)),
-      vscode.commands.registerCommand(ACCEPT_ALL_EDITS_COMMAND, (arg: unknown) => this.acceptAllFromCommand(arg)),
+      vscode.commands.registerCommand(COMMANDS.acceptEdit.id, (arg: unknown) => this.acceptFromCommand(arg)),
+      vscode.commands.registerCommand(COMMANDS.rejectEdit.id, (arg: unknown) => this.rejectFromCommand(arg)),
+      vscode.commands.registerCommand(COMMANDS.acceptAllEdits.id, (arg: unknown) => this.acceptAllFromCommand(arg)),
     );
   }
 
@@ -266,7 +266,7 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
 
   dispose(): void {
     for (const review of [...this.reviews.values()]) review.settle({ accepted: [] });
-    for (const disposable of this.disposables) disposable.dispose();
+    this.disposables.dispose();
   }
 
   private contentOf(uri: vscode.Uri): string {
@@ -305,9 +305,10 @@ export class DiffReviewer implements EditReviewer, vscode.Disposable {
       showNothingToDecide();
       return;
     }
-    const reason = await askRejectReason(target.path);
+    const answer = await askRejectReason(target.path);
+    if (!answer) return;
     // The run may have been cancelled while the reason was typed; then there is nothing to reject.
-    this.reject(uri, reason);
+    this.reject(uri, answer.reason);
   }
 
   private async acceptAllFromCommand(arg: unknown): Promise<void> {
@@ -466,20 +467,21 @@ function showNothingToDecide(): void {
   void vscode.window.showWarningMessage('Software Maker: no undecided proposed edit is shown. Open a proposal from the Runs view, then accept or reject it.');
 }
 
-/** Escape gives no reason and still rejects: the reason is optional. */
-export async function askRejectReason(what: string): Promise<string | undefined> {
+/**
+ * Asks why before a rejection. Undefined: the user pressed Escape, so nothing is rejected; an empty
+ * answer (Enter) rejects without a reason.
+ */
+export async function askRejectReason(what: string): Promise<{ reason?: string } | undefined> {
   const reason = await vscode.window.showInputBox({
     title: `Software Maker: Reject ${what}`,
-    prompt: 'Why? The agent gets this for its next attempt. Optional: Enter or Escape rejects without a reason.',
+    prompt: 'Why? The agent gets this for its next attempt, and the reviewer sees it. Enter with no text rejects without a reason; Escape cancels.',
     placeHolder: 'e.g. keep the public API unchanged',
   });
-  return reason?.trim() || undefined;
+  if (reason === undefined) return undefined;
+  return reason.trim() ? { reason: reason.trim() } : {};
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

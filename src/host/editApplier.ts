@@ -9,12 +9,11 @@ import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { sha256 } from '../core/edits/hunks';
-import { nearestExisting } from '../core/edits/nodeApplier';
-import type { ContentWrite, DeleteWrite, EditApplier, FileWrite, RenameWrite, WriteOutcome } from '../core/ports';
-import { resolveInWorkspace } from '../core/workspace/paths';
+import type { ContentWrite, DeleteWrite, EditApplier, FileWrite, RenameWrite, WriteOutcome } from '../core';
+import { nearestExisting, resolveInWorkspace, sha256 } from '../core/node';
 import { afterApplyHook } from './testHooks';
 import { findOpenDocument } from './vscodeWorkspace';
+import { messageOf } from '../shared/wording';
 
 const BOM = '\uFEFF';
 
@@ -284,10 +283,6 @@ async function isReadOnlyFile(uri: vscode.Uri): Promise<boolean> {
   }
   const permissions = (await Promise.resolve(vscode.workspace.fs.stat(uri)).catch(() => undefined))?.permissions ?? 0;
   return (permissions & vscode.FilePermission.Readonly) !== 0;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 async function readDisk(abs: string): Promise<string | undefined> {

@@ -1,48 +1,67 @@
 // Entry point of the extension: wires the engine to VS Code (ports, Runs view, status bar, panel,
 // commands) for the first workspace folder, and offers to resume runs a closed window left behind.
 import * as vscode from 'vscode';
-import { ConfigError, resolveRunConfig } from '../core/config';
-import { Engine, ForeignRunError } from '../core/engine';
-import type { EngineApi, RunHandle } from '../core/engineApi';
-import { trustDigest, TrustRecords, trustSurfaceOf } from '../core/trust';
-import { systemClock, type HostPorts } from '../core/ports';
-import { defaultRunsDir, userStateDir } from '../core/runsDir';
+import {
+  applyTemplate,
+  availableTemplates,
+  ConfigError,
+  defaultRunsDir,
+  Engine,
+  ForeignRunError,
+  ModelConfigError,
+  resolveRunConfig,
+  systemClock,
+  trustDigest,
+  TrustRecords,
+  trustSurfaceOf,
+  userStateDir,
+  type EngineApi,
+  type HostPorts,
+  type RunHandle,
+} from '../core';
 import type { EngineEvent } from '../shared/events';
 import { isTerminalRun } from '../shared/lifecycle';
-import type { RunStatus } from '../shared/model';
+import { ROLES, type RunConfig, type RunStatus } from '../shared/model';
+import type { GoalOptions } from '../shared/protocol';
 import { summarizeRun, type RunState, type RunSummary } from '../shared/runState';
-import { ACCEPT_ALL_EDITS_COMMAND, ACCEPT_EDIT_COMMAND, DiffReviewer, REJECT_EDIT_COMMAND } from './diffReviewer';
+import { PlaywrightBrowser } from '../core/node';
+import { COMMAND_IDS, COMMANDS } from './commands';
+import { DiffReviewer } from './diffReviewer';
 import { VscodeEditApplier } from './editApplier';
-import { confirmWithModal, diffSinceOf, registerCheckpointCommands, ROLL_BACK_COMMAND } from './checkpointCommands';
-import { ACCEPT_HUNK_COMMAND, HunkReviewUi, REJECT_HUNK_COMMAND } from './review/hunkReviewUi';
+import { confirmWithModal, diffSinceOf, registerCheckpointCommands } from './checkpointCommands';
+import { ModalApprover } from './approver';
+import { TaskCommandRunner } from './commandRunner';
+import { HunkReviewUi } from './review/hunkReviewUi';
+import { NoticeBoard } from './notices';
 import { SoftwareMakerPanel, type PanelHost } from './panel';
-import { RUNS_VIEW_ID, RunsTreeProvider, SHOW_TASK_COMMAND, truncate } from './runsTree';
+import { RunDiffs } from './runDiffs';
+import { CODELENS_NOTICE_ID } from './review/hunkReviewUi';
+import { apiKeyNoticeId } from './models/modelCommands';
+import { RUNS_VIEW_ID, RunsTreeProvider, truncate } from './runsTree';
 import { createSecretLookup, promptAndStoreSecret } from './secrets';
 import { apiKeyNames, readSettings, resolveRunsDirectory, SETTINGS_SECTION, workspaceScopedSettings } from './settings';
 import { createHostModels } from './models/hostModels';
-import { MODEL_COMMANDS, ModelFeatures } from './models/modelCommands';
+import { ModelFeatures } from './models/modelCommands';
 import { RunStatusBar } from './statusBar';
 import { TaskTestRunner } from './taskTestRunner';
-import { TRIAGE_COMMAND_IDS, TriageCommands } from './triage/triageCommands';
+import { TriageCommands } from './triage/triageCommands';
 import { trustGatedEngine } from './trustGate';
 import { VscodeWorkspace } from './vscodeWorkspace';
-
-const COMMANDS = {
-  newGoal: 'softwareMaker.newGoal',
-  openPanel: 'softwareMaker.openPanel',
-  cancelRun: 'softwareMaker.cancelRun',
-  resumeRun: 'softwareMaker.resumeRun',
-  adoptRun: 'softwareMaker.adoptRun',
-  showTask: SHOW_TASK_COMMAND,
-  refreshRuns: 'softwareMaker.refreshRuns',
-  setApiKey: 'softwareMaker.setApiKey',
-} as const;
+import { messageOf } from '../shared/wording';
 
 /** Statuses a run that no window drives can be resumed from. */
 const RESUMABLE: readonly RunStatus[] = ['queued', 'planning', 'running', 'paused'];
 /** Statuses that mean the window closed mid-run (paused runs wait for the user on purpose). */
 const INTERRUPTED: readonly RunStatus[] = ['planning', 'running'];
 const PROGRESS_DEBOUNCE_MS = 200;
+/** workspaceState key of a goal typed before any model worked: it survives a reload. */
+const PENDING_GOAL_KEY = 'softwareMaker.pendingGoal';
+const PENDING_GOAL_NOTICE = 'pending-goal';
+const SETUP_NOTICE = 'setup';
+const RESUME_NOTICE = 'resume';
+/** Settings whose change may make a model work (or change what the composer offers). */
+const MODEL_SETTINGS = ['models', 'roles', 'autoApprove'].map((key) => `${SETTINGS_SECTION}.${key}`);
+const WALKTHROUGH_ID = 'software-maker.software-maker#softwareMaker.firstRun';
 
 let current: SoftwareMakerHost | undefined;
 
@@ -79,8 +98,7 @@ function activateWithoutEngine(context: vscode.ExtensionContext, reason: string)
     const choice = await vscode.window.showErrorMessage(reason, 'Open Folder');
     if (choice) await vscode.commands.executeCommand('vscode.openFolder');
   };
-  const ids = [...Object.values(COMMANDS), ...Object.values(MODEL_COMMANDS), ACCEPT_EDIT_COMMAND, REJECT_EDIT_COMMAND, ACCEPT_ALL_EDITS_COMMAND, ...TRIAGE_COMMAND_IDS, ACCEPT_HUNK_COMMAND, REJECT_HUNK_COMMAND, ROLL_BACK_COMMAND];
-  for (const id of ids) context.subscriptions.push(vscode.commands.registerCommand(id, explain));
+  for (const id of COMMAND_IDS) context.subscriptions.push(vscode.commands.registerCommand(id, explain));
   // An empty tree lets the view show its welcome content instead of "no data provider".
   context.subscriptions.push(vscode.window.registerTreeDataProvider(RUNS_VIEW_ID, { getChildren: () => [], getTreeItem: (item: vscode.TreeItem) => item }));
 }
@@ -88,6 +106,7 @@ function activateWithoutEngine(context: vscode.ExtensionContext, reason: string)
 /** Everything the extension runs for one workspace folder. */
 class SoftwareMakerHost {
   private readonly panelHost: PanelHost;
+  private readonly runDiffs: RunDiffs;
   private readonly triage: TriageCommands;
   private disposed = false;
   /** Model commands, budget notifications and model-event logging (models/modelCommands.ts). */
@@ -104,7 +123,11 @@ class SoftwareMakerHost {
     /** This machine's record of the workspace settings the user trusted (the extension's storage). */
     private readonly records: TrustRecords,
     private readonly workspaceRoot: string,
+    /** Prompts kept reachable as chat-view banners (notices.ts). */
+    private readonly notices: NoticeBoard,
   ) {
+    this.runDiffs = new RunDiffs(engine, workspaceRoot, runsDir);
+    context.subscriptions.push(this.runDiffs);
     this.triage = new TriageCommands({
       engine,
       runsDir,
@@ -114,7 +137,7 @@ class SoftwareMakerHost {
     });
     this.panelHost = {
       engine,
-      startGoal: (goal) => this.startGoal(goal),
+      startGoal: (goal, options) => this.startGoalFromView(goal, options),
       openTaskDiff: (runId, taskId) => this.reviewer.openReview(runId, taskId),
       canStartGoals: () => this.canStartGoals(),
       triageTask: async (runId, taskId, action) => (await this.triage.decideOrThrow({ runId, taskId }, action)) !== undefined,
@@ -123,6 +146,10 @@ class SoftwareMakerHost {
         return { replayId: result.replayId, ok: result.ok, summary: result.summary };
       },
       setBudgets: (runId, budgets, resume) => this.triage.setBudgets(runId, budgets, resume),
+      viewState: () => ({ notices: this.notices.list(), composer: composerDefaults() }),
+      actOnNotice: (id, action) => this.notices.act(id, action),
+      runDiffs: this.runDiffs,
+      runsDir,
     };
   }
 
@@ -132,12 +159,18 @@ class SoftwareMakerHost {
     const runsDir = resolveRunsDirectory(readSettings(), workspace.root, defaultRunsDir(workspace.root));
     output.info(`Workspace ${workspace.root}; runs in ${runsDir}`);
     const reviewer = new DiffReviewer();
-    context.subscriptions.push(reviewer, reviewer.registerCommands(), new HunkReviewUi(reviewer, context.globalState));
+    const notices = new NoticeBoard();
+    context.subscriptions.push(reviewer, reviewer.registerCommands(), new HunkReviewUi(reviewer, context.globalState, notices));
     const ports: HostPorts = {
       workspace,
       applier: new VscodeEditApplier(workspace.root),
       reviewer,
       testRunner: new TaskTestRunner(),
+      // Approved commands run as tasks the user sees; the approvals are modals with the command verbatim.
+      commandRunner: new TaskCommandRunner(workspace.root),
+      approver: new ModalApprover(),
+      // The web tester's headless browser (an installed Chrome/Chromium; playwright-core loads on first use).
+      browser: new PlaywrightBrowser(),
       clock: systemClock,
       secret: createSecretLookup(context.secrets),
       confirm: confirmWithModal(),
@@ -151,11 +184,12 @@ class SoftwareMakerHost {
     const engine = trustGatedEngine(new Engine({ ports, runsDir, storageDir, recordsDir: userStateDir(), warn: (message) => output.warn(message), hostModels }), () => vscode.workspace.isTrusted);
     const tree = new RunsTreeProvider(engine, reviewer);
     const statusBar = new RunStatusBar(engine);
-    const host = new SoftwareMakerHost(context, engine, reviewer, tree, statusBar, output, runsDir, new TrustRecords(storageDir), workspace.root);
+    const host = new SoftwareMakerHost(context, engine, reviewer, tree, statusBar, output, runsDir, new TrustRecords(storageDir), workspace.root, notices);
     context.subscriptions.push(tree, statusBar, { dispose: () => void host.dispose() });
-    host.models = new ModelFeatures({ context, engine, output, workspaceRoot: workspace.root, hostModels, resume: (runId) => host.resume(runId), confirmWorkspaceSettings: () => host.confirmWorkspaceSettings() });
+    host.models = new ModelFeatures({ context, engine, output, workspaceRoot: workspace.root, hostModels, resume: (runId) => host.resume(runId), confirmWorkspaceSettings: () => host.confirmWorkspaceSettings(), notices });
     context.subscriptions.push(...host.models.register());
     host.register();
+    host.restorePendingGoal();
     return host;
   }
 
@@ -183,12 +217,18 @@ class SoftwareMakerHost {
     const interrupted = stopped.filter((run) => !run.foreign);
     if (interrupted.length === 0) return;
     const what = interrupted.length === 1 ? `The run "${truncate(interrupted[0].goal, 80)}" was` : `${interrupted.length} runs were`;
-    const choice = await vscode.window.showInformationMessage(`Software Maker: ${what} interrupted when the window closed. Resume?`, 'Resume', 'Show Runs');
-    if (choice === 'Resume') {
-      for (const run of interrupted) await this.resume(run.id);
-    } else if (choice === 'Show Runs') {
-      await vscode.commands.executeCommand(`${RUNS_VIEW_ID}.focus`);
-    }
+    const message = `${what} interrupted when the window closed. Resume?`;
+    const act = async (choice: string | undefined): Promise<void> => {
+      if (choice) this.notices.remove(RESUME_NOTICE);
+      if (choice === 'Resume') {
+        for (const run of interrupted) await this.resume(run.id);
+      } else if (choice === 'Show Runs') {
+        await vscode.commands.executeCommand(`${RUNS_VIEW_ID}.focus`);
+      }
+    };
+    // The notification goes by itself after a while; the banner stays until acted on.
+    this.notices.set({ id: RESUME_NOTICE, message, actions: [{ label: 'Resume', run: () => act('Resume') }, { label: 'Show Runs', run: () => act('Show Runs') }] });
+    await act(await vscode.window.showInformationMessage(`Software Maker: ${message}`, 'Resume', 'Show Runs'));
   }
 
   private async offerAdoption(runs: RunSummary[]): Promise<void> {
@@ -245,20 +285,39 @@ class SoftwareMakerHost {
   private register(): void {
     const { context } = this;
     context.subscriptions.push(
-      vscode.commands.registerCommand(COMMANDS.newGoal, (goal?: unknown) => this.newGoal(typeof goal === 'string' ? goal : undefined)),
-      vscode.commands.registerCommand(COMMANDS.openPanel, () => SoftwareMakerPanel.show(context, this.panelHost)),
-      vscode.commands.registerCommand(COMMANDS.showTask, (runOrNode?: unknown, taskId?: unknown) => this.showTask(runOrNode, taskId)),
-      vscode.commands.registerCommand(COMMANDS.cancelRun, (arg?: unknown) => this.cancelRun(runIdOf(arg))),
-      vscode.commands.registerCommand(COMMANDS.resumeRun, (arg?: unknown) => this.resumeRun(runIdOf(arg))),
-      vscode.commands.registerCommand(COMMANDS.adoptRun, (arg?: unknown) => this.adoptRun(runIdOf(arg))),
-      vscode.commands.registerCommand(COMMANDS.refreshRuns, () => this.tree.refresh()),
-      vscode.commands.registerCommand(COMMANDS.setApiKey, () => promptAndStoreSecret(context.secrets, apiKeyNames(readSettings()))),
+      vscode.commands.registerCommand(COMMANDS.newGoal.id, (goal?: unknown) => this.newGoal(typeof goal === 'string' ? goal : undefined)),
+      vscode.commands.registerCommand(COMMANDS.newGoalFromTemplate.id, (goal?: unknown) => this.newGoal(typeof goal === 'string' ? goal : undefined, true)),
+      vscode.commands.registerCommand(COMMANDS.openPanel.id, () => SoftwareMakerPanel.show(context, this.panelHost)),
+      vscode.commands.registerCommand(COMMANDS.showTask.id, (runOrNode?: unknown, taskId?: unknown) => this.showTask(runOrNode, taskId)),
+      vscode.commands.registerCommand(COMMANDS.cancelRun.id, (arg?: unknown) => this.cancelRun(runIdOf(arg))),
+      vscode.commands.registerCommand(COMMANDS.resumeRun.id, (arg?: unknown) => this.resumeRun(runIdOf(arg))),
+      vscode.commands.registerCommand(COMMANDS.adoptRun.id, (arg?: unknown) => this.adoptRun(runIdOf(arg))),
+      vscode.commands.registerCommand(COMMANDS.refreshRuns.id, () => this.tree.refresh()),
+      vscode.commands.registerCommand(COMMANDS.setApiKey.id, () => promptAndStoreSecret(context.secrets, apiKeyNames(readSettings()))),
       SoftwareMakerPanel.registerSerializer(context, this.panelHost),
+      SoftwareMakerPanel.registerChatView(context, this.panelHost),
+      this.notices.onDidChange(() => SoftwareMakerPanel.refreshHostState()),
       ...this.triage.register(),
-      registerCheckpointCommands({ engine: this.engine, diffSince: diffSinceOf(this.engine), cancelRunCommand: COMMANDS.cancelRun, canRun: () => this.canStartGoals() }),
-      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.offerResume()),
+      registerCheckpointCommands({ engine: this.engine, diffSince: diffSinceOf(this.engine), cancelRunCommand: COMMANDS.cancelRun.id, canRun: () => this.canStartGoals() }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        // Open chat views were drawn disabled: they get the new state without a reload.
+        SoftwareMakerPanel.refreshHostState();
+        void this.offerResume();
+      }),
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration(`${SETTINGS_SECTION}.runsDirectory`)) void this.askReload();
+        if (event.affectsConfiguration('diffEditor.codeLens') && vscode.workspace.getConfiguration().get<boolean>('diffEditor.codeLens')) this.notices.remove(CODELENS_NOTICE_ID);
+        if (MODEL_SETTINGS.some((key) => event.affectsConfiguration(key))) {
+          this.updateSetupNotice();
+          SoftwareMakerPanel.refreshHostState();
+          void this.startPendingGoal();
+        }
+      }),
+      context.secrets.onDidChange(() => {
+        for (const name of apiKeyNames(readSettings())) {
+          void createSecretLookup(context.secrets)(name).then((key) => key && this.notices.remove(apiKeyNoticeId(name)));
+        }
+        void this.startPendingGoal();
       }),
       { dispose: this.engine.onEvent((runId, event) => this.logEvent(runId, event)) },
     );
@@ -277,12 +336,22 @@ class SoftwareMakerHost {
   }
 
   /** Starts a run and follows it with a progress notification. Throws a user-facing Error. */
-  async startGoal(goal: string): Promise<string> {
+  async startGoal(goal: string, options: GoalOptions = {}, template?: string): Promise<string> {
     const check = this.canStartGoals();
     if (!check.ok) throw new Error(check.reason);
-    const config = resolveRunConfig(readSettings().run);
+    const settings = readSettings();
+    // Settings, then the team template, then the composer's choices; the result is the run's snapshot.
+    const name = template ?? settings.template;
+    let run = settings.run;
+    try {
+      if (name) run = applyTemplate(settings.run, name, availableTemplates(settings.templates)) as Partial<RunConfig>;
+    } catch (error) {
+      // Not a model problem: the goal is not kept waiting for a model (isModelSetupError), it is refused with the reason.
+      throw new Error(`${messageOf(error)} (setting softwareMaker.template or softwareMaker.templates)`);
+    }
+    const config = resolveRunConfig(withGoalOptions(run, options));
     await this.confirmWorkspaceSettings();
-    const handle = await this.engine.startRun(goal.trim(), config);
+    const handle = await this.engine.startRun(goal.trim(), config, { files: options.files, images: options.images, followUpOf: options.followUpOf });
     this.output.info(`Run ${handle.runId} started: ${truncate(goal, 200)}`);
     this.follow(handle, goal);
     return handle.runId;
@@ -294,7 +363,8 @@ class SoftwareMakerHost {
    * verbatim and asks. The answer is kept in the extension's storage, bound to exactly what was shown.
    */
   async confirmWorkspaceSettings(): Promise<void> {
-    const lines = trustSurfaceOf(workspaceScopedSettings().run);
+    const scoped = workspaceScopedSettings();
+    const lines = trustSurfaceOf({ ...scoped.run, templates: scoped.templates });
     if (lines.length === 0) return;
     const digest = trustDigest(lines);
     if (await this.records.has('workspace-config', this.workspaceRoot, digest)) return;
@@ -315,13 +385,131 @@ class SoftwareMakerHost {
     await this.records.remember('workspace-config', this.workspaceRoot, digest);
   }
 
-  private async newGoal(preset?: string): Promise<void> {
+  /**
+   * A goal from a chat view. With no working model yet the goal is kept (a banner offering Configure
+   * Models) and starts by itself once a model works; the view is told so instead of an error.
+   */
+  private async startGoalFromView(goal: string, options: GoalOptions): Promise<{ runId?: string; waitingForModel?: boolean }> {
+    try {
+      return { runId: await this.startGoal(goal, options) };
+    } catch (error) {
+      if (!isModelSetupError(error)) throw error;
+      this.keepPendingGoal(goal, options, error);
+      return { waitingForModel: true };
+    }
+  }
+
+  /** Reloads the goal a closed window kept waiting for a model (it starts once one works). */
+  restorePendingGoal(): void {
+    this.updateSetupNotice();
+    const kept = this.context.workspaceState.get<{ goal?: unknown; options?: GoalOptions }>(PENDING_GOAL_KEY);
+    if (kept && typeof kept.goal === 'string' && kept.goal.trim()) this.keepPendingGoal(kept.goal, kept.options ?? {}, undefined);
+  }
+
+  private pendingGoal: { goal: string; options: GoalOptions } | undefined;
+  private startingPending = false;
+
+  private keepPendingGoal(goal: string, options: GoalOptions, error: Error | undefined): void {
+    this.pendingGoal = { goal, options };
+    void this.context.workspaceState.update(PENDING_GOAL_KEY, this.pendingGoal);
+    const keyName = error ? /needs the API key "([^"]+)"/.exec(error.message)?.[1] : undefined;
+    const why = error ? ` ${error.message}` : '';
+    this.notices.set({
+      id: PENDING_GOAL_NOTICE,
+      tone: 'warning',
+      message: `Your goal "${truncate(goal.replace(/\s+/g, ' '), 120)}" is kept: it starts as soon as a model works.${why}`,
+      actions: [
+        ...(keyName ? [{ label: 'Set API Key', run: runCommandKeepingNotice(COMMANDS.setApiKey.id) }] : []),
+        { label: 'Configure Models', run: runCommandKeepingNotice(COMMANDS.configureModels.id) },
+        { label: 'Start Now', run: () => this.startPendingGoal(true) },
+        { label: 'Discard', run: () => this.clearPendingGoal() },
+      ],
+    });
+  }
+
+  private clearPendingGoal(): void {
+    this.pendingGoal = undefined;
+    void this.context.workspaceState.update(PENDING_GOAL_KEY, undefined);
+    this.notices.remove(PENDING_GOAL_NOTICE);
+  }
+
+  /**
+   * Starts the kept goal if a model works now (after a settings or key change, or "Start Now").
+   * Resolves true when it started; a model still missing keeps it waiting (quietly unless asked).
+   */
+  private async startPendingGoal(asked = false): Promise<boolean> {
+    const pending = this.pendingGoal;
+    if (!pending || this.startingPending || !this.canStartGoals().ok) return false;
+    this.startingPending = true;
+    try {
+      await this.startGoal(pending.goal, pending.options);
+      if (this.pendingGoal === pending) this.clearPendingGoal();
+      return true;
+    } catch (error) {
+      if (isModelSetupError(error)) {
+        this.keepPendingGoal(pending.goal, pending.options, error);
+        if (asked) void vscode.window.showWarningMessage(`Software Maker: the goal is still waiting for a model. ${error.message}`, 'Configure Models').then((choice) => choice && vscode.commands.executeCommand(COMMANDS.configureModels.id));
+      } else {
+        void vscode.window.showErrorMessage(`Software Maker could not start the goal: ${messageOf(error)}`);
+      }
+      return false;
+    } finally {
+      this.startingPending = false;
+    }
+  }
+
+  /** A banner pointing at Configure Models while no model is configured (first run). */
+  private updateSetupNotice(): void {
+    const models: readonly unknown[] = readSettings().run.models ?? [];
+    if (models.length > 0) {
+      this.notices.remove(SETUP_NOTICE);
+      return;
+    }
+    if (this.notices.has(SETUP_NOTICE)) return;
+    this.notices.set({
+      id: SETUP_NOTICE,
+      message: 'No model is configured yet. Pick one (a VS Code chat model such as Copilot, OpenAI, Anthropic, or a local server) to start goals.',
+      actions: [
+        { label: 'Configure Models', run: runCommandKeepingNotice(COMMANDS.configureModels.id) },
+        { label: 'Open Walkthrough', run: runCommandKeepingNotice('workbench.action.openWalkthrough', { category: WALKTHROUGH_ID }, false) },
+      ],
+    });
+  }
+
+  /**
+   * The team template a goal starts with: the setting's, else a pick when the user has templates of
+   * their own (or asked for one: New Goal from Template…). Undefined: none; null: the pick was cancelled.
+   */
+  private async pickTemplate(ask: boolean): Promise<string | undefined | null> {
+    const settings = readSettings();
+    if (!ask && settings.template) return settings.template;
+    let templates;
+    try {
+      templates = availableTemplates(settings.templates);
+    } catch (error) {
+      void vscode.window.showErrorMessage(messageOf(error), 'Open Settings').then((choice) => choice && vscode.commands.executeCommand('workbench.action.openSettings', `${SETTINGS_SECTION}.templates`));
+      return null;
+    }
+    const own = typeof settings.templates === 'object' && settings.templates !== null ? Object.keys(settings.templates) : [];
+    if (!ask && own.length === 0) return undefined;
+    const none = { label: 'No template', description: 'your settings as they are', name: undefined as string | undefined };
+    const items = [none, ...Object.entries(templates).map(([name, template]) => ({ label: name, description: own.includes(name) ? 'yours' : 'built in', detail: template.description, name }))];
+    // The default comes first, so Enter takes it.
+    const first = items.findIndex((item) => item.name === settings.template);
+    if (first > 0) items.unshift(...items.splice(first, 1));
+    const picked = await vscode.window.showQuickPick(items, { title: 'Software Maker: Team Template', placeHolder: 'The team preset this run starts with (the run keeps it, whatever changes later)', ignoreFocusOut: true });
+    return picked ? picked.name : null;
+  }
+
+  private async newGoal(preset?: string, askTemplate = false): Promise<void> {
     const check = this.canStartGoals();
     if (!check.ok) {
       const choice = await vscode.window.showErrorMessage(check.reason ?? 'Goals cannot start here.', 'Manage Workspace Trust');
       if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
       return;
     }
+    const template = await this.pickTemplate(askTemplate);
+    if (template === null) return;
     const goal =
       preset?.trim() ||
       (await vscode.window.showInputBox({
@@ -333,11 +521,16 @@ class SoftwareMakerHost {
       }));
     if (!goal?.trim()) return;
     try {
-      await this.startGoal(goal);
+      await this.startGoal(goal, {}, template);
     } catch (error) {
-      if (error instanceof ConfigError) {
-        const choice = await vscode.window.showErrorMessage(error.message, 'Open Settings');
-        if (choice) await vscode.commands.executeCommand('workbench.action.openSettings', SETTINGS_SECTION);
+      if (isModelSetupError(error)) {
+        // The goal is not lost: it waits (a banner in the chat views) and starts once a model works.
+        this.keepPendingGoal(goal, {}, error);
+        const setKey = /needs the API key "/.test(error.message) ? ['Set API Key'] : [];
+        const choice = await vscode.window.showErrorMessage(`${error.message} Your goal is kept and starts once a model works.`, ...setKey, 'Configure Models', 'Open Settings');
+        if (choice === 'Configure Models') await vscode.commands.executeCommand(COMMANDS.configureModels.id);
+        else if (choice === 'Set API Key') await vscode.commands.executeCommand(COMMANDS.setApiKey.id);
+        else if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', SETTINGS_SECTION);
         return;
       }
       void vscode.window.showErrorMessage(`Software Maker could not start the goal: ${messageOf(error)}`);
@@ -418,6 +611,7 @@ class SoftwareMakerHost {
   private follow(handle: RunHandle, goal: string): void {
     const { runId } = handle;
     this.statusBar.show(runId);
+    SoftwareMakerPanel.followRun(runId);
     this.tree.scheduleRefresh();
     void vscode.window
       .withProgress(
@@ -501,6 +695,35 @@ class SoftwareMakerHost {
   }
 }
 
+/** A notice action that opens a command and keeps the notice: it goes only once what it asks for is done. */
+function runCommandKeepingNotice(command: string, ...args: unknown[]): () => Promise<boolean> {
+  return async () => {
+    await vscode.commands.executeCommand(command, ...args);
+    return false;
+  };
+}
+
+/** No model works yet: none configured, a role naming an unknown one, a key not stored… */
+function isModelSetupError(error: unknown): error is Error {
+  return error instanceof ConfigError || error instanceof ModelConfigError;
+}
+
+/** The settings' run config with the composer's choices: one model for every role, auto-approval. */
+function withGoalOptions(run: Partial<RunConfig>, options: GoalOptions): Partial<RunConfig> {
+  const next = { ...run };
+  if (options.model) next.roles = Object.fromEntries(ROLES.map((role) => [role, [options.model]])) as RunConfig['roles'];
+  if (options.autoApprove !== undefined) next.autoApprove = options.autoApprove;
+  return next;
+}
+
+/** What the composer offers: the configured model ids (unvalidated settings) and the auto-approve setting. */
+function composerDefaults(): { models: string[]; autoApprove: boolean } {
+  const run = readSettings().run;
+  const models: readonly unknown[] = run.models ?? [];
+  const ids = models.flatMap((model) => (isRecord(model) && typeof model.id === 'string' && model.id ? [model.id] : []));
+  return { models: [...new Set(ids)], autoApprove: run.autoApprove === true };
+}
+
 function progressText(summary: RunSummary): string {
   if (summary.tasksTotal === 0) return summary.status;
   return `${summary.status} · ${summary.tasksDone}/${summary.tasksTotal} tasks done`;
@@ -517,6 +740,3 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

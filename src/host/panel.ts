@@ -1,13 +1,19 @@
-// The Software Maker webview panel: one at a time, strict CSP with a nonce, and the host side of
-// src/shared/protocol.ts. Every incoming message is validated with parseRequest; every request gets a
-// response or an error reply; nothing is posted before `app/ready` has been answered.
+// The Software Maker chat: the editor panel (one at a time) and the side bar view (`softwareMaker.chat`)
+// run the same webview code against the same host side of src/shared/protocol.ts (one ChatSession per
+// webview). Strict CSP with a nonce; every incoming message is validated with parseRequest; every
+// request gets a response or an error reply; nothing is posted before `app/ready` has been answered.
+// Each view follows the newest run this window drives unless the user pinned another (runList.ts).
 import { randomBytes } from 'node:crypto';
+import { access } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
 import * as vscode from 'vscode';
-import type { EngineApi } from '../core/engineApi';
+import type { EngineApi } from '../core';
 import type { EngineEvent } from '../shared/events';
 import type { Budgets } from '../shared/model';
+import { parseRequest } from '../shared/protocolSchemas';
 import {
-  parseRequest,
+  type GoalOptions,
+  type HostState,
   type HostToWebviewMessage,
   type NotificationMethod,
   type Notifications,
@@ -17,13 +23,20 @@ import {
   type Snapshot,
   type TriageDecision,
 } from '../shared/protocol';
+import { followsStartedRun, runToShow } from '../shared/runList';
 import { summarizeRun, type RunSummary } from '../shared/runState';
+import { DisposableStore } from './disposables';
+import type { RunDiffs } from './runDiffs';
+import { messageOf } from '../shared/wording';
 
 /** What the panel needs from the rest of the extension. */
 export interface PanelHost {
   engine: EngineApi;
-  /** Starts a run for the goal; returns its id. Throws a user-facing Error if it cannot start. */
-  startGoal(goal: string): Promise<string>;
+  /**
+   * Starts a run for the goal with the composer's choices; returns its id, or `waitingForModel` when
+   * no model works yet (the host keeps the goal and starts it once one does). Throws a user-facing Error.
+   */
+  startGoal(goal: string, options: GoalOptions): Promise<{ runId?: string; waitingForModel?: boolean }>;
   /** Opens the pending diff(s) of a task; returns how many were opened. */
   openTaskDiff(runId: string, taskId: string): Promise<number>;
   /** False (with the reason) in an untrusted or folder-less window. */
@@ -34,7 +47,19 @@ export interface PanelHost {
   replayStep(runId: string, stepId: string, model?: string): Promise<{ replayId: string; ok: boolean; summary: string }>;
   /** New caps for a run; with `resume`, a budget-paused run resumes. Resolves true when it resumed. */
   setBudgets(runId: string, budgets: Budgets, resume: boolean): Promise<boolean>;
+  /** The notices and the composer's defaults (the window's part of HostState). */
+  viewState(): Pick<HostState, 'notices' | 'composer'>;
+  /** Runs a notice's action (none: dismisses it); resolves false when there is no such notice. */
+  actOnNotice(id: string, action: string | undefined): Promise<boolean>;
+  /** A run's changed files and report, and @-mention completion (runDiffs.ts). */
+  runDiffs: Pick<RunDiffs, 'openFileDiff' | 'openReport' | 'findFiles'>;
+  /** Where runs live: the web tester's screenshots are served to the webview from there. */
+  runsDir: string;
 }
+
+export const CHAT_VIEW_ID = 'softwareMaker.chat';
+/** Every live chat webview (the panel and the side bar view). */
+const sessions = new Set<ChatSession>();
 
 type Handlers = { [M in RequestMethod]: (params: Requests[M]['params']) => Promise<Requests[M]['result']> };
 
@@ -44,10 +69,6 @@ const RUNS_CHANGED_DEBOUNCE_MS = 150;
 
 function nonce(): string {
   return randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function byNewest(a: RunSummary, b: RunSummary): number {
@@ -63,17 +84,27 @@ export class SoftwareMakerPanel {
     const existing = SoftwareMakerPanel.current;
     if (existing) {
       existing.panel.reveal(existing.panel.viewColumn);
-      if (focus) existing.focus(focus);
+      if (focus) existing.session.focus(focus);
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(SoftwareMakerPanel.viewType, 'Software Maker', vscode.ViewColumn.Active, SoftwareMakerPanel.webviewOptions(context));
+    const panel = vscode.window.createWebviewPanel(SoftwareMakerPanel.viewType, 'Software Maker', vscode.ViewColumn.Active, webviewOptions(context, host));
     SoftwareMakerPanel.current = new SoftwareMakerPanel(panel, context, host, focus);
     return SoftwareMakerPanel.current;
   }
 
-  /** The run the open panel shows, if a panel is open. */
+  /** The run the open panel shows (else the side bar view's), if one is open. */
   static shownRunId(): string | undefined {
-    return SoftwareMakerPanel.current?.activeRunId;
+    return SoftwareMakerPanel.current?.session.shownRunId() ?? [...sessions].map((session) => session.shownRunId()).find(Boolean);
+  }
+
+  /** A run started or resumed in this window: every chat view not pinned to another run switches to it. */
+  static followRun(runId: string): void {
+    for (const session of sessions) session.follow(runId);
+  }
+
+  /** Trust, notices or settings changed: every chat view gets the new HostState. */
+  static refreshHostState(): void {
+    for (const session of sessions) session.pushHostState();
   }
 
   /**
@@ -84,23 +115,71 @@ export class SoftwareMakerPanel {
     return vscode.window.registerWebviewPanelSerializer(SoftwareMakerPanel.viewType, {
       deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => {
         // The webview state is not used: app/ready rebuilds everything from the engine.
-        panel.webview.options = SoftwareMakerPanel.webviewOptions(context);
+        panel.webview.options = webviewOptions(context, host);
         SoftwareMakerPanel.current?.dispose();
         SoftwareMakerPanel.current = new SoftwareMakerPanel(panel, context, host, undefined);
       },
     });
   }
 
-  private static webviewOptions(context: vscode.ExtensionContext): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-    return {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist')],
-      // app/ready returns a full snapshot, so a hidden panel can be rebuilt instead of kept in memory.
-      retainContextWhenHidden: false,
-    };
+  /** The chat as a side bar view (the `softwareMaker.chat` webview view of package.json). */
+  static registerChatView(context: vscode.ExtensionContext, host: PanelHost): vscode.Disposable {
+    return vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, {
+      resolveWebviewView: (view) => {
+        view.webview.options = webviewOptions(context, host);
+        const session = new ChatSession(view.webview, context, host, undefined, 'sidebar');
+        session.track(
+          view.onDidDispose(() => session.dispose()),
+          view.onDidChangeVisibility(() => {
+            if (!view.visible) session.hidden();
+          }),
+        );
+      },
+    });
   }
 
-  private readonly disposables: vscode.Disposable[] = [];
+  private readonly session: ChatSession;
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    context: vscode.ExtensionContext,
+    host: PanelHost,
+    focus: { runId: string; taskId?: string } | undefined,
+  ) {
+    this.session = new ChatSession(panel.webview, context, host, focus, 'panel');
+    this.session.track(
+      panel.onDidDispose(() => this.dispose()),
+      panel.onDidChangeViewState(() => {
+        // Without retainContextWhenHidden the page is destroyed when hidden; it sends app/ready again when shown.
+        if (!panel.visible) this.session.hidden();
+      }),
+    );
+  }
+
+  private disposed = false;
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (SoftwareMakerPanel.current === this) SoftwareMakerPanel.current = undefined;
+    this.session.dispose();
+    this.panel.dispose();
+  }
+}
+
+function webviewOptions(context: vscode.ExtensionContext, host: Pick<PanelHost, 'runsDir'>): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    // The runs folder for the web tester's screenshots; run/screenshots only hands out URIs of those.
+    localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist'), vscode.Uri.file(host.runsDir)],
+    // app/ready returns a full snapshot, so a hidden view can be rebuilt instead of kept in memory.
+    retainContextWhenHidden: false,
+  };
+}
+
+/** The host side of one chat webview. */
+class ChatSession {
+  private readonly disposables = new DisposableStore();
   /** The webview has had its app/ready answered; notifications may flow. Reset when it is torn down. */
   private ready = false;
   /** Events that arrive while app/ready is being answered: the snapshot may or may not contain them. */
@@ -108,6 +187,10 @@ export class SoftwareMakerPanel {
   private pendingFocus: { runId: string; taskId?: string } | undefined;
   /** The run the webview shows (for choosing the snapshot's run when it reloads). */
   private activeRunId: string | undefined;
+  /** A run the user opened (picker, history, tree): kept over an active run until a new run starts. */
+  private chosenRunId: string | undefined;
+  /** The pinned run: newly started runs do not take this view over. */
+  private pinnedRunId: string | undefined;
   private runs: RunSummary[] = [];
   private lastPostedRuns = '';
   private readonly dirtyRuns = new Set<string>();
@@ -116,19 +199,32 @@ export class SoftwareMakerPanel {
 
   private readonly handlers: Handlers = {
     'app/ready': () => this.snapshot(),
-    'goal/start': async ({ goal }) => {
+    'goal/start': async ({ goal, ...options }) => {
       const can = this.host.canStartGoals();
       if (!can.ok) throw new Error(can.reason ?? 'Goals cannot start in this window.');
-      const runId = await this.host.startGoal(goal);
-      this.activeRunId = runId;
-      return { runId };
+      const started = await this.host.startGoal(goal, options);
+      if (started.runId) {
+        // The user started it here: this view shows it even when pinned elsewhere.
+        this.activeRunId = started.runId;
+        this.chosenRunId = undefined;
+        if (this.pinnedRunId && this.pinnedRunId !== started.runId) this.setPin(undefined);
+      }
+      return started;
     },
+    'run/pin': async ({ runId }) => {
+      this.setPin(runId);
+      return { pinnedRunId: this.pinnedRunId };
+    },
+    'notice/act': async ({ id, action }) => ({ done: await this.host.actOnNotice(id, action) }),
     'run/open': async ({ runId }) => {
       const events = await this.host.engine.readEvents(runId).catch((error: unknown) => {
         throw new Error(`Run ${runId} could not be read (${messageOf(error)}). It may have been deleted; pick another run.`);
       });
       if (events.length === 0) throw new Error(`Run ${runId} has no events. It may have been deleted; pick another run.`);
       this.activeRunId = runId;
+      this.chosenRunId = runId;
+      // A pinned view that opens another run stays pinned, on the run it now shows.
+      if (this.pinnedRunId && this.pinnedRunId !== runId) this.setPin(runId);
       return { runId, events };
     },
     'run/cancel': async ({ runId }) => ({ cancelled: await this.host.engine.cancelRun(runId, 'Cancelled from the Software Maker panel.') }),
@@ -137,50 +233,88 @@ export class SoftwareMakerPanel {
     'task/triage': async ({ runId, taskId, action }) => ({ resumed: await this.host.triageTask(runId, taskId, action) }),
     'step/replay': async ({ runId, stepId, model }) => this.host.replayStep(runId, stepId, model),
     'run/setBudgets': async ({ runId, budgets, resume }) => ({ resumed: await this.host.setBudgets(runId, budgets, resume) }),
+    'run/message': async ({ runId, ...message }) => ({ seq: await this.host.engine.sendMessage(runId, message) }),
+    'workspace/files': async ({ query }) => ({ files: await this.host.runDiffs.findFiles(query) }),
+    'run/openFileDiff': async ({ runId, path }) => ({ opened: await this.host.runDiffs.openFileDiff(runId, path) }),
+    'run/openReport': async ({ runId }) => ({ opened: await this.host.runDiffs.openReport(runId) }),
+    'run/screenshots': ({ runId, artifacts }) => this.screenshotUris(runId, artifacts),
   };
 
-  private constructor(
-    private readonly panel: vscode.WebviewPanel,
+  constructor(
+    private readonly webview: vscode.Webview,
     private readonly context: vscode.ExtensionContext,
     private readonly host: PanelHost,
     focus: { runId: string; taskId?: string } | undefined,
+    /** Where it lives; the webview reads it from the page (narrow layout in the side bar). */
+    private readonly surface: 'panel' | 'sidebar',
   ) {
     this.pendingFocus = focus;
     this.activeRunId = focus?.runId;
-    panel.webview.html = this.html();
+    webview.html = this.html();
 
     const unsubscribe = host.engine.onEvent((runId, event) => this.onEngineEvent(runId, event));
-    this.disposables.push(
-      { dispose: unsubscribe },
-      panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
-      panel.onDidChangeViewState(() => {
-        // Without retainContextWhenHidden the page is destroyed when hidden; it sends app/ready again when shown.
-        if (!panel.visible) this.ready = false;
-      }),
-    );
+    this.disposables.add({ dispose: unsubscribe }, webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)));
+    sessions.add(this);
   }
 
-  /** Shows a run (and a task) in the open panel. */
+  /** Disposed with the session (the panel's or view's own events). */
+  track(...disposables: vscode.Disposable[]): void {
+    this.disposables.add(...disposables);
+  }
+
+  /** The page was torn down (hidden); it sends app/ready again when shown. */
+  hidden(): void {
+    this.ready = false;
+  }
+
+  shownRunId(): string | undefined {
+    return this.activeRunId;
+  }
+
+  /** Shows a run (and a task): the user asked for it (a tree click, a notification's Open Panel). */
   focus(focus: { runId: string; taskId?: string }): void {
     this.activeRunId = focus.runId;
+    this.chosenRunId = focus.runId;
+    if (this.pinnedRunId && this.pinnedRunId !== focus.runId) this.setPin(focus.runId);
     if (this.ready) this.notify('view/focus', focus);
     else this.pendingFocus = focus;
+  }
+
+  /** A run started or resumed in this window: shown unless the view is pinned to another run. */
+  follow(runId: string): void {
+    if (!followsStartedRun(runId, this.pinnedRunId)) return;
+    this.chosenRunId = undefined;
+    if (this.activeRunId === runId && this.ready) return;
+    this.activeRunId = runId;
+    if (this.ready) this.notify('view/focus', { runId });
+    else this.pendingFocus = { runId };
+  }
+
+  pushHostState(): void {
+    this.notify('host/state', this.hostState());
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (SoftwareMakerPanel.current === this) SoftwareMakerPanel.current = undefined;
+    sessions.delete(this);
     if (this.runsTimer) clearTimeout(this.runsTimer);
-    this.panel.dispose();
-    while (this.disposables.length) {
-      try {
-        this.disposables.pop()?.dispose();
-      } catch (error) {
-        console.error('Software Maker: disposing the panel failed', error);
-      }
+    try {
+      this.disposables.dispose();
+    } catch (error) {
+      console.error('Software Maker: disposing the chat view failed', error);
     }
+  }
+
+  private setPin(runId: string | undefined): void {
+    this.pinnedRunId = runId;
+    if (runId) this.chosenRunId = runId;
+    this.pushHostState();
+  }
+
+  private hostState(): HostState {
+    const can = this.host.canStartGoals();
+    return { canStartGoals: can.ok, cannotStartReason: can.ok ? undefined : can.reason, pinnedRunId: this.pinnedRunId, ...this.host.viewState() };
   }
 
   private async receive(raw: unknown): Promise<void> {
@@ -234,13 +368,11 @@ export class SoftwareMakerPanel {
     const runs = await this.host.engine.listRuns();
     this.runs = runs;
     this.lastPostedRuns = JSON.stringify(runs);
-    // Active run = the focused one, else the one the panel showed before, else the newest.
-    const wanted = this.pendingFocus?.runId ?? this.activeRunId;
-    const activeRunId = wanted && runs.some((run) => run.id === wanted) ? wanted : runs[0]?.id;
+    if (this.pinnedRunId && !runs.some((run) => run.id === this.pinnedRunId)) this.pinnedRunId = undefined;
+    const activeRunId = runToShow({ runs, driven: this.host.engine.activeRunIds(), pinned: this.pinnedRunId, requested: this.pendingFocus?.runId ?? this.chosenRunId, shown: this.activeRunId });
     this.activeRunId = activeRunId;
     const activeEvents = activeRunId ? await this.host.engine.readEvents(activeRunId) : [];
-    const can = this.host.canStartGoals();
-    return { runs, activeRunId, activeEvents, canStartGoals: can.ok, cannotStartReason: can.ok ? undefined : can.reason };
+    return { runs, activeRunId, activeEvents, ...this.hostState() };
   }
 
   private onEngineEvent(runId: string, event: EngineEvent): void {
@@ -288,11 +420,29 @@ export class SoftwareMakerPanel {
   private post(message: HostToWebviewMessage): void {
     if (this.disposed) return;
     // postMessage rejects when the webview is gone (hidden and torn down); the next app/ready resyncs it.
-    this.panel.webview.postMessage(message).then(undefined, () => undefined);
+    this.webview.postMessage(message).then(undefined, () => undefined);
+  }
+
+  /** Webview URIs of screenshots that exist in the run's folder (the names were checked by parseRequest). */
+  private async screenshotUris(runId: string, artifacts: string[]): Promise<{ uris: Record<string, string> }> {
+    const runDir = resolve(this.host.runsDir, runId);
+    if (dirname(runDir) !== resolve(this.host.runsDir)) throw new Error(`Not a run id: ${runId}`);
+    const uris: Record<string, string> = {};
+    for (const artifact of artifacts) {
+      const file = resolve(runDir, artifact);
+      if (!file.startsWith(runDir + sep)) continue;
+      try {
+        await access(file);
+      } catch {
+        continue;
+      }
+      uris[artifact] = this.webview.asWebviewUri(vscode.Uri.file(file)).toString();
+    }
+    return { uris };
   }
 
   private html(): string {
-    const webview = this.panel.webview;
+    const webview = this.webview;
     const dist = vscode.Uri.joinPath(this.context.extensionUri, 'dist');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
     const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));
@@ -316,7 +466,7 @@ export class SoftwareMakerPanel {
 <link rel="stylesheet" id="vscode-codicon-stylesheet" nonce="${n}" href="${style.toString()}">
 <title>Software Maker</title>
 </head>
-<body>
+<body data-surface="${this.surface}">
 <script nonce="${n}" src="${script.toString()}"></script>
 </body>
 </html>`;

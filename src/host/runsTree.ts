@@ -2,19 +2,22 @@
 // It keeps no run state of its own: every refresh asks the engine, whose state is the fold of the
 // run's event log, and the reviewer, which knows which proposals wait for the user.
 import * as vscode from 'vscode';
-import type { EngineApi } from '../core/engineApi';
+import type { EngineApi } from '../core';
 import { isTerminalRun } from '../shared/lifecycle';
 import type { RunStatus, TaskStatus } from '../shared/model';
+import { runDescription, runTreeLabel } from '../shared/runList';
 import type { RunSummary, TaskState } from '../shared/runState';
+import { COMMANDS } from './commands';
 import type { DiffReviewer, PendingFile, PendingHunk } from './diffReviewer';
+import { DisposableStore } from './disposables';
 import { countsLabel } from './review/hunkDecisions';
-import { compactUsage, usageLine } from './models/usageFormat';
+import { compactUsage, usageText as sharedUsageText } from '../shared/wording';
 
 export const RUNS_VIEW_ID = 'softwareMaker.runs';
-export const SHOW_TASK_COMMAND = 'softwareMaker.showTask';
 
 const REFRESH_DEBOUNCE_MS = 100;
-const GOAL_LABEL_CHARS = 60;
+// Short enough that the time and most of the goal show at the default side bar width (the tooltip has it all).
+const GOAL_LABEL_CHARS = 22;
 
 /** A run; `contextValue` words: `cancellable` (not ended), `resumable` (interrupted, not driven), `foreign` (not created here). */
 export interface RunNode {
@@ -87,12 +90,13 @@ const TASK_ICONS: Record<TaskStatus, [string, string?]> = {
   failed: ['error', 'testing.iconFailed'],
   dead_letter: ['error', 'testing.iconErrored'],
   skipped: ['debug-step-over'],
+  cancelled: ['circle-slash'],
 };
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<RunsTreeNode | undefined>();
   readonly onDidChangeTreeData = this.changeEmitter.event;
-  private readonly disposables: vscode.Disposable[] = [this.changeEmitter];
+  private readonly disposables = new DisposableStore();
   private refreshTimer: NodeJS.Timeout | undefined;
   private readonly view: vscode.TreeView<RunsTreeNode>;
 
@@ -102,7 +106,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
   ) {
     this.view = vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
     const unsubscribe = engine.onEvent(() => this.scheduleRefresh());
-    this.disposables.push(this.view, { dispose: unsubscribe }, reviewer.onDidChangePending(() => this.scheduleRefresh()));
+    this.disposables.add(this.changeEmitter, this.view, { dispose: unsubscribe }, reviewer.onDidChangePending(() => this.scheduleRefresh()));
     this.updateBadge();
   }
 
@@ -155,7 +159,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
 
   dispose(): void {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
-    for (const disposable of this.disposables) disposable.dispose();
+    this.disposables.dispose();
   }
 
   private async runNodes(): Promise<RunsTreeNode[]> {
@@ -220,7 +224,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
 function runItem(node: RunNode): vscode.TreeItem {
   const { summary } = node;
   const item = new vscode.TreeItem(
-    truncate(summary.goal.replace(/\s+/g, ' ').trim(), GOAL_LABEL_CHARS),
+    runTreeLabel(summary, GOAL_LABEL_CHARS),
     summary.tasksTotal === 0
       ? vscode.TreeItemCollapsibleState.None
       : node.driven
@@ -228,7 +232,9 @@ function runItem(node: RunNode): vscode.TreeItem {
         : vscode.TreeItemCollapsibleState.Collapsed,
   );
   item.id = `run:${summary.id}`;
-  item.description = summary.tasksTotal > 0 ? `${summary.status} · ${summary.tasksDone}/${summary.tasksTotal}` : summary.status;
+  // "14:05 · Fix the tests" / "completed · 3/3 · $0.01": the start time is in the label, which the
+  // default side bar width keeps; the status icon says the status when the description is cut.
+  item.description = runDescription(summary, undefined, { time: false });
   item.iconPath = themeIcon(RUN_ICONS[summary.status]);
   const words = ['run'];
   if (!isTerminalRun(summary.status)) words.push('cancellable');
@@ -270,7 +276,7 @@ function taskItem(node: TaskNode): vscode.TreeItem {
   if (task.status === 'dead_letter' || task.status === 'pending' || task.status === 'ready') words.push('editable');
   item.contextValue = words.join(' ');
   item.tooltip = taskTooltip(task);
-  item.command = { title: 'Show Task', command: SHOW_TASK_COMMAND, arguments: [node.runId, task.id] };
+  item.command = { title: 'Show Task', command: COMMANDS.showTask.id, arguments: [node.runId, task.id] };
   return item;
 }
 
@@ -302,9 +308,9 @@ function themeIcon([id, color]: [string, string?]): vscode.ThemeIcon {
   return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
 }
 
+/** Calls, tokens and USD for tooltips; "unknown cost" for calls of models without a price (never $0). */
 export function usageText(usage: RunSummary['usage']): string {
-  // Calls, tokens and USD; "unknown cost" for calls of models without a price (never $0).
-  return usageLine(usage);
+  return sharedUsageText(usage, { tokens: 'total', explain: true });
 }
 
 export function truncate(text: string, max: number): string {

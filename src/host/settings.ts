@@ -1,13 +1,13 @@
-// Typed reading of the `softwareMaker.*` settings. The settings UI validates them against the JSON
-// schema in package.json; resolveRunConfig (core/config) validates them again before a run starts,
-// so this module only maps names and units and never decides whether a value is acceptable.
+// Reading the `softwareMaker.*` settings. Which settings there are, their types and how they map
+// onto a run config is src/shared/settingsSchema.ts (package.json's schema is generated from it);
+// resolveRunConfig (core/config) validates the mapped values before a run starts, so this module
+// never decides whether a value is acceptable.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ModelSpec, RoleModels, RunConfig } from '../shared/model';
-import { budgetsFromSetting, timeoutsFromSetting } from './models/runLimits';
+import type { RunConfig } from '../shared/model';
+import { readSettingValues, runConfigFromSettings, SETTINGS_SECTION } from '../shared/settingsSchema';
 
-/** The settings section; every key below is `softwareMaker.<key>`. */
-export const SETTINGS_SECTION = 'softwareMaker';
+export { SETTINGS_SECTION };
 
 /** What the host reads from the settings. */
 export interface HostSettings {
@@ -15,46 +15,33 @@ export interface HostSettings {
   run: Partial<RunConfig>;
   /** `softwareMaker.runsDirectory`; undefined means `<workspace>/.software-maker/runs`. */
   runsDirectory?: string;
+  /** `softwareMaker.templates`, unchecked (availableTemplates checks them when one is used). */
+  templates?: unknown;
+  /** `softwareMaker.template`: the template new goals start with; undefined: none. */
+  template?: string;
 }
 
 /** What readSettings needs of a configuration: a vscode.WorkspaceConfiguration, or one scope of it. */
 export interface SettingsReader {
   get<T>(key: string): T | undefined;
   /** Absent on a one-scope view: user-only settings then read as unset. */
-  inspect?<T>(key: string): { globalValue?: T } | undefined;
+  inspect?<T>(key: string): { globalValue?: T; workspaceValue?: T; workspaceFolderValue?: T } | undefined;
 }
 
 export function readSettings(configuration: SettingsReader = vscode.workspace.getConfiguration(SETTINGS_SECTION)): HostSettings {
-  const testCommand = stringSetting(configuration, 'testCommand');
-  const testTask = stringSetting(configuration, 'testTask')?.trim();
-  const testTimeoutSeconds = numberSetting(configuration, 'testTimeoutSeconds');
-  const run: Partial<RunConfig> = {
-    // Cast only: resolveRunConfig checks every field with zod and names the one that is wrong.
-    models: arraySetting(configuration, 'models') as ModelSpec[] | undefined,
-    roles: objectSetting(configuration, 'roles') as RoleModels | undefined,
-    concurrency: numberSetting(configuration, 'concurrency'),
-    maxFixAttempts: numberSetting(configuration, 'maxFixAttempts'),
-    autoApprove: booleanSetting(configuration, 'autoApprove'),
-    requirePlanApproval: booleanSetting(configuration, 'requirePlanApproval'),
-    // "" is the documented "detect the test command" value.
-    testCommand: testCommand?.trim() ? testCommand.trim() : undefined,
-    // A tasks.json label (softwareMaker.testTask); "" means none.
-    testTaskLabel: testTask ? testTask : undefined,
-    testTimeoutMs: testTimeoutSeconds === undefined ? undefined : Math.round(testTimeoutSeconds * 1000),
-    reviewGate: booleanSetting(configuration, 'reviewGate'),
-    // Which proposals skip the review (roles and/or workspace globs); the engine applies them. Cast only, as above.
-    autoApproveRules: autoApproveRulesSetting(configuration),
-    // Only from user settings (application scope in package.json): a repository cannot switch it on.
-    autoApproveCommandChanges: applicationBoolean(configuration, 'autoApproveCommandChanges'),
-    checkpoints: booleanSetting(configuration, 'checkpoints'),
-    gitMode: booleanSetting(configuration, 'gitMode'),
-    // Caps, per-call timeouts (seconds in settings, ms in the config) and the loop detector.
-    budgets: budgetsFromSetting(configuration.get<unknown>('budgets')),
-    timeouts: timeoutsFromSetting(configuration.get<unknown>('timeouts')),
-    loopThreshold: numberSetting(configuration, 'loopThreshold'),
-  };
-  const runsDirectory = stringSetting(configuration, 'runsDirectory')?.trim();
-  return { run, runsDirectory: runsDirectory ? runsDirectory : undefined };
+  const values = readSettingValues((key, scope) =>
+    // A user-only setting (application scope): a workspace cannot set it, so only the user's value counts.
+    scope === 'application' ? configuration.inspect?.<unknown>(key)?.globalValue : configuration.get<unknown>(key),
+  );
+  // A deny list needs no trust, so the workspace's may only add to the user's, never replace it.
+  const denyScopes = configuration.inspect?.<unknown>('commands.deny');
+  if (denyScopes) {
+    const deny = [denyScopes.globalValue, denyScopes.workspaceValue, denyScopes.workspaceFolderValue].flatMap((list) => (Array.isArray(list) ? list.filter((entry): entry is string => typeof entry === 'string') : []));
+    if (deny.length) values['commands.deny'] = [...new Set(deny)];
+  }
+  const runsDirectory = typeof values.runsDirectory === 'string' ? values.runsDirectory.trim() : '';
+  const template = typeof values.template === 'string' ? values.template.trim() : '';
+  return { run: runConfigFromSettings(values), runsDirectory: runsDirectory ? runsDirectory : undefined, templates: values.templates, template: template || undefined };
 }
 
 /**
@@ -87,48 +74,6 @@ export function apiKeyNames(settings: HostSettings): string[] {
   return [...names].sort();
 }
 
-function stringSetting(configuration: SettingsReader, key: string): string | undefined {
-  const value = configuration.get<unknown>(key);
-  return typeof value === 'string' ? value : undefined;
-}
-
-function numberSetting(configuration: SettingsReader, key: string): number | undefined {
-  const value = configuration.get<unknown>(key);
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-function booleanSetting(configuration: SettingsReader, key: string): boolean | undefined {
-  const value = configuration.get<unknown>(key);
-  return typeof value === 'boolean' ? value : undefined;
-}
-
-/** A setting a workspace must not decide: only the user's (global) value counts. */
-function applicationBoolean(configuration: SettingsReader, key: string): boolean | undefined {
-  const value = configuration.inspect?.<unknown>(key)?.globalValue;
-  return typeof value === 'boolean' ? value : undefined;
-}
-
-function arraySetting(configuration: SettingsReader, key: string): unknown[] | undefined {
-  const value = configuration.get<unknown>(key);
-  return Array.isArray(value) ? value : undefined;
-}
-
-function objectSetting(configuration: SettingsReader, key: string): Record<string, unknown> | undefined {
-  const value = configuration.get<unknown>(key);
-  return isRecord(value) ? value : undefined;
-}
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** `softwareMaker.autoApproveRules`: undefined (no rules) when unset or when it names no role and no glob. */
-function autoApproveRulesSetting(configuration: SettingsReader): RunConfig['autoApproveRules'] {
-  const value = objectSetting(configuration, 'autoApproveRules');
-  if (!value) return undefined;
-  const roles = Array.isArray(value.roles) && value.roles.length > 0 ? value.roles : undefined;
-  const globs = Array.isArray(value.globs) && value.globs.length > 0 ? value.globs : undefined;
-  if (!roles && !globs) return undefined;
-  // Other keys are passed on so resolveRunConfig (strict) names them instead of ignoring a typo.
-  return { ...value, roles, globs } as RunConfig['autoApproveRules'];
 }

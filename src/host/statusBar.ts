@@ -1,13 +1,14 @@
 // One status bar item for the run this window is driving (or drove last): its status and progress
 // at a glance, its goal and usage on hover, the panel on click. Hidden until there is such a run.
 import * as vscode from 'vscode';
-import type { EngineApi } from '../core/engineApi';
+import type { EngineApi } from '../core';
 import type { RunStatus } from '../shared/model';
 import { summarizeRun, type RunSummary } from '../shared/runState';
-import { budgetsLine, runBudgetText } from './models/usageFormat';
+import { COMMANDS } from './commands';
+import { budgetsText } from '../shared/wording';
+import { runBudgetText } from './models/usageFormat';
 import { truncate, usageText } from './runsTree';
 
-const OPEN_PANEL_COMMAND = 'softwareMaker.openPanel';
 const UPDATE_DEBOUNCE_MS = 100;
 
 const STATUS_ICONS: Record<RunStatus, string> = {
@@ -31,7 +32,7 @@ export class RunStatusBar implements vscode.Disposable {
 
   constructor(private readonly engine: EngineApi) {
     this.item.name = 'Software Maker';
-    this.item.command = OPEN_PANEL_COMMAND;
+    this.item.command = COMMANDS.openPanel.id;
     this.runId = engine.activeRunIds()[0];
     this.unsubscribe = engine.onEvent((runId) => {
       // A run that is still going keeps the item until it ends, even if another one logs meanwhile.
@@ -70,7 +71,9 @@ export class RunStatusBar implements vscode.Disposable {
     // With a run cap the spending shows in the text ("$0.42 / $5.00"); otherwise only on hover.
     const budget = runBudgetText(summary.usage, state.config.budgets);
     this.item.text = `$(${STATUS_ICONS[summary.status]}) Software Maker: ${statusText(summary)}${budget ? ` · ${budget}` : ''}`;
-    this.item.tooltip = tooltipOf(summary, budgetsLine(state.config.budgets));
+    this.item.tooltip = tooltipOf(summary, `Budgets: ${budgetsText(state.config.budgets)}`);
+    // Opens the run the item shows (the one this window drives), not whatever the panel showed last.
+    this.item.command = { title: 'Show Run', command: COMMANDS.showTask.id, arguments: [summary.id] };
     this.item.backgroundColor =
       summary.status === 'failed'
         ? new vscode.ThemeColor('statusBarItem.errorBackground')
@@ -97,6 +100,6 @@ function tooltipOf(summary: RunSummary, budgets?: string): vscode.MarkdownString
     tooltip.appendMarkdown('\n\n');
     tooltip.appendText(budgets);
   }
-  tooltip.appendMarkdown('\n\nClick to open the Software Maker panel.');
+  tooltip.appendMarkdown('\n\nClick to show this run in the Software Maker panel.');
   return tooltip;
 }

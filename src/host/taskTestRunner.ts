@@ -3,9 +3,8 @@
 // a pseudoterminal that spawns the command itself: that is how the output is both shown and
 // captured for parsing, with the exit code, a time limit and cancellation under our control.
 import * as vscode from 'vscode';
-import type { ProcessResult, TestRunner, TestRunRequest } from '../core/ports';
-import { childEnvironment } from '../core/secrets';
-import { startInProcessGroup, type GroupedCommand } from '../core/testing/processGroup';
+import { childEnvironment, type ProcessResult, type TestRunner, type TestRunRequest } from '../core';
+import { startInProcessGroup, type GroupedCommand } from '../core/node';
 import { resolveTestTask, type ResolvedTestTask } from './workspaceTestTask';
 
 /** The task type, declared under `taskDefinitions` in package.json. */
@@ -49,7 +48,7 @@ export class TaskTestRunner implements TestRunner {
       cwd,
       invocation: `${Date.now().toString(36)}-${this.invocations}`,
     };
-    const terminal = new ProcessTerminal(command, cwd, workspaceTask?.env, workspaceTask ? `tasks.json "${workspaceTask.label}": ` : '');
+    const terminal = new ProcessTerminal(command, cwd, workspaceTask?.env, workspaceTask ? `tasks.json "${workspaceTask.label}": ` : '', request.baseline ?? false);
     const task = new vscode.Task(definition, this.scope, request.label, TASK_SOURCE, new vscode.CustomExecution(async () => terminal));
     task.group = vscode.TaskGroup.Test;
     task.presentationOptions = {
@@ -111,6 +110,8 @@ class ProcessTerminal implements vscode.Pseudoterminal {
     private readonly taskEnv: Record<string, string> = {},
     /** Shown before the command line (which task it came from). */
     private readonly origin = '',
+    /** The run's baseline: failing tests are noted as already there, and the task does not end as failed. */
+    private readonly baseline = false,
   ) {
     this.result = new Promise((resolve) => (this.resolveResult = resolve));
   }
@@ -199,7 +200,9 @@ class ProcessTerminal implements vscode.Pseudoterminal {
           ? `[Software Maker] ${this.describeStop()}; the process was killed.`
           : `[Software Maker] exit code ${exitCode ?? 'none'} after ${(durationMs / 1000).toFixed(1)} s`,
       );
-      this.closeTerminal(exitCode ?? 1);
+      const expected = this.baseline && !this.stopReason && exitCode !== 0;
+      if (expected) this.writeLine('[Software Maker] This is the baseline, run before any change: these failures were already there, and tasks are not blamed for them.');
+      this.closeTerminal(expected ? 0 : (exitCode ?? 1));
     }
     this.resolveResult({ exitCode: this.stopReason ? null : exitCode, output: this.output.text(), timedOut, durationMs });
   }

@@ -2,7 +2,7 @@
 // variable is set, and nothing but the end-to-end tests sets them (test/e2e/review.e2e.ts).
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import type { WriteOutcome } from '../core/ports';
+import type { WriteOutcome } from '../core';
 
 /**
  * SOFTWARE_MAKER_TEST_HANG_AFTER_APPLY=<absolute marker file>: after the edit applier has written

@@ -1,18 +1,18 @@
 // The Workspace port in VS Code: the files on disk, except that a file open in the editor with
 // unsaved changes reads as the editor shows it. Agents must propose edits against what the user
 // sees, or every proposal on a dirty file would be a conflict when it is applied.
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { SearchHit, Workspace } from '../core/ports';
-import { NodeWorkspace } from '../core/workspace/nodeWorkspace';
-import { resolveInWorkspace } from '../core/workspace/paths';
+import type { SearchHit, Workspace } from '../core';
+import { NodeWorkspace, resolveInWorkspace } from '../core/node';
 
 export class VscodeWorkspace implements Workspace {
   private constructor(private readonly files: NodeWorkspace) {}
 
   /** Opens the workspace folder (symlinks in its path resolved). Throws WorkspaceError when it is missing. */
   static async open(root: string): Promise<VscodeWorkspace> {
-    return new VscodeWorkspace(await NodeWorkspace.open(root));
+    return new VscodeWorkspace(await NodeWorkspace.open(root, { ripgrep: bundledRipgrep(vscode.env.appRoot) }));
   }
 
   get root(): string {
@@ -34,6 +34,19 @@ export class VscodeWorkspace implements Workspace {
   searchText(query: string, limit: number): Promise<SearchHit[]> {
     return this.files.searchText(query, limit);
   }
+}
+
+/**
+ * The ripgrep VS Code ships for its own search (node_modules, or node_modules.asar.unpacked in
+ * older builds), else "rg" on PATH; search_text scans in JavaScript when neither runs.
+ */
+export function bundledRipgrep(appRoot: string): string {
+  const program = process.platform === 'win32' ? 'rg.exe' : 'rg';
+  for (const modules of ['node_modules', 'node_modules.asar.unpacked']) {
+    const candidate = path.join(appRoot, modules, '@vscode', 'ripgrep', 'bin', program);
+    if (existsSync(candidate)) return candidate;
+  }
+  return 'rg';
 }
 
 /**

@@ -4,7 +4,7 @@
 // (onDidEndTaskProcess) but never its output, and the output is what the gate parses.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { childEnvironment } from '../core/secrets';
+import { childEnvironment } from '../core';
 
 /** A workspace task that cannot be run for the test gate; the message says what to change. */
 export class TestTaskError extends Error {

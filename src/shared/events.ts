@@ -1,17 +1,22 @@
 // The event log's vocabulary. Every state change of a run is one of these, appended to the run's
 // events.jsonl before anything else happens; run and task state is a fold over them (runState.ts).
 import type {
+  ApprovalSubject,
   BudgetBreach,
   Budgets,
   FileChange,
   Plan,
+  PlanTask,
   ReviewVerdict,
   Role,
   RunConfig,
   RunStatus,
   TaskStatus,
   TestReport,
+  WebFlow,
+  WebFlowResult,
 } from './model';
+import type { AuditOutcome, SecurityFinding, Severity } from './security';
 
 export type TestPhase = 'baseline' | 'task' | 'final';
 
@@ -36,7 +41,11 @@ export interface EventEnvelope {
 /** Event payloads, keyed by type. */
 export interface EventPayloads {
   /** First event of every run. */
-  'run.created': { goal: string; workspace: string; config: RunConfig };
+  /**
+   * `files`: workspace files the user @-mentioned (every task's prompt shows them); `images`:
+   * artifacts of pasted images (attachments/…); `followUpOf`: the ended run this one continues, with its summary.
+   */
+  'run.created': { goal: string; workspace: string; config: RunConfig; files?: string[]; images?: string[]; followUpOf?: { runId: string; summary: string } };
   'run.status': { status: RunStatus; reason?: string };
   /** The planner's plan passed validation and is now the run's plan. */
   'plan.accepted': { plan: Plan; repairs: number };
@@ -108,6 +117,10 @@ export interface EventPayloads {
   'test.started': { phase: TestPhase; taskId?: string; command: string; related?: string[] };
   'test.finished': { phase: TestPhase; taskId?: string; report: TestReport };
   'review.finished': { taskId: string; verdict: ReviewVerdict };
+  /** A web tester task's acceptance flows (its first turn writes them; every later attempt is checked against them). */
+  'webtest.planned': { taskId: string; flows: WebFlow[] };
+  /** One acceptance flow ran in the browser against the dev server; `attempt` is the task's. */
+  'webtest.flow': { taskId: string; attempt: number; result: WebFlowResult };
   /** A markdown or JSON artifact was written beside the log. */
   'artifact.written': { name: string; taskId?: string };
   /** A snapshot of the workspace at a task boundary, in the shadow repository. */
@@ -118,6 +131,53 @@ export interface EventPayloads {
   'git.committed': { taskId: string; sha: string; message: string; files: string[] };
   /** A step was run again from its recorded inputs; the result is the artifact `artifact`. */
   'step.replayed': { stepId: string; artifact: string; model: string; ok: boolean; summary: string };
+  /** An agent's words as they streamed, coalesced into bounded pieces; `truncated` counts what the step's cap left out. */
+  'agent.text': { stepId: string; taskId?: string; role: Role; text: string; truncated?: number };
+  /** The user wrote to an active run: guidance for a task's agent (`taskId`) or for every agent at work. */
+  'user.message': { text: string; taskId?: string; files?: string[]; images?: string[] };
+  /** A user message (its event's seq) reached an agent's next model call. */
+  'user.delivered': { messageSeq: number; stepId: string; taskId?: string };
+  /**
+   * An action outside edits (a shell command, an MCP tool call, a deploy) needs a yes: `subject` is
+   * exactly what is shown to the user (or matched by a rule).
+   */
+  'approval.requested': { approvalId: string; subject: ApprovalSubject; role: Role; taskId?: string; stepId?: string };
+  /** `by: 'rule'` names the setting entry in `rule`; a user's no may carry a reason the agent hears. */
+  'approval.decided': { approvalId: string; approved: boolean; by: 'user' | 'rule'; rule?: string; reason?: string; taskId?: string };
+  /** An approved command began; `cwd` is workspace-relative ('' = the root). */
+  'command.started': {
+    commandId: string;
+    command: string;
+    cwd: string;
+    purpose: 'agent' | 'dev-server' | 'deploy' | 'audit';
+    role: Role;
+    taskId?: string;
+    stepId?: string;
+    approvalId?: string;
+  };
+  /** `output` is bounded (head and tail); `exitCode` null with `signal` or `timedOut` when it was stopped. */
+  'command.finished': {
+    commandId: string;
+    exitCode: number | null;
+    signal?: string;
+    timedOut: boolean;
+    durationMs: number;
+    output: string;
+    truncated: boolean;
+    taskId?: string;
+  };
+  /**
+   * The security gate read the run's added lines and audited the dependencies (`round` from 1).
+   * Findings are masked, most severe first; `blocking` counts those at or above `threshold` (they loop
+   * back in enforce mode); `omitted` the least severe ones left out past the first 200.
+   */
+  'security.scanned': { round: number; mode: 'warn' | 'enforce'; threshold: Severity; files: number; findings: SecurityFinding[]; audit: AuditOutcome; blocking: number; omitted?: number };
+  /** The engine added a task to the plan after planning (`by`: which gate), e.g. a security fix task. */
+  'task.added': { task: PlanTask; by: 'security-gate'; reason: string };
+  /** An MCP server of the run started and listed `tools` (those offered to agents), or failed to (`error` says why); the run goes on without it. */
+  'mcp.server': { server: string; transport: 'stdio' | 'http'; status: 'connected' | 'failed'; tools?: string[]; error?: string };
+  /** The repository's rules files (AGENTS.md…) added to every system prompt: characters in each and how many were included (the bound is `limit` in all). */
+  'rules.loaded': { files: { path: string; chars: number; included: number; skipped?: string }[]; limit: number };
   /** Something a human should know that changes no state. */
   'log': { level: 'info' | 'warn' | 'error'; message: string; taskId?: string };
 }

@@ -28,6 +28,8 @@ export const TASK_TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]
   dead_letter: ['ready', 'skipped', 'done'],
   done: [],
   skipped: [],
+  // Never logged: the fold ends a run's unfinished tasks with it (endUnfinishedTasks).
+  cancelled: [],
 };
 
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'stopped_budget'];

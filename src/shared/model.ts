@@ -1,12 +1,29 @@
 // Domain types shared by the engine, both hosts and the webview.
 // Pure data: no Node, no DOM, no vscode.
+// The run configuration's types are inferred from its zod schemas (runConfig.ts); they are
+// re-exported here as types only, so importing this file never loads zod.
+export type {
+  AnthropicModelSpec,
+  AutoApproveRules,
+  Budgets,
+  Cap,
+  ModelPrice,
+  ModelSpec,
+  OpenAICompatibleModelSpec,
+  OpenAIModelSpec,
+  RoleModels,
+  RunConfig,
+  RunConfigInput,
+  ScriptedModelSpec,
+  VscodeLmModelSpec,
+} from './runConfig';
 
 /** The agent roles a plan may assign. */
-export const ROLES = ['planner', 'architect', 'implementer', 'tester', 'reviewer', 'fixer', 'docs', 'security'] as const;
+export const ROLES = ['planner', 'architect', 'implementer', 'tester', 'reviewer', 'fixer', 'docs', 'security', 'web_tester', 'deployer'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Roles that may own a plan task (the planner plans, the reviewer gates, the fixer repairs). */
-export const TASK_ROLES = ['architect', 'implementer', 'tester', 'docs', 'security'] as const;
+export const TASK_ROLES = ['architect', 'implementer', 'tester', 'docs', 'security', 'web_tester', 'deployer'] as const;
 export type TaskRole = (typeof TASK_ROLES)[number];
 
 export const RUN_STATUSES = [
@@ -33,6 +50,8 @@ export const TASK_STATUSES = [
   'failed',
   'dead_letter',
   'skipped',
+  /** The run ended (cancelled, failed, budget) while the task was unfinished: the fold ends it. */
+  'cancelled',
 ] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
@@ -57,123 +76,9 @@ export interface Plan {
   tasks: PlanTask[];
 }
 
-/** Model assignment of one role: an ordered chain of model ids (the first is used; the router falls over). */
-export type RoleModels = Partial<Record<Role, string[]>>;
-
-/** Prices of one model in USD per million tokens; cached input is a prompt-cache read. */
-export interface ModelPrice {
-  inputPerMTok: number;
-  outputPerMTok: number;
-  /** Price of input tokens read from the provider's prompt cache; the input price when absent. */
-  cachedInputPerMTok?: number;
-}
-
 /** OpenAI-compatible endpoints with a known default base URL and key name. */
 export const OPENAI_COMPATIBLE_PRESETS = ['ollama', 'lmstudio', 'vllm', 'llamacpp', 'deepseek', 'groq', 'openrouter'] as const;
 export type OpenAICompatiblePreset = (typeof OPENAI_COMPATIBLE_PRESETS)[number];
-
-/** Settings every model spec may carry. */
-export interface ModelSpecCommon {
-  id: string;
-  /** Tokens the model accepts in one prompt. */
-  contextWindow?: number;
-  /** Cap on output tokens per call; also the worst case the budget check assumes. */
-  maxOutputTokens?: number;
-  /** Overrides the built-in price table (core/models/prices.ts). */
-  prices?: ModelPrice;
-}
-
-export interface ScriptedModelSpec extends ModelSpecCommon {
-  provider: 'scripted';
-  /** Path of the transcript file, absolute or relative to the workspace. */
-  transcript: string;
-}
-
-export interface OpenAIModelSpec extends ModelSpecCommon {
-  provider: 'openai';
-  /** Model name sent to the API, e.g. "gpt-5.4-mini". */
-  model: string;
-  /** Secret / environment variable holding the key; OPENAI_API_KEY when absent. */
-  apiKeyName?: string;
-  baseURL?: string;
-  /** Which OpenAI endpoint to call; the Responses API when absent. */
-  api?: 'responses' | 'chat';
-}
-
-export interface AnthropicModelSpec extends ModelSpecCommon {
-  provider: 'anthropic';
-  /** Model name sent to the API, e.g. "claude-sonnet-4-5". */
-  model: string;
-  /** Secret / environment variable holding the key; ANTHROPIC_API_KEY when absent. */
-  apiKeyName?: string;
-  baseURL?: string;
-}
-
-export interface OpenAICompatibleModelSpec extends ModelSpecCommon {
-  provider: 'openai-compatible';
-  /** Model name sent to the endpoint, e.g. "qwen2.5-coder:7b". */
-  model: string;
-  /** Required unless a preset supplies it. */
-  baseURL?: string;
-  /** Name of the environment variable (CLI) or secret (VS Code) that holds the key; none for local servers. */
-  apiKeyName?: string;
-  /** Supplies the default base URL and key name of a well-known endpoint. */
-  preset?: OpenAICompatiblePreset;
-}
-
-/** A chat model the VS Code host already has (vscode.lm); only the extension can create it. */
-export interface VscodeLmModelSpec extends ModelSpecCommon {
-  provider: 'vscode-lm';
-  vendor?: string;
-  family?: string;
-  model?: string;
-}
-
-/** How one model id is reached. */
-export type ModelSpec = ScriptedModelSpec | OpenAIModelSpec | AnthropicModelSpec | OpenAICompatibleModelSpec | VscodeLmModelSpec;
-
-/** Immutable snapshot of everything a run was started with. */
-export interface RunConfig {
-  models: ModelSpec[];
-  roles: RoleModels;
-  /** How many tasks may run at once. */
-  concurrency: number;
-  /** Fix attempts after the first try before a task is dead-lettered. */
-  maxFixAttempts: number;
-  /** Tool-loop steps one agent turn may take. */
-  maxAgentSteps: number;
-  /** Apply edits without asking. */
-  autoApprove: boolean;
-  /** Stop after planning until the user approves the plan. */
-  requirePlanApproval: boolean;
-  /** Shell command that runs the workspace's tests; undefined means detect; "none" runs without a test gate. */
-  testCommand?: string;
-  /** A tasks.json task (by label) that runs the tests; the editor runs it and its output is parsed. Wins over testCommand. */
-  testTaskLabel?: string;
-  testTimeoutMs: number;
-  /** Run the reviewer role as a gate after tests pass. */
-  reviewGate: boolean;
-  /** Hard spending caps, checked before every model call with a worst-case estimate. */
-  budgets: Budgets;
-  /** Per-call model timeouts; a timeout before any output falls over to the next model. */
-  timeouts: { firstTokenMs: number; totalMs: number };
-  /** The same tool call with the same arguments, or the same failure, this many times stops the task. */
-  loopThreshold: number;
-  /** Auto-approve only some proposals: by the role that made them, or when every file matches a glob. */
-  autoApproveRules?: { roles?: Role[]; globs?: string[] };
-  /**
-   * Let auto-approval (autoApprove, autoApproveRules, the CLI's --yes) through for edits that change
-   * what will be executed (package scripts, git hooks, editor tasks…; core/edits/executionRisk.ts).
-   * Off or absent: such edits always go to a human, or are rejected when nobody can be asked.
-   */
-  autoApproveCommandChanges?: boolean;
-  /** Take a checkpoint of the workspace before each task's edits land (rollback to any task boundary). */
-  checkpoints: boolean;
-  /** Work on a branch of its own and commit per task (git workspaces only). */
-  gitMode: boolean;
-  /** Run the tests related to a task's files first, the whole suite only when they pass. */
-  relatedTestsFirst: boolean;
-}
 
 /** A cap a call would have crossed (the budget gate's refusal, and the budget.exceeded event). */
 export interface BudgetBreach {
@@ -185,21 +90,6 @@ export interface BudgetBreach {
   used: number;
   /** The call's worst case (NaN for a call of unknown cost under a USD cap). */
   estimate: number;
-}
-
-/** A spending cap; an absent field is no cap. */
-export interface Cap {
-  usd?: number;
-  tokens?: number;
-}
-
-export interface Budgets {
-  run?: Cap;
-  /** Applies to each task separately. */
-  task?: Cap;
-  roles?: Partial<Record<Role, Cap>>;
-  /** What a breach does: pause the run (resumable after raising the cap) or stop it as stopped_budget. */
-  onExceed: 'pause' | 'stop';
 }
 
 /** One file of an edit set as the reviewer sees it. */
@@ -265,8 +155,41 @@ export interface Usage {
 export const EMPTY_USAGE: Usage = { calls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, usd: 0 };
 
 /** The reviewer's verdict on a task. */
+/** What an approval is about, exactly as the user is shown it (core/commands/approval.ts). */
+export type ApprovalSubject =
+  | { kind: 'command'; command: string; cwd: string; reason: string }
+  | { kind: 'mcp'; server: string; tool: string; input: string; reason?: string }
+  | { kind: 'deploy'; command: string; runbook: string };
+
 export interface ReviewVerdict {
   approved: boolean;
   summary: string;
   issues: string[];
+}
+
+/**
+ * One step of a web acceptance flow (the web tester writes them; core/web/flows.ts checks and runs
+ * them in a real browser). Selectors are Playwright selectors; `path` is relative to the app's URL.
+ */
+export type WebFlowStep =
+  | { action: 'goto'; path: string }
+  | { action: 'fill'; selector: string; value: string }
+  | { action: 'click'; selector: string }
+  | { action: 'expectText'; text: string; selector?: string }
+  | { action: 'screenshot'; name: string };
+
+export interface WebFlow {
+  name: string;
+  steps: WebFlowStep[];
+}
+
+/** How one flow went; screenshots are run artifacts (PNG), named relative to the run folder. */
+export interface WebFlowResult {
+  flow: string;
+  ok: boolean;
+  /** 0-based index of the step that failed, and why. */
+  failedStep?: number;
+  error?: string;
+  screenshots: { name: string; artifact: string }[];
+  durationMs: number;
 }

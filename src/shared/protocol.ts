@@ -1,29 +1,73 @@
 // The one protocol between the extension host and the webview panel.
 // Requests go webview -> host and always get a response (a result or an error reply);
 // notifications go host -> webview. Nothing is posted to the webview before it sends `app/ready`,
-// whose result is a full snapshot. The host validates every incoming message with the schemas here.
-import { z } from 'zod';
+// whose result is a full snapshot. The host validates every incoming message with the zod schemas of
+// protocolSchemas.ts; this module is types only (and zod-free), so the webview bundle carries no zod.
 import type { EngineEvent, TaskChanges } from './events';
 import type { Budgets } from './model';
 import type { RunSummary } from './runState';
 
+/**
+ * A prompt that must stay reachable until acted on (turn on diff CodeLens, set a model's key, resume
+ * an interrupted run, a goal waiting for a model): a banner in the chat views. `actions` are labels;
+ * `notice/act` names one (or none, to dismiss).
+ */
+export interface Notice {
+  id: string;
+  message: string;
+  tone: 'info' | 'warning';
+  actions: string[];
+}
+
+/** What the composer offers, from the settings: the configured model ids and auto-approval. */
+export interface ComposerDefaults {
+  models: string[];
+  autoApprove: boolean;
+}
+
+/** The window's side of a chat view, sent in the snapshot and again (`host/state`) when it changes. */
+export interface HostState {
+  /** False in an untrusted or folder-less window: goals cannot start there. */
+  canStartGoals: boolean;
+  /** Why goals cannot start, shown in place of the input. */
+  cannotStartReason?: string;
+  /** The run this view is pinned to: it does not follow newly started runs. */
+  pinnedRunId?: string;
+  notices?: Notice[];
+  composer?: ComposerDefaults;
+}
+
 /** Everything the webview needs to draw itself from nothing. */
-export interface Snapshot {
+export interface Snapshot extends HostState {
   runs: RunSummary[];
   /** The run the panel shows; undefined when there is none yet. */
   activeRunId?: string;
   /** The whole event log of the active run: the webview folds it with applyEvent. */
   activeEvents: EngineEvent[];
-  /** False in an untrusted or folder-less window: goals cannot start there. */
-  canStartGoals: boolean;
-  /** Why goals cannot start, shown in place of the input. */
-  cannotStartReason?: string;
+}
+
+/** A pasted image: base64 data of a PNG, JPEG, GIF or WebP. */
+export interface ImageInput {
+  mediaType: 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp';
+  data: string;
+}
+
+/** Per-run choices of the composer, over the settings: one model for every role, auto-approval. */
+export interface GoalOptions {
+  model?: string;
+  autoApprove?: boolean;
+  /** Workspace files the user @-mentioned: the planner and every task see their text. */
+  files?: string[];
+  /** Pasted images, for models whose spec takes images (refused otherwise). */
+  images?: ImageInput[];
+  /** The ended run this goal follows up: its summary goes to the new run's planner. */
+  followUpOf?: string;
 }
 
 /**
- * A user decision about a task, as the panel sends it (the same shape as the engine's TriageAction):
- * retry (optionally pinning another configured model), skip (its dependents are skipped too), take
- * over (mark it done by hand), or edit its definition.
+ * A user decision about a task, as the panel sends it and the engine's triageTask takes it: retry
+ * (optionally pinning another configured model), skip (its dependents are skipped too), take over
+ * (mark it done by hand), or edit its definition.
  */
 export type TriageDecision =
   | { kind: 'retry'; model?: string }
@@ -48,7 +92,12 @@ export function describeTriageDecision(action: TriageDecision): string {
 /** Webview -> host requests with their result types. */
 export interface Requests {
   'app/ready': { params: Record<string, never>; result: Snapshot };
-  'goal/start': { params: { goal: string }; result: { runId: string } };
+  /** `waitingForModel`: no model works yet; the host keeps the goal (a notice) and starts it once one does. */
+  'goal/start': { params: { goal: string } & GoalOptions; result: { runId?: string; waitingForModel?: boolean } };
+  /** Pin the view on a run (it stops following new runs), or unpin it (no runId). */
+  'run/pin': { params: { runId?: string }; result: { pinnedRunId?: string } };
+  /** Act on a notice (an action label of it), or dismiss it (no action). */
+  'notice/act': { params: { id: string; action?: string }; result: { done: boolean } };
   /** Switch the panel to another run; returns its whole log. */
   'run/open': { params: { runId: string }; result: { runId: string; events: EngineEvent[] } };
   'run/cancel': { params: { runId: string }; result: { cancelled: boolean } };
@@ -67,6 +116,16 @@ export interface Requests {
   'step/replay': { params: { runId: string; stepId: string; model?: string }; result: { replayId: string; ok: boolean; summary: string } };
   /** New caps for a run; `resume` also resumes it (a run paused by its budget). */
   'run/setBudgets': { params: { runId: string; budgets: Budgets; resume: boolean }; result: { resumed: boolean } };
+  /** A chat message to an active run: guidance for a task (`taskId`) or for every agent at work. Returns its event's seq. */
+  'run/message': { params: { runId: string; text: string; taskId?: string; files?: string[]; images?: ImageInput[] }; result: { seq: number } };
+  /** Workspace files whose path contains `query`, for @-mention completion. */
+  'workspace/files': { params: { query: string }; result: { files: string[] } };
+  /** Open a file the run changed as a diff against the run's start checkpoint. */
+  'run/openFileDiff': { params: { runId: string; path: string }; result: { opened: boolean } };
+  /** Open the run's report.md. */
+  'run/openReport': { params: { runId: string }; result: { opened: boolean } };
+  /** Webview URIs of a run's web tester screenshots (artifact names as the webtest.flow events give them); missing files are left out. */
+  'run/screenshots': { params: { runId: string; artifacts: string[] }; result: { uris: Record<string, string> } };
 }
 
 /** Host -> webview notifications. */
@@ -76,6 +135,8 @@ export interface Notifications {
   'runs/changed': { runs: RunSummary[] };
   /** The host asks the panel to show a run and select a task (tree selection). */
   'view/focus': { runId: string; taskId?: string };
+  /** Trust granted, a notice added or gone, the settings changed, the pin moved. */
+  'host/state': HostState;
 }
 
 export type RequestMethod = keyof Requests;
@@ -101,74 +162,5 @@ export interface NotificationMessage<M extends NotificationMethod = Notification
 
 export type HostToWebviewMessage = ResponseMessage | NotificationMessage;
 
-const idParam = z.string().min(1).max(200);
-const runIdParam = z.object({ runId: idParam }).strict();
-
-const taskChangesSchema = z
-  .object({
-    title: z.string().trim().min(1, 'The title is empty.').max(500).optional(),
-    description: z.string().max(20_000).optional(),
-    acceptance: z.array(z.string().trim().min(1, 'An acceptance criterion is empty.').max(2_000)).max(100).optional(),
-    files: z.array(z.string().trim().min(1).max(1_000)).max(500).optional(),
-    model: idParam.optional(),
-  })
-  .strict()
-  .refine((changes) => Object.values(changes).some((value) => value !== undefined), { message: 'The edit changes nothing.' });
-
-/** Runtime schema of TriageDecision. */
-export const triageDecisionSchema: z.ZodType<TriageDecision> = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('retry'), model: idParam.optional() }).strict(),
-  z.object({ kind: z.literal('skip') }).strict(),
-  z.object({ kind: z.literal('takeOver') }).strict(),
-  z.object({ kind: z.literal('edit'), changes: taskChangesSchema }).strict(),
-]);
-
-// The shape only; the engine checks the caps again (setBudgets) before they reach the log.
-const capParam = z.object({ usd: z.number().positive().finite().optional(), tokens: z.number().int().positive().optional() }).strict();
-const budgetsParam: z.ZodType<Budgets> = z
-  .object({
-    run: capParam.optional(),
-    task: capParam.optional(),
-    roles: z.record(z.string().min(1).max(50), capParam).optional(),
-    onExceed: z.enum(['pause', 'stop']),
-  })
-  .strict() as z.ZodType<Budgets>;
-
-/** Runtime schemas for every request's params; the host rejects anything else with an error reply. */
-export const REQUEST_PARAM_SCHEMAS: { [M in RequestMethod]: z.ZodType<Requests[M]['params']> } = {
-  'app/ready': z.object({}).strict() as z.ZodType<Record<string, never>>,
-  'goal/start': z.object({ goal: z.string().trim().min(1, 'The goal is empty.').max(20_000) }).strict(),
-  'run/open': runIdParam,
-  'run/cancel': runIdParam,
-  'plan/approve': runIdParam,
-  'task/openDiff': z.object({ runId: idParam, taskId: idParam }).strict(),
-  'task/triage': z.object({ runId: idParam, taskId: idParam, action: triageDecisionSchema }).strict(),
-  'step/replay': z.object({ runId: idParam, stepId: z.string().regex(/^[^\s]+@v\d+$/, 'Not a step id (like t1:implement@v1).').max(300), model: idParam.optional() }).strict(),
-  'run/setBudgets': z.object({ runId: idParam, budgets: budgetsParam, resume: z.boolean() }).strict(),
-};
-
-const requestEnvelope = z.object({
-  kind: z.literal('request'),
-  id: z.number().int().nonnegative(),
-  method: z.string(),
-  params: z.unknown().optional(),
-});
-
-export type ParsedRequest =
-  | { ok: true; message: RequestMessage }
-  | { ok: false; id?: number; error: string };
-
-/** Validates a message from the webview. Unknown methods and bad params are errors, never ignored. */
-export function parseRequest(raw: unknown): ParsedRequest {
-  const envelope = requestEnvelope.safeParse(raw);
-  if (!envelope.success) return { ok: false, error: `Malformed message from the webview: ${envelope.error.issues[0]?.message ?? 'invalid'}` };
-  const { id, method, params } = envelope.data;
-  // hasOwn, not `in`: "toString" and friends are on every object's prototype.
-  if (!Object.hasOwn(REQUEST_PARAM_SCHEMAS, method)) return { ok: false, id, error: `Unknown request "${method}".` };
-  const schema = REQUEST_PARAM_SCHEMAS[method as RequestMethod];
-  const parsed = schema.safeParse(params ?? {});
-  if (!parsed.success) {
-    return { ok: false, id, error: `Invalid params for ${method}: ${parsed.error.issues.map((issue) => issue.message).join('; ')}` };
-  }
-  return { ok: true, message: { kind: 'request', id, method: method as RequestMethod, params: parsed.data } };
-}
+/** Only the web tester's PNGs, by the names it gives them: nothing else of the run folder is served to the webview. */
+export const SCREENSHOT_ARTIFACT = /^artifacts\/webtest\/[A-Za-z0-9_.-]{1,40}\/[A-Za-z0-9_-]{1,120}\.png$/;

@@ -1,9 +1,11 @@
 // Run state is a fold over the run's events. The engine, both hosts and the webview all derive what
 // they show from this one function, so there is no second copy of the truth to drift.
-import type { EngineEvent } from './events';
-import { canTransitionRun, canTransitionTask, IllegalTransitionError } from './lifecycle';
+import type { EngineEvent, EngineEventOf } from './events';
+import type { AuditOutcome, SecurityFinding, Severity } from './security';
+import { canTransitionRun, canTransitionTask, IllegalTransitionError, isTerminalRun } from './lifecycle';
 import {
   EMPTY_USAGE,
+  type ApprovalSubject,
   type FileChange,
   type Plan,
   type PlanTask,
@@ -14,6 +16,8 @@ import {
   type TaskStatus,
   type TestReport,
   type Usage,
+  type WebFlow,
+  type WebFlowResult,
 } from './model';
 
 export interface TaskState extends PlanTask {
@@ -35,6 +39,9 @@ export interface TaskState extends PlanTask {
   lastFailure?: string;
   /** Git mode: the commit of the task's changes. */
   commit?: string;
+  /** Web tester tasks: the acceptance flows, and how they went in the latest attempt that ran them. */
+  webFlows?: WebFlow[];
+  webResults?: { attempt: number; results: WebFlowResult[] };
 }
 
 export interface ProposalState {
@@ -56,6 +63,15 @@ export interface StepState {
   role: Role;
   attempt: number;
   model: string;
+}
+
+export interface PendingApproval {
+  approvalId: string;
+  subject: ApprovalSubject;
+  role: Role;
+  taskId?: string;
+  stepId?: string;
+  at: string;
 }
 
 export interface RunState {
@@ -88,8 +104,68 @@ export interface RunState {
   baselineTest?: TestReport;
   /** The whole-suite run that decided whether the run completed. */
   finalTest?: TestReport;
+  /**
+   * The budget breach that paused the run (status paused) or stopped it (stopped_budget), while it
+   * still holds: the next run.status clears it, and so do new caps (run.budgetsChanged), since the
+   * breach was measured against the old ones; a resumed call that still does not fit logs a new one.
+   * The VS Code host, the panel and the CLI all read it from here.
+   */
+  budgetBreach?: EngineEventOf<'budget.exceeded'>;
+  /** What the goal came with: @-mentioned files, pasted images (artifacts), the ended run it follows up. */
+  goalFiles: string[];
+  goalImages: string[];
+  followUpOf?: { runId: string; summary: string };
+  /** What the user wrote to the run while it was active, oldest first, with the steps it reached. */
+  userMessages: UserMessage[];
+  /** Approvals asked and not yet answered (a command, an MCP call, a deploy), by approvalId: what waits on the user. */
+  pendingApprovals: Record<string, PendingApproval>;
+  /** The security gate, once it ran or added a task (absent when it is off). */
+  security?: SecurityGateState;
   /** seq of the last event folded in. */
   lastSeq: number;
+}
+
+export interface SecurityGateRound {
+  round: number;
+  mode: 'warn' | 'enforce';
+  threshold: Severity;
+  files: number;
+  findings: SecurityFinding[];
+  audit: AuditOutcome;
+  blocking: number;
+  omitted?: number;
+  at: string;
+}
+
+export interface SecurityGateState {
+  /** Every gate run (security.scanned), oldest first: the last one says what still stands. */
+  rounds: SecurityGateRound[];
+  /** The tasks the gate added to fix what it found, oldest first. */
+  fixTasks: string[];
+}
+
+export interface UserMessage {
+  seq: number;
+  at: string;
+  text: string;
+  /** For this task's agent; none: for whichever agents are at work (the planner, the running tasks). */
+  taskId?: string;
+  files: string[];
+  images: string[];
+  /** Steps whose model calls were given it. */
+  deliveredTo: string[];
+}
+
+/** Task statuses a run's end leaves unfinished: the fold ends them as cancelled, with the run's reason. */
+const UNFINISHED: ReadonlySet<TaskStatus> = new Set(['ready', 'running', 'awaiting-review', 'testing', 'reviewing', 'failed']);
+
+function endUnfinishedTasks(state: RunState, status: RunStatus, reason: string | undefined): void {
+  const why = status === 'cancelled' ? 'the run was cancelled' : status === 'stopped_budget' ? 'the run was stopped by its budget' : 'the run ended';
+  for (const task of Object.values(state.tasks)) {
+    if (!UNFINISHED.has(task.status)) continue;
+    task.status = 'cancelled';
+    task.statusReason = reason ? `${why}: ${reason}` : why;
+  }
 }
 
 /** Thrown when a log does not describe a possible run (a bug or a hand-edited log). */
@@ -119,7 +195,7 @@ export function isReservedKey(key: string): boolean {
 }
 
 /** The fields by which the fold keys its maps (tasks, steps, proposals, usage by role). */
-const KEY_FIELDS = ['taskId', 'stepId', 'proposalId', 'role'] as const;
+const KEY_FIELDS = ['taskId', 'stepId', 'proposalId', 'role', 'approvalId'] as const;
 
 function refuseReservedKeys(event: EngineEvent): void {
   const keys: string[] = [];
@@ -128,6 +204,7 @@ function refuseReservedKeys(event: EngineEvent): void {
     if (typeof value === 'string') keys.push(value);
   }
   if (event.type === 'plan.accepted') for (const task of event.plan.tasks) keys.push(task.id, ...task.dependsOn);
+  if (event.type === 'task.added') keys.push(event.task.id, ...event.task.dependsOn);
   const reserved = keys.find(isReservedKey);
   if (reserved !== undefined) {
     throw new InvalidLogError(
@@ -171,6 +248,11 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
       usage: { ...EMPTY_USAGE },
       usageByRole: {},
       checkpoints: [],
+      goalFiles: event.files ?? [],
+      goalImages: event.images ?? [],
+      followUpOf: event.followUpOf,
+      userMessages: [],
+      pendingApprovals: {},
       lastSeq: event.seq,
     };
   }
@@ -186,6 +268,10 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
       }
       state.status = event.status;
       state.statusReason = event.reason;
+      if (isTerminalRun(event.status)) endUnfinishedTasks(state, event.status, event.reason);
+      if (isTerminalRun(event.status)) state.pendingApprovals = {};
+      // The driver logs the breach, then the pause or stop it causes; any other status moves on from it.
+      if (event.status !== 'paused' && event.status !== 'stopped_budget') delete state.budgetBreach;
       break;
     case 'plan.accepted':
       state.plan = event.plan;
@@ -195,6 +281,22 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
         state.tasks[task.id] = { ...task, status: 'pending', attempts: 0, attemptBase: 0, usage: { ...EMPTY_USAGE }, failureSignatures: [] };
       }
       break;
+    case 'task.added': {
+      const added = event.task;
+      if (!state.plan) throw new InvalidLogError(`Event ${event.seq} adds task "${added.id}" before any plan was accepted.`);
+      if (Object.hasOwn(state.tasks, added.id)) throw new InvalidLogError(`Event ${event.seq} adds task "${added.id}", which the plan already has.`);
+      for (const dependency of added.dependsOn) taskOf(state, dependency, event);
+      state.plan = { ...state.plan, tasks: [...state.plan.tasks, added] };
+      state.tasks[added.id] = { ...added, status: 'pending', attempts: 0, attemptBase: 0, usage: { ...EMPTY_USAGE }, failureSignatures: [] };
+      state.taskOrder.push(added.id);
+      if (event.by === 'security-gate') (state.security ??= { rounds: [], fixTasks: [] }).fixTasks.push(added.id);
+      break;
+    }
+    case 'security.scanned': {
+      const { round, mode, threshold, files, findings, audit, blocking, omitted } = event;
+      (state.security ??= { rounds: [], fixTasks: [] }).rounds.push({ round, mode, threshold, files, findings, audit, blocking, ...(omitted ? { omitted } : {}), at: event.at });
+      break;
+    }
     case 'task.status': {
       const task = taskOf(state, event.taskId, event);
       if (!canTransitionTask(task.status, event.status)) {
@@ -218,6 +320,11 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
     }
     case 'run.budgetsChanged':
       state.config = { ...state.config, budgets: event.budgets };
+      // New caps: the breach was measured against the old ones and may no longer hold.
+      delete state.budgetBreach;
+      break;
+    case 'budget.exceeded':
+      state.budgetBreach = event;
       break;
     case 'checkpoint.created':
       state.checkpoints.push({ id: event.checkpointId, label: event.label, taskId: event.taskId, at: event.at });
@@ -246,6 +353,8 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
       break;
     case 'step.finished':
       delete state.openSteps[event.stepId];
+      // An ask the step left unanswered (cancelled, or the process died) no longer waits on anyone.
+      for (const pending of Object.values(state.pendingApprovals)) if (pending.stepId === event.stepId) delete state.pendingApprovals[pending.approvalId];
       break;
     case 'llm.call':
       addUsage(state.usage, event);
@@ -288,10 +397,29 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
     case 'review.finished':
       taskOf(state, event.taskId, event).review = event.verdict;
       break;
+    case 'webtest.planned':
+      taskOf(state, event.taskId, event).webFlows = event.flows;
+      break;
+    case 'webtest.flow': {
+      const task = taskOf(state, event.taskId, event);
+      if (task.webResults?.attempt !== event.attempt) task.webResults = { attempt: event.attempt, results: [] };
+      task.webResults.results.push(event.result);
+      break;
+    }
+    case 'approval.requested':
+      if (event.taskId) taskOf(state, event.taskId, event);
+      state.pendingApprovals[event.approvalId] = { approvalId: event.approvalId, subject: event.subject, role: event.role, taskId: event.taskId, stepId: event.stepId, at: event.at };
+      break;
+    case 'approval.decided':
+      delete state.pendingApprovals[event.approvalId];
+      break;
+    case 'command.started':
+    case 'command.finished':
+      if (event.taskId) taskOf(state, event.taskId, event);
+      break;
     case 'plan.rejected':
     case 'model.fallback':
     case 'breaker.changed':
-    case 'budget.exceeded':
     case 'loop.detected':
     case 'checkpoint.restored':
     case 'step.replayed':
@@ -299,6 +427,17 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
     case 'tool.result':
     case 'test.started':
     case 'artifact.written':
+    case 'mcp.server':
+    case 'rules.loaded':
+      break;
+    case 'user.message':
+      if (event.taskId) taskOf(state, event.taskId, event);
+      state.userMessages.push({ seq: event.seq, at: event.at, text: event.text, taskId: event.taskId, files: event.files ?? [], images: event.images ?? [], deliveredTo: [] });
+      break;
+    case 'user.delivered':
+      state.userMessages.find((message) => message.seq === event.messageSeq)?.deliveredTo.push(event.stepId);
+      break;
+    case 'agent.text':
     case 'log':
       break;
     default: {
@@ -306,6 +445,23 @@ export function applyEvent(state: RunState | undefined, event: EngineEvent): Run
       throw new InvalidLogError(`Unknown event type in ${JSON.stringify(unknown).slice(0, 80)}`);
     }
   }
+  state.lastSeq = event.seq;
+  state.updatedAt = event.at;
+  return state;
+}
+
+/**
+ * Event types whose payload the fold never reads (tool calls and results, agent text: most of a
+ * log's bytes). A reader may fold them from their seq and time alone (`applyPayloadFreeEvent`);
+ * applyEvent still takes them whole. A test folds logs both ways and compares.
+ */
+export const PAYLOAD_FREE_TYPES: ReadonlySet<string> = new Set<EngineEvent['type']>(['tool.call', 'tool.result', 'agent.text']);
+
+/** applyEvent for an event of PAYLOAD_FREE_TYPES known only by its type, seq and time. */
+export function applyPayloadFreeEvent(state: RunState | undefined, event: { type: string; seq: number; at: string }): RunState {
+  if (!PAYLOAD_FREE_TYPES.has(event.type)) throw new InvalidLogError(`Event ${event.seq} (${event.type}) must be folded whole.`);
+  if (!state) throw new InvalidLogError(`Event ${event.seq} (${event.type}) comes before run.created.`);
+  if (event.seq !== state.lastSeq + 1) throw new InvalidLogError(`Event numbering jumps from ${state.lastSeq} to ${event.seq}.`);
   state.lastSeq = event.seq;
   state.updatedAt = event.at;
   return state;
@@ -331,6 +487,8 @@ export interface RunSummary {
   usage: Usage;
   /** Set by the engine (not the fold): the run was not created or adopted on this machine, so it is read-only until adopted. */
   foreign?: boolean;
+  /** Set by the engine (not the fold): unfinished and not paused, yet nothing drives it (its window or process stopped): resumable. */
+  interrupted?: boolean;
 }
 
 export function summarizeRun(state: RunState): RunSummary {
@@ -346,4 +504,21 @@ export function summarizeRun(state: RunState): RunSummary {
     tasksTotal: tasks.length,
     usage: state.usage,
   };
+}
+
+/** Tasks that depend on `taskId`, directly or through others, in plan order (skipping it skips them). */
+export function dependentsOf(tasks: Readonly<Record<string, { dependsOn: readonly string[] } | undefined>>, order: readonly string[], taskId: string): string[] {
+  const found = new Set<string>();
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const id of order) {
+      if (id === taskId || found.has(id)) continue;
+      if (tasks[id]?.dependsOn.some((dep) => dep === taskId || found.has(dep))) {
+        found.add(id);
+        grew = true;
+      }
+    }
+  }
+  return order.filter((id) => found.has(id));
 }

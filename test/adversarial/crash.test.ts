@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_RUN_CONFIG } from '../../src/core/config';
 import type { TranscriptTurn } from '../../src/core/models/scripted';
 import type { EngineEvent } from '../../src/shared/events';
-import { buildCli, processAlive, runCli, tempDir, writeTranscript } from '../unit/helpers';
+import { processAlive, runCli, tempDir, writeTranscript } from '../unit/helpers';
+import { buildCli } from '../unit/builtCli';
 import { hostileWorkspace, isolatedUserEnv, killHard, spawnCli } from './support';
 
 const GOAL = 'Fix the failing calculator tests';

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { NodeEditApplier } from '../../src/core/edits/nodeApplier';
 import type { TranscriptTurn } from '../../src/core/models/scripted';
 import type { EngineEvent } from '../../src/shared/events';
-import { buildCli, makeEngine, makeFolderReadOnly, ofType, REPO, runCli, scriptedConfig, ScriptedReviewer, writeTranscript } from '../unit/helpers';
+import { makeEngine, makeFolderReadOnly, ofType, REPO, runCli, scriptedConfig, ScriptedReviewer, writeTranscript } from '../unit/helpers';
+import { buildCli } from '../unit/builtCli';
 import { hostileWorkspace, isolatedUserEnv, killHard } from './support';
 
 const GOAL = 'Fix the failing calculator tests';
@@ -107,7 +108,8 @@ describe('attacks through edits', function () {
     for (const rules of [{ globs: ['**'] }, { roles: ['implementer' as const] }]) {
       const ws = await hostileWorkspace();
       const transcript = await writeTranscript(ws, [plan(['src/calc.js', 'package.json']), { role: 'implementer', task: 't1', toolCalls: [fixCalc, ownTestScript] }, finish('fixed'), approve]);
-      const reviewer = new ScriptedReviewer(() => ({ accepted: [], reason: 'no' }));
+      // Rejected without a reason: the rest lands and the task goes on (a reason would send it back to the agent).
+      const reviewer = new ScriptedReviewer(() => ({ accepted: [] }));
       const { engine, events } = await makeEngine(ws, { reviewer });
       const final = await (await engine.startRun(GOAL, scriptedConfig(transcript, { autoApprove: false, autoApproveRules: rules }))).finished;
       assert.equal(reviewer.requests.length, 1, JSON.stringify(rules));

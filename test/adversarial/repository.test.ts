@@ -9,7 +9,8 @@ import { resolveRunConfig } from '../../src/core/config';
 import type { EngineEvent, NewEvent } from '../../src/shared/events';
 import type { RunConfig } from '../../src/shared/model';
 import { startFakeOpenAI, type FakeServer } from '../support/fakeProviders';
-import { buildCli, CALCULATOR_TRANSCRIPT, runCli, type CliResult } from '../unit/helpers';
+import { CALCULATOR_TRANSCRIPT, runCli, type CliResult } from '../unit/helpers';
+import { buildCli } from '../unit/builtCli';
 import { hostileWorkspace, isolatedUserEnv, killHard, spawnCli } from './support';
 
 const GOAL = 'Fix the failing calculator tests';

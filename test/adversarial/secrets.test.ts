@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ECHOED_KEY, startFakeOpenAI, type FakeReply, type FakeServer } from '../support/fakeProviders';
-import { buildCli, runCli, tempDir, type CliResult } from '../unit/helpers';
+import { runCli, tempDir, type CliResult } from '../unit/helpers';
+import { buildCli } from '../unit/builtCli';
 import { hostileWorkspace, isolatedUserEnv } from './support';
 
 const GOAL = 'Fix the failing calculator tests';

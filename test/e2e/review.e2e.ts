@@ -200,7 +200,8 @@ describe('Software Maker end to end: review, unsaved edits, rollback, crash reco
   describe('(a) per-hunk review', () => {
     let workspace: string;
     const s = scenario('a-hunks', browser, async () => {
-      workspace = await makeWorkspace(e2e.parent, 'hunks', 'review-hunks.json', {});
+      // A rejection with a reason sends the task back: one fix attempt hears it (the transcript's fixer turn).
+      workspace = await makeWorkspace(e2e.parent, 'hunks', 'review-hunks.json', { 'softwareMaker.maxFixAttempts': 1 });
     });
 
     it('shows Accept hunk / Reject hunk CodeLens above both hunks of the proposal', async () => {

@@ -18,6 +18,7 @@ import {
   closeQuickInput,
   expectVisible,
   openWebview,
+  pickQuickInputRow,
   runCommand,
   newestRunId,
   runLogProgress,
@@ -371,4 +372,92 @@ export function initGitRepo(dir: string): string {
   git(dir, 'add', '--all');
   git(dir, 'commit', '--quiet', '--message', 'initial');
   return git(dir, 'rev-parse', 'HEAD');
+}
+
+/**
+ * Changes user settings the way a user does: "Preferences: Open User Settings (JSON)", the whole file
+ * replaced by its current content with `values` merged over it, saved. (code-server does not pick up
+ * a change written to the file behind its back.)
+ */
+export async function updateUserSettings(page: Page, server: CodeServer, values: Record<string, unknown>): Promise<void> {
+  const file = path.join(server.runDir, 'user-data', 'User', 'settings.json');
+  const current = existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>) : {};
+  const wanted = { ...current, ...values };
+  await runCommand(page, 'Preferences: Open User Settings (JSON)');
+  const editor = page.locator('.part.editor .monaco-editor').first();
+  await expectVisible(editor, 'the user settings.json editor');
+  await editor.click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  // One line (no auto-indent); the editor may still auto-close the first brace: whatever follows
+  // the inserted text is removed.
+  await page.keyboard.insertText(JSON.stringify(wanted));
+  await page.keyboard.press('ControlOrMeta+Shift+End');
+  await page.keyboard.press('Delete');
+  await page.keyboard.press('ControlOrMeta+S');
+  await waitUntil(
+    async () => {
+      const saved = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Record<string, unknown>;
+      return Object.entries(values).every(([key, value]) => JSON.stringify(saved[key]) === JSON.stringify(value)) ? true : undefined;
+    },
+    'the user settings.json to be saved with the new values',
+    { timeout: 30_000, observe: async () => (await readFile(file, 'utf8').catch(() => '(unreadable)')).slice(0, 400) },
+  );
+  await runCommand(page, 'View: Close Editor');
+}
+
+export const DARK_THEME = 'Default Dark Modern';
+export const LIGHT_THEME = 'Default Light Modern';
+
+/** Switches the color theme from "Preferences: Color Theme" and waits until the workbench shows it. */
+export async function useTheme(page: Page, theme: typeof DARK_THEME | typeof LIGHT_THEME): Promise<void> {
+  const wanted = theme === DARK_THEME ? 'vs-dark' : 'vs';
+  const workbench = page.locator('.monaco-workbench').first();
+  const current = async (): Promise<boolean> => ((await workbench.getAttribute('class')) ?? '').split(/\s+/).includes(wanted);
+  if (await current()) return;
+  // Clicked, not Enter: the palette may rank "Browse Color Themes in Marketplace" first.
+  await waitForCommand(page, 'Preferences: Color Theme');
+  await page.locator(SELECTORS.quickInputRows).filter({ has: page.locator('.label-name', { hasText: /^\s*Preferences: Color Theme\s*$/ }) }).first().click();
+  // Not typed into the box: a filter text also searches the (offline) marketplace.
+  // The picker labels the themes without "Default " ("Dark Modern").
+  await pickQuickInputRow(page, theme.replace(/^Default /, ''), `the theme "${theme}"`);
+  await waitUntil(async () => ((await current()) ? true : undefined), `the workbench to switch to the theme "${theme}" (class ${wanted})`, {
+    timeout: 60_000,
+    observe: async () => `workbench class "${await workbench.getAttribute('class')}"`,
+  });
+  // Webviews repaint on their own: a screenshot right away may still show the old theme in them.
+  const bodyClass = theme === DARK_THEME ? 'vscode-dark' : 'vscode-light';
+  const frames = page.locator('iframe.webview.ready');
+  await waitUntil(
+    async () => {
+      const count = await frames.count();
+      for (let index = 0; index < count; index++) {
+        const body = page.frameLocator('iframe.webview.ready').nth(index).frameLocator('#active-frame').locator('body');
+        if (!((await body.getAttribute('class', { timeout: 2_000 }).catch(() => '')) ?? '').split(/\s+/).includes(bodyClass)) return undefined;
+      }
+      return true;
+    },
+    `every open webview to take the theme "${theme}" (body.${bodyClass})`,
+    { timeout: 30_000, observe: async () => `${await frames.count()} webview(s)` },
+  );
+}
+
+/**
+ * The Software Maker chat webview on `surface` ('panel': the editor panel, 'sidebar': the Chat view):
+ * the content frame whose page says so (`body[data-surface]`), when several webviews are open.
+ */
+export async function chatFrame(page: Page, surface: 'panel' | 'sidebar', timeout = STEP_TIMEOUT): Promise<FrameLocator> {
+  const outer = page.locator('iframe.webview.ready');
+  return waitUntil(
+    async () => {
+      const count = await outer.count();
+      for (let index = 0; index < count; index++) {
+        const frame = page.frameLocator('iframe.webview.ready').nth(index).frameLocator('#active-frame');
+        if ((await frame.locator(`body[data-surface="${surface}"] #goal-input`).count().catch(() => 0)) > 0) return frame;
+      }
+      return undefined;
+    },
+    `the Software Maker chat webview of the ${surface} (body[data-surface="${surface}"] with its composer)`,
+    { timeout, observe: async () => `${await outer.count()} ready webview iframe(s)` },
+  );
 }

@@ -291,6 +291,22 @@ export async function toastTexts(page: Page): Promise<string[]> {
   return page.locator(SELECTORS.toasts).allInnerTexts().catch(() => []);
 }
 
+/**
+ * The notification saying `text`, as a toast or, since a toast that is not an error hides after a
+ * few seconds (an offer made at startup can be gone before the test looks), in the notification
+ * center, which this opens when the toast is not there. The locator holds the notification's buttons.
+ */
+export async function shownNotification(page: Page, text: string): Promise<Locator | undefined> {
+  const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: text }).first();
+  if (await toast.isVisible().catch(() => false)) return toast;
+  const center = page.locator('.notifications-center .notification-list-item').filter({ hasText: text }).first();
+  if (await center.isVisible().catch(() => false)) return center;
+  if (!(await page.locator('.notifications-center.visible').isVisible().catch(() => false))) {
+    await runCommand(page, 'Notifications: Show Notifications').catch(() => undefined);
+  }
+  return (await center.isVisible().catch(() => false)) ? center : undefined;
+}
+
 /** The status bar item contributed with `id` (DOM id is `<extension id>.<item id>`). */
 export function statusBarItem(page: Page, id: string): Locator {
   return page.locator(`.part.statusbar .statusbar-item[id$="${id}"]`);
@@ -430,7 +446,8 @@ export async function captureFailure(page: Page, shots: Screenshots, title: stri
 
 /** CodeLens links on the proposed (modified) side of the visible diff editor whose text matches `text`. */
 export function diffCodeLenses(page: Page, text: string | RegExp): Locator {
-  return page.locator(`${SELECTORS.diffEditor} .editor.modified .codelens-decoration a`).filter({ hasText: text });
+  // A lens with a command is a link; one that only informs (no command) is a plain span.
+  return page.locator(`${SELECTORS.diffEditor} .editor.modified .codelens-decoration :is(a, span)`).filter({ hasText: text });
 }
 
 /** Of the elements `locator` matches, the visible one highest on the screen (e.g. the CodeLens of the first hunk). */

@@ -7,10 +7,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { sha256 } from '../../src/core/edits/hunks';
 import type { FileWrite, ReviewRequest } from '../../src/core/ports';
+import { COMMAND_IDS } from '../../src/host/commands';
 import { DiffReviewer } from '../../src/host/diffReviewer';
+import { RUNS_VIEW_ID } from '../../src/host/runsTree';
 import { VscodeEditApplier } from '../../src/host/editApplier';
 import { TaskTestRunner, TEST_TASK_TYPE, type TestTaskDefinition } from '../../src/host/taskTestRunner';
-import { VscodeWorkspace } from '../../src/host/vscodeWorkspace';
+import { bundledRipgrep, VscodeWorkspace } from '../../src/host/vscodeWorkspace';
 
 function createWrite(rel: string, newText: string): FileWrite {
   return { path: rel, kind: 'create', baseHash: sha256(''), newText, newHash: sha256(newText) };
@@ -54,6 +56,18 @@ describe('host adapters (extension host)', function () {
   after(async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await rm(abs(dir), { recursive: true, force: true });
+  });
+
+  describe('VscodeWorkspace search_text', () => {
+    it('finds files with the ripgrep VS Code ships, honouring a nested .gitignore', async () => {
+      const ripgrep = bundledRipgrep(vscode.env.appRoot);
+      assert.ok(path.isAbsolute(ripgrep) && ripgrep.includes(path.join('@vscode', 'ripgrep')), `VS Code's own ripgrep is used, not ${ripgrep}`);
+      const marker = `SEARCH_MARK_${Date.now().toString(36)}`;
+      await writeFile(abs(`${dir}/found.ts`), `// ${marker}\n`);
+      await writeFile(abs(`${dir}/.gitignore`), 'ignored.ts\n');
+      await writeFile(abs(`${dir}/ignored.ts`), `// ${marker}\n`);
+      assert.deepEqual(await workspace.searchText(marker, 10), [{ path: `${dir}/found.ts`, line: 1, text: `// ${marker}` }]);
+    });
   });
 
   describe('VscodeEditApplier', () => {
@@ -295,6 +309,15 @@ describe('host adapters (extension host)', function () {
       const registered = new Set(await vscode.commands.getCommands(true));
       assert.deepEqual(contributed.filter((id) => !registered.has(id)), [], 'contributed commands without a handler');
       await vscode.commands.executeCommand('softwareMaker.refreshRuns');
+    });
+
+    it('registers exactly the commands of its table (host/commands.ts), none it does not contribute', async () => {
+      const extension = vscode.extensions.all.find((candidate) => candidate.packageJSON?.name === 'software-maker');
+      assert.ok(extension, 'the extension under test is loaded');
+      await extension.activate();
+      // VS Code adds commands of its own for the Runs view (focus, resetViewLocation, …).
+      const ours = (await vscode.commands.getCommands(true)).filter((id) => id.startsWith('softwareMaker.') && !id.startsWith(`${RUNS_VIEW_ID}.`));
+      assert.deepEqual([...new Set(ours)].sort(), [...COMMAND_IDS].sort());
     });
   });
 });

@@ -5,7 +5,11 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ReviewDecision, ReviewRequest } from '../../src/core/ports';
 import { DiffReviewer } from '../../src/host/diffReviewer';
-import { ACCEPT_HUNK_COMMAND, HunkCodeLensProvider, REJECT_HUNK_COMMAND } from '../../src/host/review/hunkReviewUi';
+import { COMMANDS } from '../../src/host/commands';
+import { HunkCodeLensProvider } from '../../src/host/review/hunkReviewUi';
+
+const ACCEPT_HUNK_COMMAND = COMMANDS.acceptHunk.id;
+const REJECT_HUNK_COMMAND = COMMANDS.rejectHunk.id;
 
 const lines = (n: number, change: Record<number, string> = {}): string =>
   Array.from({ length: n }, (_, i) => `${change[i + 1] ?? `line ${i + 1}`}\n`).join('');

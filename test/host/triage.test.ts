@@ -16,8 +16,11 @@ import type { TriageDecision } from '../../src/shared/protocol';
 import { foldEvents, summarizeRun, type RunState } from '../../src/shared/runState';
 import { TaskTestRunner, TEST_TASK_TYPE } from '../../src/host/taskTestRunner';
 import { REPLAY_SCHEME } from '../../src/host/triage/replayDocuments';
-import { TRIAGE_COMMAND_IDS, TriageCommands, type TriageUi } from '../../src/host/triage/triageCommands';
+import { COMMANDS } from '../../src/host/commands';
+import { TriageCommands, type TriageUi } from '../../src/host/triage/triageCommands';
 import { commandOfTask, resolveTestTask, TestTaskError } from '../../src/host/workspaceTestTask';
+
+const TRIAGE_COMMAND_IDS = [COMMANDS.retryTask, COMMANDS.retryTaskWithModel, COMMANDS.skipTask, COMMANDS.editTask, COMMANDS.markTaskDone, COMMANDS.replayStep].map((command) => command.id);
 
 const RUN_ID = '20260501-100000-abcd';
 
@@ -112,6 +115,12 @@ class FakeEngine implements EngineApi {
     throw new Error('not used');
   }
   approvePlan(): Promise<boolean> {
+    throw new Error('not used');
+  }
+  sendMessage(): never {
+    throw new Error('not used');
+  }
+  checkpointFile(): never {
     throw new Error('not used');
   }
   listCheckpoints(): never {

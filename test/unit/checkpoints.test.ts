@@ -405,4 +405,99 @@ describe('ShadowCheckpoints', function () {
     );
     assert.ok(secondMs < 10_000, `a checkpoint of an unchanged large workspace took ${secondMs} ms`);
   });
+
+  describe('checkpoints before a write (beforeWrite)', () => {
+    const fileAtCommit = (commit: string, rel: string) => shadowGit(storage, ['show', `${commit}:${rel}`]);
+    const filesAt = (commit: string) => shadowGit(storage, ['ls-tree', '-r', '-z', '--name-only', commit]).split('\0').filter(Boolean).sort();
+
+    it('holds the newest snapshot plus what the run wrote since and the files about to be written, modes included', async () => {
+      await put(root, 'a.txt', 'a0\n');
+      await put(root, 'b.txt', 'b0\n');
+      await put(root, 'bin/run.sh', '#!/bin/sh\n');
+      await chmod(path.join(root, 'bin/run.sh'), 0o755);
+      const cp = await ShadowCheckpoints.open({ workspaceRoot: root, storageDir: storage });
+      const start = await cp.create('start', { runId: 'r' });
+      // First landing: a.txt, and a file it creates.
+      const first = await cp.beforeWrite('before t1', { runId: 'r', taskId: 't1' }, ['a.txt', 'new.txt']);
+      assert.equal(first.deferred, false);
+      const c1 = await first.checkpoint;
+      assert.deepEqual(filesAt(c1.commit), filesAt(start.commit), 'nothing landed yet: the start tree');
+      await put(root, 'a.txt', 'a1\n');
+      await put(root, 'new.txt', 'new\n');
+      // Second landing deletes b.txt; the first one's files are read as they are now.
+      const c2 = await (await cp.beforeWrite('before t2', { runId: 'r', taskId: 't2' }, ['b.txt'])).checkpoint;
+      await rm(path.join(root, 'b.txt'));
+      const c3 = await (await cp.beforeWrite('before t3', { runId: 'r', taskId: 't3' }, ['a.txt'])).checkpoint;
+      assert.equal(fileAtCommit(c2.commit, 'a.txt'), 'a1\n');
+      assert.equal(fileAtCommit(c2.commit, 'new.txt'), 'new\n');
+      assert.equal(fileAtCommit(c2.commit, 'b.txt'), 'b0\n');
+      assert.deepEqual(filesAt(c3.commit), ['a.txt', 'bin/run.sh', 'new.txt']);
+      assert.match(shadowGit(storage, ['ls-tree', c3.commit, 'bin/run.sh']), /^100755 /, 'the executable bit is kept');
+      assert.deepEqual(
+        (await cp.list()).map((c) => c.label),
+        ['start', 'before t1', 'before t2', 'before t3'],
+      );
+      // A rollback to one of them is what a full snapshot would have given.
+      await cp.restore(c2.id);
+      assert.equal(await readFile(path.join(root, 'a.txt'), 'utf8'), 'a1\n');
+      assert.equal(await readFile(path.join(root, 'b.txt'), 'utf8'), 'b0\n');
+      assert.equal(await readFile(path.join(root, 'new.txt'), 'utf8'), 'new\n');
+    });
+
+    it('on a fresh instance, after a restore and when told the tree changed (a resume), scans instead', async () => {
+      await put(root, 'a.txt', 'a0\n');
+      const cp = await ShadowCheckpoints.open({ workspaceRoot: root, storageDir: storage });
+      await put(root, 'outside.txt', 'made by the user\n');
+      const c1 = await (await cp.beforeWrite('before t1', { runId: 'r' }, ['a.txt'])).checkpoint;
+      assert.deepEqual(filesAt(c1.commit), ['a.txt', 'outside.txt']);
+      // What that landing writes after the scan is read by the next checkpoint.
+      await put(root, 'a.txt', 'a1\n');
+      const next = await (await cp.beforeWrite('before t1b', { runId: 'r' }, ['outside.txt'])).checkpoint;
+      assert.equal(fileAtCommit(next.commit, 'a.txt'), 'a1\n');
+      await cp.restore(c1.id);
+      await put(root, 'after-restore.txt', 'x\n');
+      const c2 = await (await cp.beforeWrite('before t2', { runId: 'r' }, ['a.txt'])).checkpoint;
+      assert.deepEqual(filesAt(c2.commit), ['a.txt', 'after-restore.txt', 'outside.txt']);
+      // A run resumed after a rest: what the user did meanwhile is scanned in too.
+      await put(root, 'while-paused.txt', 'y\n');
+      const unscanned = await (await cp.beforeWrite('before t3', { runId: 'r' }, ['a.txt'])).checkpoint;
+      assert.ok(!filesAt(unscanned.commit).includes('while-paused.txt'), 'built on the newest checkpoint: no scan');
+      cp.forgetBase();
+      const c4 = await (await cp.beforeWrite('before t4', { runId: 'r' }, ['a.txt'])).checkpoint;
+      assert.ok(filesAt(c4.commit).includes('while-paused.txt'));
+    });
+
+    it('a landing during a full snapshot does not wait for it, and the snapshot holds the files as they were when it was asked for', async () => {
+      for (let i = 0; i < 300; i++) await put(root, `src/f${i}.txt`, `${i}\n`);
+      const cp = await ShadowCheckpoints.open({ workspaceRoot: root, storageDir: storage });
+      const start = cp.create('run start', { runId: 'r' });
+      const landing = await cp.beforeWrite('before t1', { runId: 'r', taskId: 't1' }, ['src/f7.txt', 'src/created.txt']);
+      assert.equal(landing.deferred, true, 'the snapshot was still scanning');
+      // The landing writes at once, whatever git is reading.
+      await put(root, 'src/f7.txt', 'landed\n');
+      await put(root, 'src/created.txt', 'created\n');
+      const [started, before] = await Promise.all([start, landing.checkpoint]);
+      assert.equal(fileAtCommit(started.commit, 'src/f7.txt'), '7\n');
+      assert.ok(!filesAt(started.commit).includes('src/created.txt'));
+      assert.equal(fileAtCommit(before.commit, 'src/f7.txt'), '7\n');
+      const next = await (await cp.beforeWrite('before t2', { runId: 'r', taskId: 't2' }, ['src/f8.txt'])).checkpoint;
+      assert.equal(fileAtCommit(next.commit, 'src/f7.txt'), 'landed\n');
+      assert.equal(fileAtCommit(next.commit, 'src/created.txt'), 'created\n');
+      assert.deepEqual((await cp.list()).map((c) => c.label), ['run start', 'before t1', 'before t2']);
+    });
+
+    it('leaves out what a full snapshot leaves out, and takes unusual names', async () => {
+      await put(root, 'a.txt', 'a\n');
+      const cp = await ShadowCheckpoints.open({ workspaceRoot: root, storageDir: storage });
+      await cp.create('start', { runId: 'r' });
+      const odd = ['"quoted.txt', 'line\nbreak.txt', 'back\\slash.txt', 'with space.txt'];
+      const c1 = await (await cp.beforeWrite('t1', { runId: 'r' }, [...odd, 'node_modules/x.js'])).checkpoint;
+      for (const name of odd) await put(root, name, `${name}\n`);
+      await put(root, 'node_modules/x.js', 'x\n');
+      const c2 = await (await cp.beforeWrite('t2', { runId: 'r' }, ['a.txt'])).checkpoint;
+      assert.deepEqual(filesAt(c1.commit), ['a.txt']);
+      assert.deepEqual(filesAt(c2.commit), ['a.txt', ...odd].sort());
+      for (const name of odd) assert.equal(fileAtCommit(c2.commit, name), `${name}\n`);
+    });
+  });
 });

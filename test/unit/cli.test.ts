@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildCli, CALCULATOR_TRANSCRIPT, calculatorWorkspace, runCli, tempDir } from './helpers';
+import { CALCULATOR_TRANSCRIPT, calculatorWorkspace, runCli, tempDir } from './helpers';
+import { buildCli } from './builtCli';
 
 let cli = '';
 /** Checkpoints go to the user's state folder: the tests use their own. */
@@ -24,7 +25,7 @@ describe('software-maker CLI', function () {
     const ws = await calculatorWorkspace();
     const run = await invoke(['run', 'Fix the failing calculator tests', '--workspace', ws, '--model', `scripted:${CALCULATOR_TRANSCRIPT}`, '--yes']);
     assert.equal(run.code, 0, run.stderr + run.stdout);
-    assert.match(run.stdout, /tests \(baseline\): 1 passed, 2 failed/);
+    assert.match(run.stdout, /baseline tests \(before any change\): 1 passed, 2 failed — already failing before any change/);
     assert.match(run.stdout, /t1 proposes: src\/calc\.js \(\+1 -1\)/);
     assert.match(run.stdout, /run completed/);
     const runId = /Run (\S+): completed/.exec(run.stdout)![1]!;
@@ -56,7 +57,7 @@ describe('software-maker CLI', function () {
 
     const logs = await invoke(['logs', runId, '--workspace', ws]);
     assert.equal(logs.code, 0, logs.stderr);
-    assert.match(logs.stdout, /t1:implement@v1 started \(implementer, scripted\)/);
+    assert.match(logs.stdout, /implementer step t1:implement@v1 started \(attempt 1, scripted\)/);
     const json = await invoke(['logs', runId, '--workspace', ws, '--json']);
     const events = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as { seq: number });
     assert.deepEqual(events.map((event) => event.seq), events.map((_event, index) => index + 1));
@@ -139,5 +140,19 @@ describe('software-maker CLI', function () {
     const noRun = await invoke(['logs', 'nope', '--workspace', ws]);
     assert.equal(noRun.code, 1);
     assert.match(noRun.stderr, /There is no run "nope"/);
+  });
+
+  it('knows every command its help lists, and names them all for an unknown one', async () => {
+    const help = await invoke(['--help']);
+    const listed = [...help.stdout.matchAll(/^ {2}software-maker (\w+)/gm)].map((match) => match[1]!);
+    assert.ok(listed.length >= 12, `the usage lists the commands: ${listed.join(', ')}`);
+    const ws = await tempDir('sm-cli-commands-');
+    for (const command of new Set(listed)) {
+      const result = await invoke([command, '--workspace', ws]);
+      assert.doesNotMatch(result.stderr, /Unknown command/, `${command} is handled`);
+    }
+    const unknown = await invoke(['frobnicate', '--workspace', ws]);
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.stderr.trim(), `software-maker: Unknown command "frobnicate". Commands: ${listed.join(', ')} (software-maker --help).`);
   });
 });

@@ -1,8 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { budgetPauseOf, buildCliConfig, parseModelFlag, raisedBudgets, readCliConfigFiles, UsageError } from '../../src/cli/options';
-import type { EngineEvent } from '../../src/shared/events';
+import { buildCliConfig, parseModelFlag, raisedBudgets, readCliConfigFiles, UsageError } from '../../src/cli/options';
 import type { BudgetBreach } from '../../src/shared/model';
 import { tempDir } from './helpers';
 
@@ -65,6 +64,22 @@ describe('CLI config files and budgets', () => {
     }
   });
 
+  it('checks each config file with the run-config schema and names the file and the field that is wrong', async () => {
+    const ws = await tempDir();
+    const own = join(ws, 'own.json');
+    await writeFile(own, JSON.stringify({ concurrency: 100, modles: [] }));
+    await assert.rejects(readCliConfigFiles(ws, own), (error: Error) => {
+      assert.ok(error instanceof UsageError);
+      assert.match(error.message, new RegExp(`config file ${own.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not a valid Software Maker config`));
+      assert.match(error.message, /concurrency: /);
+      assert.match(error.message, /modles/);
+      return true;
+    });
+    await mkdir(join(ws, '.software-maker'), { recursive: true });
+    await writeFile(join(ws, '.software-maker', 'config.json'), JSON.stringify({ models: [{ id: 'team model', provider: 'openai', model: 'x' }] }));
+    await assert.rejects(readCliConfigFiles(ws, undefined), /\.software-maker\/config\.json is not a valid .*models\.0\.id: A model id has no spaces/);
+  });
+
   it('resume --max-usd/--max-tokens raise the cap that paused the run, else the run cap', () => {
     const taskBreach: BudgetBreach = { scope: 'task', key: 't1', metric: 'tokens', limit: 1000, used: 900, estimate: 500 };
     const current = { onExceed: 'pause' as const, run: { usd: 1 }, task: { tokens: 1000 } };
@@ -74,13 +89,5 @@ describe('CLI config files and budgets', () => {
     assert.deepEqual(raisedBudgets({ onExceed: 'pause', roles: { reviewer: { usd: 1, tokens: 9 } } }, roleBreach, { maxUsd: '2' }), { onExceed: 'pause', roles: { reviewer: { usd: 2, tokens: 9 } } });
     assert.equal(raisedBudgets(current, undefined, {}), undefined);
     assert.throws(() => raisedBudgets(current, undefined, { maxTokens: 'lots' }), /--max-tokens needs a positive number/);
-  });
-
-  it('finds the breach that paused a run, and only when the pause came from it', () => {
-    const at = (seq: number, event: object) => ({ seq, at: '2025-01-01T00:00:00.000Z', runId: 'r', ...event }) as EngineEvent;
-    const breach = { type: 'budget.exceeded', scope: 'run', key: 'r', metric: 'tokens', limit: 10, used: 0, estimate: 99, action: 'pause', role: 'planner' };
-    const paused = at(3, { type: 'run.status', status: 'paused', reason: 'Budget' });
-    assert.equal(budgetPauseOf([at(1, { type: 'run.status', status: 'planning' }), at(2, breach), paused])?.limit, 10);
-    assert.equal(budgetPauseOf([at(1, breach), at(2, { type: 'run.status', status: 'paused' }), at(3, { type: 'run.status', status: 'running' }), at(4, { type: 'run.status', status: 'paused', reason: 'needs triage' })]), undefined);
   });
 });

@@ -182,6 +182,39 @@ describe('engine: edits, checkpoints, git mode and test selection', function () 
     }
   });
 
+  it('the run-start snapshot never holds up the first landing, and still holds the tree from before it', async () => {
+    const ws = await calculatorWorkspace();
+    const storageDir = await tempDir('sm-storage-');
+    const { ShadowCheckpoints } = await import('../../src/core/checkpoints/shadowGit');
+    const create = ShadowCheckpoints.prototype.create;
+    const engine = new Engine({ ports: await makePorts(ws), runsDir: join(ws, '.software-maker/runs'), storageDir });
+    const events: import('../../src/shared/events').EngineEvent[] = [];
+    let landed!: () => void;
+    const firstLanding = new Promise<void>((resolve) => (landed = resolve));
+    engine.onEvent((_runId, event) => {
+      events.push(event);
+      if (event.type === 'edit.applied') landed();
+    });
+    // The start snapshot is not done until an edit has landed: a landing queued behind it would never come.
+    ShadowCheckpoints.prototype.create = async function (this: unknown, ...args: Parameters<typeof create>) {
+      const taking = create.apply(this, args);
+      if (args[0].startsWith('run start')) await firstLanding;
+      return taking;
+    };
+    try {
+      const final = await (await engine.startRun(GOAL, scriptedConfig(CALCULATOR_TRANSCRIPT))).finished;
+      assert.equal(final.status, 'completed', final.statusReason);
+    } finally {
+      ShadowCheckpoints.prototype.create = create;
+    }
+    const start = events.findIndex((event) => event.type === 'checkpoint.created' && event.label.startsWith('run start'));
+    const applied = events.findIndex((event) => event.type === 'edit.applied');
+    assert.ok(applied >= 0 && start > applied, 'an edit landed before the start snapshot was recorded');
+    const startId = (events[start] as { checkpointId: string }).checkpointId;
+    await engine.rollback(startId);
+    assert.match(await readFile(join(ws, 'src/calc.js'), 'utf8'), /return a - b;/, 'the start snapshot holds the file from before the landing');
+  });
+
   it('a start checkpoint that finishes after the run was cancelled is dropped with a reason, not as an engine bug', async () => {
     const ws = await calculatorWorkspace();
     const storageDir = await tempDir('sm-storage-');

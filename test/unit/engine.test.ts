@@ -2,8 +2,11 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { access, appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Engine } from '../../src/core/engine';
 import { RunLockedError } from '../../src/core/log/eventLog';
 import type { TranscriptTurn } from '../../src/core/models/scripted';
+import type { NewEvent } from '../../src/shared/events';
+import { IllegalTransitionError } from '../../src/shared/lifecycle';
 import { foldEvents } from '../../src/shared/runState';
 import {
   CALCULATOR_TRANSCRIPT,
@@ -429,5 +432,40 @@ describe('engine: interruption and resume', function () {
     const ok = await (await second.engine.startRun(GOAL, scriptedConfig(transcript2))).finished;
     assert.equal(ok.tasks.t1!.status, 'done');
     assert.equal(ok.status, 'completed');
+  });
+});
+
+describe('engine: appending to a run no driver holds', function () {
+  this.timeout(60_000);
+
+  // Replays, adoption notes and rollbacks append through the engine's private withRunLog.
+  type WithRunLog = (runId: string, access: { own?: boolean }, work: (session: { emit: (event: NewEvent) => void }) => Promise<void>) => Promise<void>;
+  const withRunLog = (engine: Engine): WithRunLog => (engine as unknown as { withRunLog: WithRunLog }).withRunLog.bind(engine);
+
+  it('refuses an illegal transition before it is written, and releases the run', async () => {
+    const ws = await calculatorWorkspace();
+    const transcript = await writeTranscript(ws, [planTurn, editAdd('a + b'), finish('implementer', 'x'), approve]);
+    const { engine, runsDir } = await makeEngine(ws, { testRunner: fakeTestRunner(() => ({ exitCode: 0, output: tapOutput(3, []) })) });
+    const handle = await engine.startRun(GOAL, scriptedConfig(transcript));
+    assert.equal((await handle.finished).status, 'completed');
+    const logFile = join(runsDir, handle.runId, 'events.jsonl');
+    const before = await readFile(logFile, 'utf8');
+
+    const illegal: NewEvent[] = [
+      { type: 'run.status', status: 'running', reason: 'back from the dead' },
+      { type: 'task.status', taskId: 't1', status: 'running' },
+      { type: 'task.status', taskId: 'no-such-task', status: 'done' },
+    ];
+    for (const event of illegal) {
+      await assert.rejects(withRunLog(engine)(handle.runId, { own: true }, async ({ emit }) => emit(event)), IllegalTransitionError);
+      assert.equal(await readFile(logFile, 'utf8'), before, `${event.type} was not written`);
+    }
+
+    // The lock was released each time, and a legal event still goes in after the refused ones.
+    await withRunLog(engine)(handle.runId, { own: true }, async ({ emit }) => emit({ type: 'log', level: 'info', message: 'a note after the refusals' }));
+    const after = foldEvents(await engine.readEvents(handle.runId))!;
+    assert.equal(after.status, 'completed');
+    assert.equal(after.tasks.t1!.status, 'done');
+    assert.equal(after.lastSeq, foldEvents(before.trim().split('\n').map((line) => JSON.parse(line)))!.lastSeq + 1);
   });
 });

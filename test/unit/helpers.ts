@@ -141,20 +141,6 @@ export interface CliResult {
   stderr: string;
 }
 
-let cliBundle: Promise<string> | undefined;
-
-/** The CLI as it ships (one esbuild bundle run by node), built once per test process. */
-export function buildCli(): Promise<string> {
-  cliBundle ??= (async () => {
-    const out = await tempDir('sm-cli-');
-    const file = join(out, 'cli.js');
-    const esbuild = await import('esbuild');
-    await esbuild.build({ entryPoints: [join(REPO, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node22', outfile: file, logLevel: 'error' });
-    return file;
-  })();
-  return cliBundle;
-}
-
 /** Runs the built CLI with no terminal on stdin, as in CI. */
 export function runCli(cli: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {

@@ -3,13 +3,15 @@
 // lines for model events, and "Test Model Connection" against local wire-format servers.
 import { strict as assert } from 'node:assert';
 import { resolveRunConfig } from '../../src/core/config';
-import { budgetPauseMessage, checkCapInput, findBudgetPause, isUnpricedBreach, suggestedCap, withCap, withoutCap, type BudgetBreach } from '../../src/host/models/budgetPause';
+import { budgetPauseMessage, checkCapInput } from '../../src/host/models/budgetPause';
+import { isUnpricedBreach, suggestedCap, withCap, withoutCap } from '../../src/shared/budgets';
 import { apiKeyNameOf, testConnection } from '../../src/host/models/connectionTest';
 import { logModelEvent, modelEventLine, type OutputSink } from '../../src/host/models/modelLog';
-import { budgetsFromSetting, timeoutsFromSetting } from '../../src/host/models/runLimits';
-import { budgetsLine, compactUsage, costText, runBudgetText, usageLine } from '../../src/host/models/usageFormat';
-import type { EngineEvent } from '../../src/shared/events';
-import { EMPTY_USAGE, type ModelSpec } from '../../src/shared/model';
+import { budgetsFromSetting, timeoutsFromSetting } from '../../src/shared/settingsSchema';
+import { runBudgetText } from '../../src/host/models/usageFormat';
+import { budgetsText, compactUsage, costText, usageText } from '../../src/shared/wording';
+import type { EngineEvent, EngineEventOf } from '../../src/shared/events';
+import { EMPTY_USAGE, type BudgetBreach, type ModelSpec } from '../../src/shared/model';
 import { foldEvents } from '../../src/shared/runState';
 import { startFakeAnthropic, startFakeOpenAI, type FakeServer } from '../support/fakeProviders';
 
@@ -23,7 +25,7 @@ function log(...events: EngineEvent[]): EngineEvent[] {
   return events.map((item, index) => ({ ...item, seq: index + 1 }));
 }
 
-const BREACH = event('budget.exceeded', { scope: 'run', key: 'r1', metric: 'usd', limit: 5, used: 4.98, estimate: 0.05, action: 'pause', role: 'implementer' }) as BudgetBreach;
+const BREACH = event('budget.exceeded', { scope: 'run', key: 'r1', metric: 'usd', limit: 5, used: 4.98, estimate: 0.05, action: 'pause', role: 'implementer' }) as EngineEventOf<'budget.exceeded'>;
 
 function recorder(): OutputSink & { lines: string[] } {
   const lines: string[] = [];
@@ -60,10 +62,10 @@ describe('model layer host helpers', () => {
         event('llm.call', { stepId: 's', role: 'planner', model: priced ? 'paid' : 'copilot', provider: 'p', inputTokens: 1000, outputTokens: 500, cachedInputTokens: 0, usd, priced, latencyMs: 10, outcome: 'ok' });
       const onlyUnpriced = foldEvents(log(created, call(false, 0)))!;
       assert.equal(onlyUnpriced.usage.unpricedCalls, 1);
-      assert.equal(costText(onlyUnpriced.usage), 'unknown cost (no price for the model)');
-      assert.equal(compactUsage(onlyUnpriced.usage), '1,500 tok · cost unknown');
+      assert.equal(costText(onlyUnpriced.usage, { explain: true }), 'unknown cost (no price for the model)');
+      assert.equal(compactUsage(onlyUnpriced.usage), '1,500 tok · unknown cost');
       const mixed = foldEvents(log(created, call(false, 0), call(true, 0.42)))!;
-      assert.equal(usageLine(mixed.usage), '2 model calls · 3,000 tokens · $0.4200 + unknown cost (1 call of a model without a price)');
+      assert.equal(usageText(mixed.usage, { tokens: 'total', explain: true }), '2 model calls · 3,000 tokens · $0.4200 + unknown cost (1 call of a model without a price)');
       assert.equal(compactUsage(mixed.usage), '3,000 tok · $0.4200+?');
       assert.equal(compactUsage(EMPTY_USAGE), undefined);
       const priced = foldEvents(log(created, call(true, 0.42)))!;
@@ -71,22 +73,25 @@ describe('model layer host helpers', () => {
       assert.equal(runBudgetText(priced.usage, { run: { usd: 5 }, onExceed: 'pause' }), '$0.4200 / $5.00');
       assert.equal(runBudgetText(priced.usage, { run: { tokens: 100_000 }, onExceed: 'pause' }), '1,500 / 100k tokens');
       assert.equal(runBudgetText(priced.usage, { onExceed: 'pause' }), undefined);
-      assert.equal(budgetsLine({ run: { usd: 5 }, task: { tokens: 200_000 }, roles: { reviewer: { usd: 1 } }, onExceed: 'pause' }), 'Budgets: run $5.00 · each task 200k tokens · reviewer $1.00 (pause when reached)');
+      assert.equal(budgetsText({ run: { usd: 5 }, task: { tokens: 200_000 }, roles: { reviewer: { usd: 1 } }, onExceed: 'pause' }), 'run $5.00 · each task 200k tokens · reviewer $1.00 (pause when reached)');
     });
   });
 
   describe('budget pauses', () => {
     const status = (s: 'running' | 'paused'): EngineEvent => event('run.status', { status: s, reason: s === 'paused' ? 'budget' : undefined });
 
-    it('finds the breach behind the latest pause, and none for another pause or after a resume', () => {
-      assert.equal(findBudgetPause([status('running'), BREACH, status('paused')]), BREACH);
-      assert.equal(findBudgetPause([status('running'), BREACH, status('paused'), status('running')]), undefined, 'resumed since');
-      assert.equal(findBudgetPause([status('running'), status('paused')]), undefined, 'a triage pause is not a budget pause');
-      assert.equal(findBudgetPause([BREACH, status('paused'), status('running'), status('paused')]), undefined, 'the latest pause had no breach');
+    it('the fold keeps the breach behind the latest pause, and none for another pause, after a resume or new caps', () => {
+      const created = event('run.created', { goal: 'g', workspace: '/w', config: resolveRunConfig({ models: [{ id: 'm', provider: 'scripted', transcript: 't.json' }] }) });
+      const breachOf = (...events: EngineEvent[]): BudgetBreach | undefined => foldEvents(log(created, event('run.status', { status: 'planning' }), ...events))?.budgetBreach;
+      assert.equal(breachOf(status('running'), BREACH, status('paused'))?.limit, 5);
+      assert.equal(breachOf(status('running'), BREACH, status('paused'), status('running')), undefined, 'resumed since');
+      assert.equal(breachOf(status('running'), status('paused')), undefined, 'a triage pause is not a budget pause');
+      assert.equal(breachOf(status('running'), BREACH, status('paused'), status('running'), status('paused')), undefined, 'the latest pause had no breach');
+      assert.equal(breachOf(status('running'), BREACH, status('paused'), event('run.budgetsChanged', { budgets: { run: { usd: 10 }, onExceed: 'pause' } })), undefined, 'new caps: the breach may no longer hold');
     });
 
     it('words the notification, suggests a cap, checks typed caps and raises only the breached cap', () => {
-      assert.match(budgetPauseMessage(BREACH), /^Budget reached: the run's USD cap of \$5\.00 would be crossed \(\$4\.98 used; the next implementer call may need up to \$0\.0500\)\. The run is paused: raise the cap to go on, or stop the run\.$/);
+      assert.match(budgetPauseMessage(BREACH), /^Budget reached: The cost cap of the run \(\$5\.00\) would be exceeded: \$4\.98 used, the next implementer call may take up to \$0\.0500\. The run is paused: raise the cap to go on, or stop the run\.$/);
       assert.equal(suggestedCap(BREACH), 10);
       assert.equal(checkCapInput('4', 'usd', BREACH), 'The cap must be above what is already used ($4.98).');
       assert.match(checkCapInput('abc', 'usd', BREACH)!, /Type an amount in USD/);
@@ -101,7 +106,7 @@ describe('model layer host helpers', () => {
     it('offers to remove the USD cap when the model has no price (raising it cannot help)', () => {
       const unpriced = { ...BREACH, estimate: Number.NaN } as BudgetBreach;
       assert.ok(isUnpricedBreach(unpriced) && !isUnpricedBreach(BREACH));
-      assert.match(budgetPauseMessage(unpriced), /goes to a model without a price, so the run's USD cap of \$5\.00 cannot be guaranteed .*remove the USD cap to go on/);
+      assert.match(budgetPauseMessage(unpriced), /The cost cap of the run \(\$5\.00\) cannot be kept: the next implementer call goes to a model without a price.*remove the USD cap to go on/);
       assert.ok(!budgetPauseMessage(unpriced).includes('NaN'));
       assert.deepEqual(withoutCap({ run: { usd: 5, tokens: 1000 }, onExceed: 'pause' }, { scope: 'run', metric: 'usd' }), { run: { tokens: 1000 }, onExceed: 'pause' });
       assert.deepEqual(withoutCap({ roles: { reviewer: { usd: 1 } }, onExceed: 'stop' }, { scope: 'role', role: 'reviewer', metric: 'usd' }), { onExceed: 'stop' });
@@ -121,10 +126,10 @@ describe('model layer host helpers', () => {
       assert.match(sink.lines[0]!, /^warn: \[r1\] t1 implementer: model "a" failed \(rate limited \(HTTP 429\): slow down\); falling over to "b"\.$/);
       assert.match(sink.lines[1]!, /^warn: \[r1\] circuit breaker for openai@https:\/\/x opened: 3 failures in a row\. Calls skip it until/);
       assert.match(sink.lines[2]!, /^info: \[r1\] circuit breaker for openai@https:\/\/x closed/);
-      assert.match(sink.lines[3]!, /^warn: \[r1\] budget reached: the run USD cap is \$5\.00, \$4\.98 used/);
+      assert.match(sink.lines[3]!, /^warn: \[r1\] budget reached: The cost cap of the run \(\$5\.00\) would be exceeded: \$4\.98 used, the next implementer call may take up to \$0\.0500\. The run pauses\.$/);
       assert.ok(sink.lines[4]!.startsWith('warn: ') && !sink.lines[4]!.includes('abcdefghijklmnop'), 'a key-shaped string is redacted');
       const ok = modelEventLine('r1', event('llm.call', { stepId: 's', role: 'planner', model: 'c', provider: 'vscode-lm', inputTokens: 10, outputTokens: 2, cachedInputTokens: 0, usd: 0, priced: false, latencyMs: 500, outcome: 'ok' }));
-      assert.deepEqual(ok, { level: 'debug', text: '[r1] planner: c (vscode-lm): 10 in / 2 out tokens, unknown cost, 0.5 s' });
+      assert.deepEqual(ok, { level: 'debug', text: '[r1] planner c (vscode-lm): 10 in / 2 out tokens, unknown cost, 0.5 s' });
     });
   });
 

@@ -100,7 +100,8 @@ describe('model layer in whole runs', function () {
     assert.equal(breach.action, 'pause');
     assert.ok(breach.used + breach.estimate > cap, 'refused only when the worst case would cross the cap');
     assert.ok(paused.usage.usd <= cap, `spent ${paused.usage.usd} of ${cap}`);
-    assert.match(paused.statusReason!, /Budget: the run has used \$0\.\d+ of its \$0\.0500 cap/);
+    assert.match(paused.statusReason!, /The cost cap of the run \(\$0\.0500\) would be exceeded: \$0\.\d+ used, the next \w+ call may take up to \$0\.\d+\./);
+    assert.deepEqual(paused.budgetBreach, breach, 'the fold names the breach that paused the run');
     const requestsWhenPaused = provider.requests.length;
     assert.equal(requestsWhenPaused, ofType(events, 'llm.call').length, 'the refused call never reached the provider');
 
@@ -108,6 +109,7 @@ describe('model layer in whole runs', function () {
     const final = await (await engine.resumeRun(handle.runId)).finished;
     assert.equal(final.status, 'completed', final.statusReason);
     assert.ok(final.usage.usd <= 1);
+    assert.equal(final.budgetBreach, undefined, 'resumed: the breach no longer holds');
   });
 
   it('stops the run as stopped_budget when the setting says stop', async () => {
@@ -119,6 +121,7 @@ describe('model layer in whole runs', function () {
       { budgets: { task: { tokens: 500 }, onExceed: 'stop' } },
     ))).finished;
     assert.equal(final.status, 'stopped_budget');
-    assert.match(final.statusReason!, /task t1 has used/);
+    assert.match(final.statusReason!, /token cap of task t1 \(500 tokens\) would be exceeded/);
+    assert.equal(final.budgetBreach?.scope, 'task', 'the fold names the breach that stopped the run');
   });
 });

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { parseRequest, REQUEST_PARAM_SCHEMAS, type ParsedRequest } from '../../src/shared/protocol';
+import { parseRequest, REQUEST_PARAM_SCHEMAS, type ParsedRequest } from '../../src/shared/protocolSchemas';
 
 function rejected(result: ParsedRequest): { id?: number; error: string } {
   assert.equal(result.ok, false, 'expected a rejection');
@@ -19,6 +19,13 @@ describe('protocol parseRequest', () => {
       'task/triage': { runId: 'r1', taskId: 't1', action: { kind: 'retry', model: 'strong' } },
       'step/replay': { runId: 'r1', stepId: 't1:implement@v1', model: 'strong' },
       'run/setBudgets': { runId: 'r1', budgets: { run: { usd: 2 }, onExceed: 'pause' }, resume: true },
+      'run/message': { runId: 'r1', text: 'use tabs', taskId: 't1', files: ['src/a.ts'], images: [{ mediaType: 'image/png', data: 'iVBORw0KGgo=' }] },
+      'workspace/files': { query: 'src/' },
+      'run/openFileDiff': { runId: 'r1', path: 'src/a.ts' },
+      'run/openReport': { runId: 'r1' },
+      'run/pin': { runId: 'r1' },
+      'notice/act': { id: 'setup', action: 'Configure Models' },
+      'run/screenshots': { runId: 'r1', artifacts: ['artifacts/webtest/t1/a1-f1-welcome.png'] },
     };
     assert.deepEqual(Object.keys(valid).sort(), Object.keys(REQUEST_PARAM_SCHEMAS).sort(), 'every method is covered');
     let id = 0;
@@ -44,6 +51,12 @@ describe('protocol parseRequest', () => {
   it('rejects prototype keys as unknown methods instead of throwing', () => {
     for (const method of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
       assert.equal(rejected(parseRequest({ kind: 'request', id: 4, method, params: {} })).error, `Unknown request "${method}".`);
+    }
+  });
+
+  it('serves only web tester screenshots: no other file of the run, no path steps out', () => {
+    for (const artifact of ['events.jsonl', 'artifacts/webtest/t1/../../events.jsonl', 'artifacts/webtest/../x.png', 'artifacts/webtest/t1/a.png.txt', '/etc/passwd', 'artifacts/webtest/t1/sub/a.png', 'artifacts/webtest/t1/a b.png']) {
+      assert.match(rejected(parseRequest({ kind: 'request', id: 9, method: 'run/screenshots', params: { runId: 'r1', artifacts: [artifact] } })).error, /Not a web tester screenshot/, artifact);
     }
   });
 

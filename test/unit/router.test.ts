@@ -3,19 +3,10 @@ import { inspect } from 'node:util';
 import type { LanguageModelV4, LanguageModelV4FunctionTool, LanguageModelV4Prompt } from '@ai-sdk/provider';
 import { generateText, jsonSchema, streamText, tool, type ToolSet } from 'ai';
 import { createModel, type ResolvedModel } from '../../src/core/models/registry';
-import {
-  CircuitBreakers,
-  estimatePromptTokens,
-  ModelCallError,
-  retryAfterMs,
-  RoutedModel,
-  type BreakerChange,
-  type CallEstimate,
-  type CallRecord,
-  type ChainModel,
-  type FallbackNotice,
-  type RoutedModelOptions,
-} from '../../src/core/models/router';
+import { CircuitBreakers, type BreakerChange } from '../../src/core/models/breakers';
+import { estimatePromptTokens } from '../../src/core/models/estimates';
+import { ModelCallError, retryAfterMs } from '../../src/core/models/failures';
+import { RoutedModel, type CallEstimate, type CallRecord, type ChainModel, type FallbackNotice, type RoutedModelOptions } from '../../src/core/models/router';
 import type { ModelSpec } from '../../src/shared/model';
 import { startFakeAnthropic, startFakeOpenAI, type FakeReply, type FakeServer } from '../support/fakeProviders';
 

@@ -6,7 +6,8 @@ import { analyzeCommand } from '../../src/core/testing/commandLine';
 import { detectTestCommand, TestDetectionError, type DetectedTestCommand } from '../../src/core/testing/detect';
 import { buildTestInvocation } from '../../src/core/testing/invocation';
 import { relatedTests } from '../../src/core/testing/related';
-import { buildCli, calculatorWorkspace, runCli, tempDir } from './helpers';
+import { calculatorWorkspace, runCli, tempDir } from './helpers';
+import { buildCli } from './builtCli';
 
 let root: string;
 

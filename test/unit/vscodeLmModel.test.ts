@@ -6,7 +6,8 @@ import { APICallError, type LanguageModelV4CallOptions, type LanguageModelV4Prom
 import { generateText, jsonSchema, stepCountIs, tool } from 'ai';
 import { runAgentTurn } from '../../src/core/agents/runAgent';
 import { ModelConfigError } from '../../src/core/models/providers';
-import { CircuitBreakers, RoutedModel, type CallRecord } from '../../src/core/models/router';
+import { CircuitBreakers } from '../../src/core/models/breakers';
+import { RoutedModel, type CallRecord } from '../../src/core/models/router';
 import { createHostModels, selectChatModel, type LmNamespace } from '../../src/host/models/hostModels';
 import { explainLmError, LM_JUSTIFICATION, toChatMessages, toChatTools, VscodeLmChatModel } from '../../src/host/models/vscodeLmModel';
 import { ChatMessage, FakeChat, LmError, stubApi, TextPart, ToolCallPart, ToolResultPart } from '../support/fakeVscodeLm';

@@ -4,7 +4,8 @@ import type { HostToWebviewMessage, RequestMessage, Snapshot } from '../../src/s
 import { foldEvents, summarizeRun } from '../../src/shared/runState';
 import { PanelController } from '../../webview/controller';
 import { layoutDag } from '../../webview/dagLayout';
-import { chatMessageOf, describeEvent, extendFiltered, visibleRange } from '../../webview/eventText';
+import { chatMessageOf, extendFiltered, visibleRange } from '../../webview/eventText';
+import { describeEvent } from '../../src/shared/wording';
 import { RpcClient, RpcError, type RpcTransport } from '../../webview/rpc';
 import { Store } from '../../webview/store';
 import { fiveTaskRun } from './fixtures/webviewRun';
@@ -323,7 +324,7 @@ describe('webview event text', () => {
   });
 
   it('describes every event and picks the notable ones for the chat', () => {
-    for (const event of events) assert.ok(describeEvent(event).length > 0);
+    for (const event of events) assert.ok(describeEvent(event, { short: true }).text.length > 0);
     const title = (id: string): string | undefined => (id === 't1' ? 'Design the storage module' : undefined);
     const chat = events.map((event) => chatMessageOf(event, title)).filter((message) => message !== undefined);
     assert.equal(chat[0].from, 'user');

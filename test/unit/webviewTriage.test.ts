@@ -3,14 +3,17 @@
 // chat's wording when edits are approved automatically.
 import { strict as assert } from 'node:assert';
 import type { EngineEvent, EngineEventOf } from '../../src/shared/events';
-import { parseRequest, type HostToWebviewMessage, type RequestMessage } from '../../src/shared/protocol';
-import { foldEvents, summarizeRun } from '../../src/shared/runState';
+import type { HostToWebviewMessage, RequestMessage } from '../../src/shared/protocol';
+import { parseRequest } from '../../src/shared/protocolSchemas';
+import { dependentsOf, foldEvents, summarizeRun } from '../../src/shared/runState';
 import { PanelController } from '../../webview/controller';
-import { costText, costTooltip, describeBreach, raisedBudgets, roleCosts, suggestedLimit } from '../../webview/costs';
+import { costTooltip, roleCosts } from '../../webview/costs';
+import { capOfBreach, suggestedCap, withCap } from '../../src/shared/budgets';
+import { costText, describeBreach } from '../../src/shared/wording';
 import { chatMessageOf, extendChat, type ChatMessage } from '../../webview/eventText';
 import { RpcClient, type RpcTransport } from '../../webview/rpc';
 import { Store } from '../../webview/store';
-import { dependentsOf, stepIdOfArtifact, taskHistory } from '../../webview/taskHistory';
+import { stepIdOfArtifact, taskHistory } from '../../webview/taskHistory';
 import { RunLogBuilder, TEST_CONFIG } from './fixtures/webviewRun';
 
 const PLAN = {
@@ -61,7 +64,7 @@ function deadLetterRun(config = TEST_CONFIG): EngineEvent[] {
 }
 
 // A function, so the assertions between reads do not narrow the field for the compiler.
-const breachOf = (store: Store): EngineEventOf<'budget.exceeded'> | undefined => store.state.budgetBreach;
+const breachOf = (store: Store): EngineEventOf<'budget.exceeded'> | undefined => store.state.run?.budgetBreach;
 
 class FakeChannel implements RpcTransport {
   readonly posted: RequestMessage[] = [];
@@ -177,15 +180,16 @@ describe('webview: costs and budgets', () => {
 
   it('raises exactly the breached cap, to at least double', () => {
     const breach = { type: 'budget.exceeded', scope: 'role', key: 'fixer', metric: 'usd', limit: 0.5, used: 0.45, estimate: 0.2, action: 'pause', role: 'fixer', seq: 9, at: '', runId: 'r' } as EngineEventOf<'budget.exceeded'>;
-    assert.equal(suggestedLimit(breach), 1);
-    assert.deepEqual(raisedBudgets({ run: { usd: 5 }, roles: { fixer: { usd: 0.5, tokens: 9000 }, planner: { usd: 1 } }, onExceed: 'pause' }, breach, 1), {
+    assert.equal(suggestedCap(breach), 1);
+    assert.deepEqual(withCap({ run: { usd: 5 }, roles: { fixer: { usd: 0.5, tokens: 9000 }, planner: { usd: 1 } }, onExceed: 'pause' }, capOfBreach(breach), 1), {
       run: { usd: 5 },
       roles: { fixer: { usd: 1, tokens: 9000 }, planner: { usd: 1 } },
       onExceed: 'pause',
     });
     const runTokens = { ...breach, scope: 'run', key: 'r', metric: 'tokens', limit: 1000, used: 900, estimate: 800 } as EngineEventOf<'budget.exceeded'>;
-    assert.equal(suggestedLimit(runTokens), 2500);
-    assert.deepEqual(raisedBudgets({ onExceed: 'stop' }, runTokens, 2500.2), { run: { tokens: 2501 }, onExceed: 'stop' });
+    // Token caps are suggested in whole thousands: 900 used + 2 × 800 = 2,500 → 3,000.
+    assert.equal(suggestedCap(runTokens), 3000);
+    assert.deepEqual(withCap({ onExceed: 'stop' }, capOfBreach(runTokens), 2500.2), { run: { tokens: 2501 }, onExceed: 'stop' });
     assert.match(describeBreach(breach), /cost cap of the fixer role \(\$0\.5000\) would be exceeded: \$0\.4500 used/);
   });
 
@@ -199,13 +203,13 @@ describe('webview: costs and budgets', () => {
     store.loadSnapshot({ runs: [summarizeRun(foldEvents(log.events)!)], activeRunId: 'run-b', activeEvents: log.events, canStartGoals: true });
     assert.equal(breachOf(store)?.limit, 1);
     store.receiveEvent('run-b', log.add({ type: 'run.budgetsChanged', budgets: { run: { usd: 2 }, onExceed: 'pause' } }));
-    assert.equal(store.state.budgetBreach, undefined);
+    assert.equal(store.state.run?.budgetBreach, undefined);
     store.receiveEvent('run-b', log.add({ type: 'run.status', status: 'planning' }));
     store.receiveEvent('run-b', log.add({ type: 'budget.exceeded', scope: 'run', key: 'run-b', metric: 'usd', limit: 2, used: 1.9, estimate: 0.3, action: 'pause', role: 'planner' }));
     store.receiveEvent('run-b', log.add({ type: 'run.status', status: 'paused', reason: 'budget' }));
     assert.equal(breachOf(store)?.limit, 2);
     store.receiveEvent('run-b', log.add({ type: 'run.status', status: 'planning' }));
-    assert.equal(store.state.budgetBreach, undefined, 'resumed: the breach no longer holds');
+    assert.equal(store.state.run?.budgetBreach, undefined, 'resumed: the breach no longer holds');
   });
 });
 

@@ -5,18 +5,27 @@ import { html, LitElement, nothing, type TemplateResult } from 'lit';
 import { unsafeHTML } from 'lit/directives/unsafe-html.js';
 import type { EngineEvent } from '../../src/shared/events';
 import { isTerminalRun } from '../../src/shared/lifecycle';
-import type { RunState } from '../../src/shared/runState';
+import { dependentsOf, type RunState } from '../../src/shared/runState';
 import type { PanelController } from '../controller';
-import { costText, costTooltip, describeBreach, raisedBudgets, roleCosts, suggestedLimit, usageText } from '../costs';
+import { costTooltip, roleCosts } from '../costs';
+import { capOfBreach, suggestedCap, withCap } from '../../src/shared/budgets';
+import { costText, describeBreach, usageText } from '../../src/shared/wording';
 import { extendChat, type ChatMessage } from '../eventText';
-import { renderMarkdown } from '../markdown';
+import { renderedMarkdownOrLater, renderMarkdown } from '../markdown';
 import type { Store, ViewState } from '../store';
-import { dependentsOf, taskHistory, type HistoryEntry } from '../taskHistory';
+import { taskHistory, type HistoryEntry } from '../taskHistory';
 import { taskDetails } from './taskDetails';
 import type { TaskSelectEvent } from './planDag';
 import type { TriageEvent } from './triage';
+import { composerOptions, goalOptionsToSend, noticeBanners, pinButton, runHistory } from './runBar';
+import type { GoalOptions, ImageInput } from '../../src/shared/protocol';
+import { completeMention, endOfRunCard, mentionAt, mentionedIn, messageFoot, messageHead, pastedImages } from './conversation';
+import { runDescription } from '../../src/shared/runList';
 import './planDag';
 import './eventLog';
+
+/** Chat messages whose Markdown the first frame renders: the latest ones, which are on screen. */
+const EAGER_MARKDOWN_MESSAGES = 30;
 
 function clip(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -42,6 +51,18 @@ export class SmApp extends LitElement {
   private unsubscribe?: () => void;
   private goalDraft = '';
   private starting = false;
+  /** The composer's per-run choices (model, auto-approve) over the settings. */
+  private goalOptions: GoalOptions = {};
+  private historyQuery = '';
+  private historyOpen = false;
+  /** The draft's @-mentioned files and pasted images; the @-completion under the caret. */
+  private draftFiles: string[] = [];
+  private draftImages: ImageInput[] = [];
+  private mention?: { start: number; query: string; files: string[]; index: number };
+  /** After a run ended, the next goal carries its summary unless the user drops that. */
+  private followUp = true;
+  /** The chat follows what the agents say while the user has not scrolled up. */
+  private chatAtBottom = true;
 
   // Chat messages derived incrementally from the active run's log (it only ever grows).
   private chatFor?: EngineEvent[];
@@ -53,6 +74,14 @@ export class SmApp extends LitElement {
   /** A triage decision, budget change or replay is on its way to the host. */
   private busy = false;
   private costOpen = false;
+  private readonly resolveScreenshots = (runId: string, artifacts: string[]): Promise<Record<string, string>> =>
+    this.controller?.screenshotUris(runId, artifacts) ?? Promise.resolve({});
+
+  protected override updated(): void {
+    const chat = this.querySelector<HTMLElement>('.chat-scroll');
+    if (chat && this.chatAtBottom) chat.scrollTop = chat.scrollHeight;
+    void this.syncRunPicker();
+  }
 
   protected override createRenderRoot(): HTMLElement {
     return this;
@@ -68,6 +97,21 @@ export class SmApp extends LitElement {
     this.unsubscribe?.();
   }
 
+  /**
+   * The picker selects its first option when its options change (a new run is listed first), which
+   * made it name another run than the content shows: once it has settled, it is set back.
+   */
+  private async syncRunPicker(): Promise<void> {
+    const picker = this.querySelector<HTMLElement & { value: string; updateComplete?: Promise<unknown> }>('#run-picker');
+    const state = this.store?.state;
+    const wanted = state?.openingRunId ?? state?.activeRunId;
+    if (!picker || !wanted) return;
+    await picker.updateComplete;
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+    const now = this.store?.state.openingRunId ?? this.store?.state.activeRunId;
+    if (now === wanted && picker.value !== wanted) picker.value = wanted;
+  }
+
   protected override render(): TemplateResult {
     const store = this.store;
     if (!store) return html``;
@@ -76,6 +120,7 @@ export class SmApp extends LitElement {
     const selected = run && state.selectedTaskId ? run.tasks[state.selectedTaskId] : undefined;
     return html`<div class="app">
       ${this.renderHeader(state, store)}
+      ${noticeBanners(state.notices, (id, action) => void this.controller?.actOnNotice(id, action))}
       ${this.renderErrors(state)}
       <main class="body">
         <section class="chat-column" aria-label="Conversation">${this.renderChat(state)}</section>
@@ -101,6 +146,8 @@ export class SmApp extends LitElement {
                       models: run.config.models.map((model) => model.id),
                       dependents: dependentsOf(run.tasks, run.taskOrder, selected.id),
                       busy: this.busy,
+                      runId: run.id,
+                      resolveScreenshots: this.resolveScreenshots,
                     },
                   )}
                 </div>`
@@ -138,13 +185,18 @@ export class SmApp extends LitElement {
             >
               ${runs.map(
                 (summary) =>
-                  html`<vscode-option value=${summary.id} description=${`${summary.status} · ${summary.tasksDone}/${summary.tasksTotal} tasks`}
+                  html`<vscode-option value=${summary.id} description=${runDescription(summary)}
                     >${clip(summary.goal, 70)}</vscode-option
                   >`,
               )}
             </vscode-single-select>`
           : html`<span class="muted">No runs yet</span>`}
-        ${run
+        ${pinButton(state.activeRunId, state.pinnedRunId, (runId) => void this.controller?.pin(runId))}
+        ${run && state.runs.some((summary) => summary.id === run.id && summary.interrupted)
+          ? html`<vscode-badge id="run-status" class="run-status" data-status="interrupted" title="Nothing drives this run any more (the window or process that ran it stopped). Resume it to go on: Software Maker: Resume Run.">
+              <span class="codicon codicon-debug-disconnect"></span> interrupted · resumable
+            </vscode-badge>`
+          : run
           ? html`<vscode-badge id="run-status" class="run-status" data-status=${run.status} title=${run.statusReason ?? run.status}>
               <span class="codicon codicon-${STATUS_ICONS[run.status] ?? 'circle'} ${run.status === 'running' || run.status === 'planning' ? 'codicon-modifier-spin' : ''}"></span>
               ${run.status}
@@ -203,9 +255,9 @@ export class SmApp extends LitElement {
 
   /** Why a run is paused (or stopped by its budget), and what gets it going again. */
   private renderPaused(run: RunState, state: ViewState, store: Store): TemplateResult {
-    const breach = state.budgetBreach;
+    const breach = run.budgetBreach;
     if (breach) {
-      const suggested = suggestedLimit(breach);
+      const suggested = suggestedCap(breach);
       return html`<div id="run-paused" class="run-paused budget" data-reason="budget" role="status">
         <span class="codicon codicon-warning" aria-hidden="true"></span>
         <span class="paused-text"><strong>${run.status === 'paused' ? 'Paused by its budget.' : 'Stopped by its budget.'}</strong> ${describeBreach(breach)}</span>
@@ -220,7 +272,7 @@ export class SmApp extends LitElement {
                   store.reportError(`The new cap must be a number above the old one (${breach.limit}).`);
                   return;
                 }
-                void this.withBusy(() => this.controller?.setBudgets(run.id, raisedBudgets(run.config.budgets, breach, limit), true));
+                void this.withBusy(() => this.controller?.setBudgets(run.id, withCap(run.config.budgets, capOfBreach(breach), limit), true));
               }}>Raise budget and resume</vscode-button>`
           : nothing}
       </div>`;
@@ -288,47 +340,80 @@ export class SmApp extends LitElement {
   }
 
   private renderChat(state: ViewState): TemplateResult {
-    const others = (this.store?.pickerRuns() ?? []).filter((summary) => summary.id !== state.activeRunId);
     const messages = this.chatMessages(state);
-    return html`<div class="chat-scroll">
-        ${others.length
-          ? html`<details class="other-goals">
-              <summary>${others.length} other goal${others.length === 1 ? '' : 's'}</summary>
-              <ul>
-                ${others.map(
-                  (summary) => html`<li>
-                    <a href="#" class="goal-link" data-run-id=${summary.id} @click=${(event: Event) => {
-                      event.preventDefault();
-                      void this.controller?.openRun(summary.id);
-                    }}>${clip(summary.goal, 120)}</a>
-                    <span class="task-status" data-status=${summary.status}>${summary.status}</span>
-                  </li>`,
-                )}
-              </ul>
-            </details>`
-          : nothing}
+    return html`<div class="chat-scroll" @scroll=${(event: Event) => {
+        const el = event.target as HTMLElement;
+        this.chatAtBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - 24;
+      }}>
+        ${runHistory(
+          this.store?.pickerRuns() ?? [],
+          { activeRunId: state.activeRunId, query: this.historyQuery, open: this.historyOpen },
+          {
+            query: (text) => {
+              this.historyQuery = text;
+              this.requestUpdate();
+            },
+            open: (runId) => void this.controller?.openRun(runId),
+            toggle: (open) => {
+              this.historyOpen = open;
+            },
+          },
+        )}
         ${messages.length === 0 && !state.run
           ? html`<div class="chat-empty muted">
               <p><span class="codicon codicon-sparkle"></span> Describe what you want built. A planner turns it into a plan of tasks; role agents carry them out, test-gated, with every edit reviewable.</p>
             </div>`
           : nothing}
-        ${messages.map((message) => this.renderMessage(message, state.run))}
+        ${messages.map((message, index) => this.renderMessage(message, state.run, index >= messages.length - EAGER_MARKDOWN_MESSAGES))}
       </div>
       ${this.renderComposer(state)}`;
   }
 
-  private renderMessage(message: ChatMessage, run: RunState | undefined): TemplateResult {
-    return html`<div class="message ${message.from} ${message.tone}" data-seq=${message.seq}>
-      <span class="message-icon codicon ${message.from === 'user' ? 'codicon-account' : message.tone === 'success' ? 'codicon-pass' : message.tone === 'error' ? 'codicon-error' : message.tone === 'warning' ? 'codicon-warning' : 'codicon-hubot'}" aria-hidden="true"></span>
-      <div class="message-body markdown">${unsafeHTML(renderMarkdown(message.markdown))}</div>
+  private renderMessage(message: ChatMessage, run: RunState | undefined, eager: boolean): TemplateResult {
+    const summary = message.summary && run && isTerminalRun(run.status)
+      ? endOfRunCard(run, { openDiff: (path) => void this.controller?.openFileDiff(run.id, path), openReport: () => void this.controller?.openReport(run.id) })
+      : nothing;
+    return html`<div class="message ${message.from} ${message.tone}" data-seq=${message.seq} data-step=${message.stepId ?? ''}>
+      <span class="message-icon codicon ${message.from === 'user' ? 'codicon-account' : message.from === 'agent' ? 'codicon-comment-discussion' : message.tone === 'success' ? 'codicon-pass' : message.tone === 'error' ? 'codicon-error' : message.tone === 'warning' ? 'codicon-warning' : 'codicon-hubot'}" aria-hidden="true"></span>
+      <div class="message-body markdown">${messageHead(message)}${message.markdown ? this.renderMarkdownBody(message.markdown, eager) : nothing}${messageFoot(message)}${summary}</div>
       ${message.taskId && run?.tasks[message.taskId]
         ? html`<vscode-toolbar-button class="message-task" icon="target" label="Show task ${message.taskId}" title="Show task ${message.taskId}" @click=${() => this.store?.selectTask(message.taskId)}></vscode-toolbar-button>`
         : nothing}
     </div>`;
   }
 
+  /** The latest messages (on screen) are rendered at once; older ones as plain text until the panel is idle. */
+  private renderMarkdownBody(markdown: string, eager: boolean): unknown {
+    const rendered = eager ? renderMarkdown(markdown) : renderedMarkdownOrLater(markdown, () => this.requestUpdate());
+    return rendered === undefined ? html`<p class="markdown-pending">${markdown}</p>` : unsafeHTML(rendered);
+  }
+
+  /** What Send does: a new goal, a message to the run at work, or a follow-up of the run that ended. */
+  private composerMode(state: ViewState): 'goal' | 'message' | 'followUp' {
+    const run = state.run;
+    if (run && !isTerminalRun(run.status)) return 'message';
+    return run && this.followUp ? 'followUp' : 'goal';
+  }
+
+  /** The selected task, while it is still at work: a message goes to its agent. */
+  private messageTarget(state: ViewState): string | undefined {
+    const task = state.selectedTaskId ? state.run?.tasks[state.selectedTaskId] : undefined;
+    return task && !['done', 'skipped', 'cancelled', 'dead_letter'].includes(task.status) ? task.id : undefined;
+  }
+
   private renderComposer(state: ViewState): TemplateResult {
     const disabled = !state.canStartGoals || this.starting;
+    const run = state.run;
+    const mode = this.composerMode(state);
+    const target = mode === 'message' ? this.messageTarget(state) : undefined;
+    const placeholder = !state.canStartGoals
+      ? 'Goals cannot start in this window.'
+      : mode === 'message'
+        ? `Message ${target ? `task ${target}` : 'the agents at work'}… (Enter sends, Shift+Enter for a new line, @ for a file)`
+        : mode === 'followUp'
+          ? 'Follow up on this run… (Enter starts, Shift+Enter for a new line, @ for a file)'
+          : 'Describe a goal… (Enter starts, Shift+Enter for a new line, @ for a file)';
+    const sendLabel = mode === 'message' ? 'Send' : mode === 'followUp' ? 'Follow up' : 'Start';
     return html`<form class="composer" @submit=${(event: Event) => {
       event.preventDefault();
       void this.submitGoal();
@@ -337,37 +422,142 @@ export class SmApp extends LitElement {
         id="goal-input"
         class="goal-input"
         rows="3"
-        placeholder=${state.canStartGoals ? 'Describe a goal… (Ctrl+Enter to start)' : 'Goals cannot start in this window.'}
-        aria-label="Goal"
+        placeholder=${placeholder}
+        aria-label=${mode === 'message' ? 'Message' : 'Goal'}
         ?disabled=${!state.canStartGoals}
         .value=${this.goalDraft}
-        @input=${(event: Event) => {
-          this.goalDraft = (event.target as HTMLTextAreaElement).value;
-          this.requestUpdate();
-        }}
-        @keydown=${(event: KeyboardEvent) => {
-          if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
-            event.preventDefault();
-            void this.submitGoal();
-          }
-        }}
+        @input=${(event: Event) => void this.onDraftInput(event.target as HTMLTextAreaElement)}
+        @paste=${(event: ClipboardEvent) => void this.onPaste(event)}
+        @keydown=${(event: KeyboardEvent) => this.onComposerKey(event)}
       ></textarea>
+      ${this.mention?.files.length
+        ? html`<ul id="mention-list" class="mention-list" role="listbox" aria-label="Files">
+            ${this.mention.files.map(
+              (file, index) => html`<li role="option" class="mention-option ${index === this.mention?.index ? 'selected' : ''}" aria-selected=${index === this.mention?.index ? 'true' : 'false'} data-path=${file} @mousedown=${(event: Event) => {
+                event.preventDefault();
+                this.pickMention(file);
+              }}>${file}</li>`,
+            )}
+          </ul>`
+        : nothing}
+      ${this.draftFiles.length || this.draftImages.length || mode === 'followUp' || (run && mode === 'goal')
+        ? html`<div class="composer-attachments">
+            ${mode === 'followUp' ? html`<span class="chip" id="follow-up-chip" title="The new run's planner is told what this run did">Follows up this run <a href="#" aria-label="Start a fresh goal instead" @click=${(event: Event) => { event.preventDefault(); this.followUp = false; this.requestUpdate(); }}>×</a></span>` : nothing}
+            ${run && mode === 'goal' && isTerminalRun(run.status) ? html`<a href="#" class="muted" id="follow-up-again" @click=${(event: Event) => { event.preventDefault(); this.followUp = true; this.requestUpdate(); }}>follow up on this run instead</a>` : nothing}
+            ${this.draftFiles.map((file) => html`<span class="chip"><span class="codicon codicon-file" aria-hidden="true"></span>${file}</span>`)}
+            ${this.draftImages.map((_image, index) => html`<span class="chip image-chip"><span class="codicon codicon-file-media" aria-hidden="true"></span>image ${index + 1} <a href="#" aria-label="Remove image ${index + 1}" @click=${(event: Event) => { event.preventDefault(); this.draftImages = this.draftImages.filter((_, i) => i !== index); this.requestUpdate(); }}>×</a></span>`)}
+          </div>`
+        : nothing}
       <div class="composer-row">
         ${state.canStartGoals ? nothing : html`<span class="cannot-start muted"><span class="codicon codicon-lock"></span> ${state.cannotStartReason ?? 'Goals cannot start in this window.'}</span>`}
+        ${composerOptions(state.composer, this.goalOptions, (options) => {
+          this.goalOptions = options;
+          this.requestUpdate();
+        }, !state.canStartGoals)}
         <span class="spacer"></span>
-        <vscode-button id="goal-start" icon="play" ?disabled=${disabled || !this.goalDraft.trim()} title=${state.canStartGoals ? 'Start (Ctrl+Enter)' : state.cannotStartReason ?? ''} @click=${() => void this.submitGoal()}>Start</vscode-button>
+        ${run && mode === 'message'
+          ? html`<vscode-button id="composer-stop" secondary icon="debug-stop" title="Stop the run (its unfinished tasks are cancelled)" @click=${() => void this.controller?.cancelRun(run.id)}>Stop</vscode-button>`
+          : nothing}
+        <vscode-button id="goal-start" icon=${mode === 'message' ? 'send' : 'play'} ?disabled=${disabled || !this.goalDraft.trim()} title=${state.canStartGoals ? `${sendLabel} (Enter)` : state.cannotStartReason ?? ''} @click=${() => void this.submitGoal()}>${sendLabel}</vscode-button>
       </div>
     </form>`;
   }
 
+  private onComposerKey(event: KeyboardEvent): void {
+    const mention = this.mention;
+    if (mention?.files.length) {
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        event.preventDefault();
+        mention.index = (mention.index + (event.key === 'ArrowDown' ? 1 : mention.files.length - 1)) % mention.files.length;
+        this.requestUpdate();
+        return;
+      }
+      if (event.key === 'Enter' || event.key === 'Tab') {
+        event.preventDefault();
+        this.pickMention(mention.files[mention.index]!);
+        return;
+      }
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        this.mention = undefined;
+        this.requestUpdate();
+        return;
+      }
+    }
+    // Enter sends (Ctrl/Cmd+Enter too); Shift+Enter is a new line; an IME composition is left alone.
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      void this.submitGoal();
+    }
+  }
+
+  private async onDraftInput(input: HTMLTextAreaElement): Promise<void> {
+    this.goalDraft = input.value;
+    this.draftFiles = mentionedIn(this.goalDraft, this.draftFiles);
+    const mention = mentionAt(input.value, input.selectionStart ?? input.value.length);
+    if (!mention) this.mention = undefined;
+    this.requestUpdate();
+    if (!mention || !this.controller) return;
+    const files = await this.controller.findFiles(mention.query);
+    // The user typed on while the host answered: only the latest @word's answer counts.
+    const still = mentionAt(input.value, input.selectionStart ?? input.value.length);
+    if (still?.start !== mention.start || still.query !== mention.query) return;
+    this.mention = { ...mention, files, index: 0 };
+    this.requestUpdate();
+  }
+
+  private pickMention(path: string): void {
+    const mention = this.mention;
+    const input = this.querySelector<HTMLTextAreaElement>('#goal-input');
+    if (!mention || !input) return;
+    const { text, caret } = completeMention(this.goalDraft, mention, path);
+    this.goalDraft = text;
+    input.value = text;
+    input.setSelectionRange(caret, caret);
+    if (!this.draftFiles.includes(path)) this.draftFiles = [...this.draftFiles, path];
+    this.mention = undefined;
+    this.requestUpdate();
+  }
+
+  private async onPaste(event: ClipboardEvent): Promise<void> {
+    const hasImage = Array.from(event.clipboardData?.items ?? []).some((item) => item.type.startsWith('image/'));
+    if (!hasImage) return;
+    event.preventDefault();
+    const images = await pastedImages(event.clipboardData);
+    if (!images.length) {
+      this.store?.reportError('Only PNG, JPEG, GIF and WebP images can be pasted.');
+      return;
+    }
+    this.draftImages = [...this.draftImages, ...images].slice(0, 4);
+    this.requestUpdate();
+  }
+
   private async submitGoal(): Promise<void> {
-    const goal = this.goalDraft.trim();
+    const text = this.goalDraft.trim();
     const state = this.store?.state;
-    if (!goal || !state?.canStartGoals || this.starting || !this.controller) return;
+    if (!text || !state?.canStartGoals || this.starting || !this.controller) return;
+    const mode = this.composerMode(state);
+    const run = state.run;
+    const attachments = { files: mentionedIn(this.goalDraft, this.draftFiles), images: this.draftImages };
     this.starting = true;
     this.requestUpdate();
     try {
-      if (await this.controller.startGoal(goal)) this.goalDraft = '';
+      const sent =
+        mode === 'message' && run
+          ? await this.controller.sendMessage(run.id, text, { taskId: this.messageTarget(state), ...attachments })
+          : await this.controller.startGoal(text, {
+              ...goalOptionsToSend(state.composer, this.goalOptions),
+              ...(attachments.files.length ? { files: attachments.files } : {}),
+              ...(attachments.images.length ? { images: attachments.images } : {}),
+              ...(mode === 'followUp' && run ? { followUpOf: run.id } : {}),
+            });
+      if (sent) {
+        this.goalDraft = '';
+        this.draftFiles = [];
+        this.draftImages = [];
+        this.mention = undefined;
+        this.followUp = true;
+      }
     } finally {
       this.starting = false;
       this.requestUpdate();

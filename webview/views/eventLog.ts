@@ -7,7 +7,9 @@ import { html, LitElement, nothing, type TemplateResult } from 'lit';
 import type { EngineEvent, EventType } from '../../src/shared/events';
 import { ROLES, type Role } from '../../src/shared/model';
 import type { TaskState } from '../../src/shared/runState';
-import { describeEvent, EVENT_TYPES, extendFiltered, roleLookup, roleOf, taskIdOf, visibleRange, type EventFilter, type RoleLookup } from '../eventText';
+import { describeEvent } from '../../src/shared/wording';
+import { EVENT_TYPES, extendFiltered, roleLookup, roleOf, taskIdOf, visibleRange, type EventFilter, type RoleLookup } from '../eventText';
+import { nextFrame } from '../idle';
 
 const ROW_HEIGHT = 22;
 const ALL = '*';
@@ -43,6 +45,7 @@ export class SmEventLog extends LitElement {
   private scrollOffset = 0;
   private viewportHeight = 300;
   private stickToBottom = true;
+  private scrollQueued = false;
   private resizeObserver?: ResizeObserver;
 
   // Incremental filter cache: valid for `cacheEvents` filtered with `cacheKey` up to `cacheLength`.
@@ -75,10 +78,15 @@ export class SmEventLog extends LitElement {
   }
 
   protected override updated(): void {
-    const viewport = this.viewport();
-    if (viewport && this.stickToBottom && viewport.scrollTop + viewport.clientHeight < viewport.scrollHeight) {
-      viewport.scrollTop = viewport.scrollHeight;
-    }
+    if (!this.stickToBottom || this.scrollQueued) return;
+    // Read in the next frame, not here: reading sizes right after rendering forces a layout before
+    // the first paint. Once per frame however many updates ask.
+    this.scrollQueued = true;
+    nextFrame(() => {
+      this.scrollQueued = false;
+      const viewport = this.viewport();
+      if (viewport && this.stickToBottom && viewport.scrollTop + viewport.clientHeight < viewport.scrollHeight) viewport.scrollTop = viewport.scrollHeight;
+    });
   }
 
   private viewport(): HTMLElement | null {
@@ -158,7 +166,7 @@ export class SmEventLog extends LitElement {
         role="row"
         @click=${() => this.selectTask(taskId)}
       >
-        <span class="log-seq">${event.seq}</span><span class="log-time">${timeOf(event.at)}</span><span class="log-type">${event.type}</span><span class="log-task">${taskId ?? ''}</span><span class="log-text">${describeEvent(event)}</span>
+        <span class="log-seq">${event.seq}</span><span class="log-time">${timeOf(event.at)}</span><span class="log-type">${event.type}</span><span class="log-task">${taskId ?? ''}</span><span class="log-text">${describeEvent(event, { short: true }).text}</span>
       </div>`);
     }
     return html`<div class="log-toolbar">

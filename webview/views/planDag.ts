@@ -4,7 +4,8 @@
 import { html, LitElement, nothing, svg, type PropertyValues, type TemplateResult } from 'lit';
 import type { Plan } from '../../src/shared/model';
 import type { RunState, TaskState } from '../../src/shared/runState';
-import { edgePath, layoutDag, type DagLayout } from '../dagLayout';
+import { DAGRE_MAX_TASKS, edgePath, layoutDag, quickLayout, type DagLayout } from '../dagLayout';
+import { whenIdle } from '../idle';
 
 /** Fired by a node click or Enter/Space; `detail.taskId` is the task. */
 export type TaskSelectEvent = CustomEvent<{ taskId: string }>;
@@ -37,7 +38,18 @@ export class SmPlanDag extends LitElement {
     // The plan object only changes on plan.accepted; statuses change far more often and need no layout.
     if (plan !== this.layoutFor) {
       this.layoutFor = plan;
-      this.layout = plan ? layoutDag(plan.tasks) : undefined;
+      // dagre takes longer than a frame on a large plan: the first paint gets the linear layout, and
+      // dagre's replaces it when the panel is idle (unless the plan changed again meanwhile). Beyond
+      // DAGRE_MAX_TASKS dagre would hold the panel for a second or more even then (measured: 0.6-3 s
+      // for 200 tasks), so a large plan keeps the linear layout.
+      this.layout = plan ? quickLayout(plan.tasks) : undefined;
+      if (plan && plan.tasks.length <= DAGRE_MAX_TASKS) {
+        whenIdle(() => {
+          if (this.layoutFor !== plan) return;
+          this.layout = layoutDag(plan.tasks);
+          this.requestUpdate();
+        });
+      }
     }
   }
 

@@ -2,9 +2,11 @@
 // and what it may need: its diff, triage when it is dead-lettered, a replay of any of its steps.
 import { html, nothing, type TemplateResult } from 'lit';
 import type { TaskState } from '../../src/shared/runState';
-import { usageText } from '../costs';
+import { usageText } from '../../src/shared/wording';
 import type { HistoryEntry } from '../taskHistory';
 import './triage';
+import './webFlows';
+import type { ScreenshotResolver } from './webFlows';
 
 export interface TaskDetailsActions {
   openDiff(taskId: string): void;
@@ -22,6 +24,9 @@ export interface TaskDetailsContext {
   dependents: string[];
   /** A triage decision or replay is in flight. */
   busy: boolean;
+  /** The run shown, and where the web tester's screenshots come from (the host). */
+  runId?: string;
+  resolveScreenshots?: ScreenshotResolver;
 }
 
 function renderHistory(history: HistoryEntry[], models: string[], actions: TaskDetailsActions, busy: boolean): TemplateResult | typeof nothing {
@@ -132,6 +137,9 @@ export function taskDetails(task: TaskState, actions: TaskDetailsActions, contex
             ${review.approved ? 'Approved' : 'Changes requested'}: ${review.summary}
           </p>
           ${review.issues.length ? html`<ul>${review.issues.map((issue) => html`<li>${issue}</li>`)}</ul>` : nothing}`
+      : nothing}
+    ${task.webFlows || task.webResults
+      ? html`<sm-web-flows .runId=${context.runId ?? ''} .flows=${task.webFlows ?? []} .results=${task.webResults} .resolveScreenshots=${context.resolveScreenshots}></sm-web-flows>`
       : nothing}
     ${renderHistory(context.history, context.models, actions, context.busy)}
   </aside>`;

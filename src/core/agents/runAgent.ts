@@ -3,7 +3,7 @@
 // retry starts from a fresh, bounded prompt instead of a growing history. Streaming is what lets the
 // router's first-token timeout apply, and what a live view of the turn reads (`onTextDelta`).
 import { createHash } from 'node:crypto';
-import { stepCountIs, streamText, type LanguageModel, type ModelMessage, type StepResult, type StopCondition, type ToolSet } from 'ai';
+import { stepCountIs, streamText, type Experimental_Steering, type FilePart, type LanguageModel, type ModelMessage, type StepResult, type StopCondition, type ToolSet } from 'ai';
 import type { NewEvent } from '../../shared/events';
 import type { Role } from '../../shared/model';
 import { redactText } from '../log/redact';
@@ -29,6 +29,12 @@ export interface AgentTurnRequest {
    * shows or stores it). A throw here is ignored: a view cannot break the turn.
    */
   onTextDelta?: (delta: string) => void;
+  /** The text so far is one piece: a tool call or the end of a step follows (a view flushes its buffer). */
+  onTextBreak?: () => void;
+  /** User messages for the turn's next model call (the SDK appends them at the next step boundary). */
+  steering?: Experimental_Steering;
+  /** Images that go with the prompt (only for models whose spec takes images). */
+  images?: FilePart[];
 }
 
 export interface AgentTurnResult {
@@ -173,16 +179,26 @@ export async function runAgentTurn(request: AgentTurnRequest): Promise<AgentTurn
   const steps: StepResult<ToolSet>[] = [];
   let modelCalls = 0;
   let streamError: unknown;
+  const textBreak = (): void => {
+    try {
+      request.onTextBreak?.();
+    } catch {
+      // As for onTextDelta: a view cannot break the turn.
+    }
+  };
   try {
     const result = streamText({
       model: request.model,
       system: request.system,
-      prompt: request.prompt,
+      ...(request.images?.length
+        ? { messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: request.prompt }, ...request.images] }] }
+        : { prompt: request.prompt }),
       tools: request.tools,
       stopWhen: [finished, stepCountIs(request.maxSteps)],
       abortSignal: AbortSignal.any([request.signal, loopAbort.signal, brokenAbort.signal]),
       maxRetries: 0,
       providerOptions: { [CALL_TAG_KEY]: { role, ...(taskId ? { taskId } : {}) } },
+      ...(request.steering ? { experimental_steering: request.steering } : {}),
       prepareStep: ({ messages }) => {
         const bounded = boundedHistory(messages);
         return bounded ? { messages: bounded } : undefined;
@@ -194,6 +210,7 @@ export async function runAgentTurn(request: AgentTurnRequest): Promise<AgentTurn
       // Errors are read from the stream below; the default handler would print them to the console.
       onError: () => undefined,
       onStepEnd: (step) => {
+        textBreak();
         steps.push(step);
         for (const part of step.content) {
           if (part.type === 'tool-call') {
@@ -223,6 +240,8 @@ export async function runAgentTurn(request: AgentTurnRequest): Promise<AgentTurn
         } catch {
           // A view that fails to show a piece of text must not fail the task.
         }
+      } else if (part.type === 'tool-call' || part.type === 'finish-step') {
+        textBreak();
       } else if (part.type === 'error' && streamError === undefined) {
         streamError = part.error;
         brokenAbort.abort(part.error);

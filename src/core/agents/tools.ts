@@ -30,6 +30,8 @@ export interface ToolContext {
   edits?: EditSet;
   /** Present for roles that may run the tests. */
   runTests?: () => Promise<TestReport>;
+  /** Present for roles the command policy lets propose shell commands (core/commands/agentCommand.ts). */
+  runCommand?: (input: { command: string; reason: string; cwd?: string; timeoutSeconds?: number }) => Promise<string>;
 }
 
 const hunkSchema = z.object({
@@ -56,6 +58,14 @@ const proposeEditInput = zodSchema(
 );
 const deleteFileInput = zodSchema(z.object({ path: z.string().min(1) }));
 const renameFileInput = zodSchema(z.object({ from: z.string().min(1), to: z.string().min(1) }));
+const runCommandInput = zodSchema(
+  z.object({
+    command: z.string().min(1).describe('The exact shell command, as it would be typed in a terminal, e.g. "npm install" or "npm run build".'),
+    reason: z.string().min(1).describe('Why the task needs it, in one sentence: the user reads it before approving.'),
+    cwd: z.string().optional().describe('Folder to run it in, relative to the workspace root; default the root.'),
+    timeoutSeconds: z.number().positive().optional().describe('Time limit in seconds (at most the configured one).'),
+  }),
+);
 const finishInputs = new WeakMap<z.ZodType, Schema<unknown>>();
 
 function finishInput<O extends z.ZodType>(outputSchema: O): Schema<z.infer<O>> {
@@ -162,6 +172,15 @@ export function buildTools<O extends z.ZodType>(context: ToolContext, outputSche
         const source = file.kind === 'rename' ? file.from : from;
         return `Staged ${file.kind === 'rename' ? `rename of ${source} to ${file.path}` : `${file.kind === 'create' ? 'new file' : 'change to'} ${file.path}`} for review.${note}`;
       },
+    });
+  }
+  const runCommand = context.runCommand;
+  if (runCommand) {
+    tools.run_command = tool({
+      description:
+        'Run a shell command in the workspace (install, build, lint, a script): the user sees the command and your reason and approves or denies it, unless a rule decides. You get its exit code and output (long output: head and tail). One program per call is approved most easily; a denied command is not run, so do not retry it.',
+      inputSchema: runCommandInput,
+      execute: async (input) => truncateForModel(await runCommand(input), context.maxOutputChars),
     });
   }
   const runTests = context.runTests;

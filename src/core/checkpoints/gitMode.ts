@@ -15,7 +15,9 @@ import { access, constants, realpath } from 'node:fs/promises';
 import * as path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { childEnvironment } from '../secrets';
-import { errorMessage, resolveInWorkspace } from '../workspace/paths';
+import { resolveInWorkspace } from '../workspace/paths';
+import { messageOf } from '../../shared/wording';
+import { UserError } from '../../shared/errors';
 
 export type GitModeErrorCode =
   | 'git-missing'
@@ -30,7 +32,7 @@ export type GitModeErrorCode =
   | 'identity'
   | 'git-failed';
 
-export class GitModeError extends Error {
+export class GitModeError extends UserError {
   constructor(
     readonly code: GitModeErrorCode,
     message: string,
@@ -64,7 +66,7 @@ async function openRepo(root: string): Promise<Repo> {
   try {
     real = await realpath(root);
   } catch (error) {
-    throw new GitModeError('not-a-repo', `The workspace folder ${root} cannot be opened (${errorMessage(error)}).`, [], { cause: error });
+    throw new GitModeError('not-a-repo', `The workspace folder ${root} cannot be opened (${messageOf(error)}).`, [], { cause: error });
   }
   const probe = simpleGit({ baseDir: real });
   let inside: string;
@@ -169,7 +171,7 @@ export async function prepareRunBranch(options: PrepareRunBranchOptions): Promis
   try {
     await git.raw(['check-ref-format', '--branch', branch]);
   } catch (error) {
-    throw new GitModeError('invalid-branch', `The branch name ${branch} is not valid in git (${errorMessage(error).trim()}); choose another branch prefix.`, [], { cause: error });
+    throw new GitModeError('invalid-branch', `The branch name ${branch} is not valid in git (${messageOf(error).trim()}); choose another branch prefix.`, [], { cause: error });
   }
   const head = await revParse(git, 'HEAD');
   if (!head) {
@@ -237,7 +239,7 @@ export async function commitTask(options: CommitTaskOptions): Promise<TaskCommit
     try {
       rel = (await resolveInWorkspace(options.root, file)).rel;
     } catch (error) {
-      throw new GitModeError('invalid-path', `The task's file ${file} cannot be committed: ${errorMessage(error)}`, [file], { cause: error });
+      throw new GitModeError('invalid-path', `The task's file ${file} cannot be committed: ${messageOf(error)}`, [file], { cause: error });
     }
     const repoPath = `${repo.prefix}${rel}`;
     if (!paths.includes(repoPath)) paths.push(repoPath);
@@ -285,7 +287,7 @@ export async function commitTask(options: CommitTaskOptions): Promise<TaskCommit
     if (hooks.length) {
       throw new GitModeError(
         'hook-failed',
-        `${what}: the repository's ${hooks.join('/')} hook refused the commit. Its output:\n${errorMessage(error).trim() || '(none)'}\nFix what it reports (or commit by hand), then retry.`,
+        `${what}: the repository's ${hooks.join('/')} hook refused the commit. Its output:\n${messageOf(error).trim() || '(none)'}\nFix what it reports (or commit by hand), then retry.`,
         toCommit,
         { cause: error },
       );
@@ -397,7 +399,7 @@ function parsePorcelain(out: string): StatusEntry[] {
 }
 
 function classify(error: unknown, what: string, fallback: GitModeErrorCode = 'git-failed'): GitModeError {
-  const message = errorMessage(error).trim();
+  const message = messageOf(error).trim();
   if (/spawn git ENOENT|ENOENT.*spawn/.test(message)) {
     return new GitModeError('git-missing', 'git was not found on the PATH. Install git to use git mode, or turn git mode off.', [], { cause: error });
   }

@@ -3,12 +3,14 @@
 // command runs with GIT_DIR, GIT_WORK_TREE and GIT_INDEX_FILE set to ours, without the user's
 // environment (GIT_*) or global/system configuration, without hooks and without signing. Each
 // checkpoint is a commit pinned by its own ref, so git never collects it.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, realpath, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { devNull } from 'node:os';
 import * as path from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
-import { errorMessage, isMissing, relativeInside } from '../workspace/paths';
+import { isMissing, relativeInside } from '../workspace/paths';
+import { messageOf } from '../../shared/wording';
+import { UserError } from '../../shared/errors';
 
 export interface Checkpoint {
   id: string;
@@ -41,7 +43,7 @@ export interface RestoreReport {
 
 export type CheckpointErrorCode = 'git-missing' | 'invalid-storage' | 'not-found' | 'busy' | 'git-failed';
 
-export class CheckpointError extends Error {
+export class CheckpointError extends UserError {
   constructor(
     readonly code: CheckpointErrorCode,
     message: string,
@@ -83,13 +85,25 @@ export class ShadowCheckpoints {
   /** One git operation at a time: they share the shadow index. */
   private queue: Promise<unknown> = Promise.resolve();
   private nested: Set<string>;
+  /** The newest checkpoint (HEAD_REF), once read: this instance is the one writing it. */
+  private head: { commit: string | undefined } | undefined;
+  /**
+   * True while HEAD_REF holds the work tree as it is, except the files in `dirty`: after a full
+   * snapshot by this instance, until a restore rewrites the tree. Only then can a checkpoint be
+   * built from the files a landing touches instead of a scan.
+   */
+  private base = false;
+  /** Files written by landings since the newest checkpoint read them. */
+  private dirty = new Set<string>();
+  /** Full snapshots asked for and still scanning: what a landing overwrites meanwhile is kept for them. */
+  private readonly scans = new Set<Scan>();
   /** The checkpoint folder relative to the workspace when it is inside it (then it is excluded too). */
   private storageRel: string | undefined;
 
   private constructor(
     private readonly root: string,
     private readonly gitDir: string,
-    private readonly git: SimpleGit,
+    private readonly git: GitCommand,
     nested: Set<string>,
   ) {
     this.nested = nested;
@@ -101,10 +115,10 @@ export class ShadowCheckpoints {
     try {
       root = await realpath(options.workspaceRoot);
     } catch (error) {
-      throw new CheckpointError('invalid-storage', `The workspace folder ${options.workspaceRoot} cannot be opened (${errorMessage(error)}); open an existing folder.`, { cause: error });
+      throw new CheckpointError('invalid-storage', `The workspace folder ${options.workspaceRoot} cannot be opened (${messageOf(error)}); open an existing folder.`, { cause: error });
     }
     await mkdir(options.storageDir, { recursive: true }).catch((error: unknown) => {
-      throw new CheckpointError('invalid-storage', `The checkpoint folder ${options.storageDir} cannot be created (${errorMessage(error)}); choose a writable folder.`, { cause: error });
+      throw new CheckpointError('invalid-storage', `The checkpoint folder ${options.storageDir} cannot be created (${messageOf(error)}); choose a writable folder.`, { cause: error });
     });
     const gitDir = await realpath(options.storageDir);
     const inside = relativeInside(root, gitDir);
@@ -139,22 +153,59 @@ export class ShadowCheckpoints {
       // Paths are file names, never patterns: a file named "*.ts" restores only itself.
       GIT_LITERAL_PATHSPECS: '1',
     });
-    const git = simpleGit({
-      baseDir: root,
-      config: [...COMMAND_CONFIG, `core.hooksPath=${path.join(gitDir, 'no-hooks')}`],
-      // The guards protect against untrusted arguments; these values are all ours.
-      unsafe: { allowUnsafeHooksPath: true, allowUnsafeTemplateDir: true, allowUnsafeFsMonitor: true, allowUnsafeConfigPaths: true },
-      allowEnvironment: Object.keys(env).filter((key) => key.toUpperCase().startsWith('GIT_')),
-    }).env(env);
+    // git itself, not through a wrapper: a snapshot is a few short commands, and their start-up is
+    // most of what one costs.
+    const git: GitCommand = { env, config: [...COMMAND_CONFIG, `core.hooksPath=${path.join(gitDir, 'no-hooks')}`].flatMap((setting) => ['-c', setting]) };
 
     const shadow = new ShadowCheckpoints(root, gitDir, git, new Set());
     await shadow.initialise(inside);
     return shadow;
   }
 
-  /** Snapshots the workspace as it is now. */
+  /**
+   * Snapshots the workspace as it is now: a scan of the whole tree (git's stat cache makes a repeat
+   * cheap; the first one hashes every file). Landings meanwhile do not wait for it: what they
+   * overwrite is handed in by beforeWrite, so the snapshot holds the tree as it was when asked.
+   */
   create(label: string, meta: { runId: string; taskId?: string }): Promise<Checkpoint> {
-    return this.exclusive(() => this.snapshot(label, meta));
+    const scan: Scan = { guarded: new Map() };
+    this.scans.add(scan);
+    return this.exclusive(() => this.snapshot(label, meta, scan)).finally(() => this.scans.delete(scan));
+  }
+
+  /**
+   * The checkpoint before a landing writes `paths` (call it while the workspace holds still, and
+   * write only after it resolved). Built without a scan: the newest checkpoint plus the files the
+   * run's landings wrote since and the files about to be written, read now. So it costs one git
+   * process whatever the size of the tree; edits made outside the run since the last full snapshot
+   * are not in it (a restore's safety checkpoint scans, so a rollback never loses them).
+   * `checkpoint` settles when the commit exists: at once, or, while a full snapshot is still
+   * scanning (`deferred`), after it, whose turn it waits for. Unless it `scans` the tree itself, the
+   * write need not wait for it: what it holds was read before this resolved.
+   */
+  async beforeWrite(label: string, meta: { runId: string; taskId?: string }, paths: readonly string[]): Promise<{ checkpoint: Promise<Checkpoint>; deferred: boolean; scans: boolean }> {
+    const scans = [...this.scans];
+    const touched = [...new Set([...this.dirty, ...paths])].filter((rel) => this.checkpointable(rel));
+    const entries = this.base || scans.length ? await this.readEntries(touched) : undefined;
+    if (!entries) {
+      // No snapshot to build on (a fresh instance, a restore since), or a file that is not plain: scan.
+      // The landing writes once the scan is done, so its files are the next checkpoint's to read.
+      const checkpoint = this.create(label, meta).then((taken) => {
+        this.dirty = new Set(paths);
+        return taken;
+      });
+      return { checkpoint, deferred: false, scans: true };
+    }
+    for (const scan of scans) {
+      for (const rel of paths) if (entries.has(rel) && !scan.guarded.has(rel)) scan.guarded.set(rel, entries.get(rel)!);
+    }
+    this.dirty = new Set(paths);
+    return { checkpoint: this.exclusive(() => this.compose(label, meta, entries)), deferred: scans.length > 0, scans: false };
+  }
+
+  /** The tree may have changed outside the run since the newest checkpoint (a resume): the next one scans. */
+  forgetBase(): void {
+    this.base = false;
   }
 
   /** Every checkpoint, oldest first. */
@@ -195,6 +246,8 @@ export class ShadowCheckpoints {
           await unlink(list).catch(() => undefined);
         }
       }
+      // The tree no longer is the newest checkpoint plus the run's writes: the next one scans.
+      this.base = false;
       // The shadow index follows the work tree, so the next checkpoint only re-reads what changed.
       await this.addAll();
       const total = (await this.run(['ls-tree', '-r', '-z', '--name-only', checkpoint.commit])).split('\0').filter(Boolean).length;
@@ -206,6 +259,17 @@ export class ShadowCheckpoints {
         skipped,
         unchanged: total - toRestore.length - skipped.length,
       };
+    });
+  }
+
+  /** A file's text as the checkpoint holds it; undefined when the checkpoint has no such file. */
+  fileAt(id: string, rel: string): Promise<string | undefined> {
+    return this.exclusive(async () => {
+      const checkpoint = await this.find(id);
+      this.abs(rel);
+      const listed = await this.run(['ls-tree', '-z', '--name-only', checkpoint.commit, '--', rel]);
+      if (!listed.split('\0').includes(rel)) return undefined;
+      return this.run(['cat-file', 'blob', `${checkpoint.commit}:${rel}`]);
     });
   }
 
@@ -225,7 +289,7 @@ export class ShadowCheckpoints {
     try {
       await lstat(path.join(this.gitDir, 'HEAD'));
     } catch (error) {
-      if (!isMissing(error)) throw new CheckpointError('invalid-storage', `The checkpoint folder ${this.gitDir} cannot be read (${errorMessage(error)}).`, { cause: error });
+      if (!isMissing(error)) throw new CheckpointError('invalid-storage', `The checkpoint folder ${this.gitDir} cannot be read (${messageOf(error)}).`, { cause: error });
       initialised = false;
     }
     if (!initialised) {
@@ -267,19 +331,102 @@ export class ShadowCheckpoints {
     await writeFile(path.join(this.gitDir, 'info', 'exclude'), `${lines.join('\n')}\n`);
   }
 
-  private async snapshot(label: string, meta: { runId: string; taskId?: string }): Promise<Checkpoint> {
-    await this.addAll();
+  private async snapshot(label: string, meta: { runId: string; taskId?: string }, scan?: Scan): Promise<Checkpoint> {
+    try {
+      await this.addAll();
+    } finally {
+      if (scan) this.scans.delete(scan);
+    }
+    // Files a landing overwrote while git was reading the tree go in as they were before it.
+    if (scan?.guarded.size) await this.stage(scan.guarded);
+    else this.dirty = new Set();
     const tree = (await this.run(['write-tree'])).trim();
-    const parent = await this.resolveRef(HEAD_REF);
-    const createdAt = new Date().toISOString();
-    const id = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
-    const oneLineLabel = label.replace(/\s+/g, ' ').trim() || 'checkpoint';
-    const record = { id, label: oneLineLabel, runId: meta.runId, ...(meta.taskId !== undefined ? { taskId: meta.taskId } : {}), createdAt };
-    const message = `${oneLineLabel}\n\n${META_PREFIX}${JSON.stringify(record)}\n`;
+    const parent = await this.headCommit();
+    const { record, message } = describeCheckpoint(label, meta);
     const commit = (await this.run(['commit-tree', tree, ...(parent ? ['-p', parent] : []), '--no-gpg-sign', '-m', message])).trim();
-    await this.run(['update-ref', `${REF_PREFIX}${id}`, commit, '']);
-    await this.run(['update-ref', HEAD_REF, commit]);
+    await this.run(['update-ref', '--stdin', '-z'], `create ${REF_PREFIX}${record.id}\0${commit}\0update ${HEAD_REF}\0${commit}\0\0`);
+    this.head = { commit };
+    this.base = true;
     return { ...record, commit };
+  }
+
+  /** A checkpoint from the newest one and the given files, in one fast-import (no index, no scan). */
+  private async compose(label: string, meta: { runId: string; taskId?: string }, entries: ReadonlyMap<string, FileEntry | null>): Promise<Checkpoint> {
+    const parent = await this.headCommit();
+    if (!this.base || !parent) {
+      throw new CheckpointError('git-failed', 'The full snapshot this checkpoint builds on could not be taken, so this checkpoint was not either; the next full snapshot (run start, or a rollback) starts over.');
+    }
+    const { record, message } = describeCheckpoint(label, meta);
+    const chunks: Buffer[] = [];
+    const line = (text: string) => chunks.push(Buffer.from(text, 'utf8'));
+    const data = (body: Buffer) => {
+      line(`data ${body.length}\n`);
+      chunks.push(body);
+      line('\n');
+    };
+    line(`commit ${HEAD_REF}\nmark :1\ncommitter ${AUTHOR.name} <${AUTHOR.email}> ${Math.floor(Date.now() / 1000)} +0000\n`);
+    data(Buffer.from(message, 'utf8'));
+    line(`from ${parent}\n`);
+    for (const [rel, entry] of entries) {
+      if (entry) {
+        line(`M ${entry.mode} inline ${quoteImportPath(rel)}\n`);
+        data(entry.content);
+      } else line(`D ${quoteImportPath(rel)}\n`);
+    }
+    line(`reset ${REF_PREFIX}${record.id}\nfrom :1\n\nget-mark :1\ndone\n`);
+    const commit = (await this.run(['fast-import', '--quiet', '--done', '--force'], Buffer.concat(chunks))).trim();
+    if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new CheckpointError('git-failed', `Checkpoint command "git fast-import" answered "${commit.slice(0, 200)}" instead of a commit id in ${this.gitDir}.`);
+    this.head = { commit };
+    return { ...record, commit };
+  }
+
+  /** Puts files into the shadow index as given (content, or absent), for a snapshot being taken. */
+  private async stage(entries: ReadonlyMap<string, FileEntry | null>): Promise<void> {
+    const lines: string[] = [];
+    for (const [rel, entry] of entries) {
+      if (!entry) {
+        lines.push(`0 ${'0'.repeat(40)}\t${rel}\0`);
+        continue;
+      }
+      const blob = (await this.run(['hash-object', '-w', '--stdin'], entry.content)).trim();
+      lines.push(`${entry.mode} ${blob}\t${rel}\0`);
+    }
+    await this.run(['update-index', '-z', '--index-info'], lines.join(''));
+  }
+
+  /** The files' content and mode now (null: absent); undefined when one is not a plain file. */
+  private async readEntries(paths: readonly string[]): Promise<Map<string, FileEntry | null> | undefined> {
+    const entries = new Map<string, FileEntry | null>();
+    for (const rel of paths) {
+      const abs = this.abs(rel);
+      let stats;
+      try {
+        stats = await lstat(abs);
+      } catch (error) {
+        if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') {
+          entries.set(rel, null);
+          continue;
+        }
+        throw error;
+      }
+      if (!stats.isFile()) return undefined;
+      entries.set(rel, { mode: stats.mode & 0o111 ? '100755' : '100644', content: await readFile(abs) });
+    }
+    return entries;
+  }
+
+  /** Whether a full snapshot would take the file: not excluded, not in a nested repository. */
+  private checkpointable(rel: string): boolean {
+    const segments = rel.split('/');
+    if (segments.some((segment) => FIXED_EXCLUDES.includes(segment))) return false;
+    const under = (folder: string) => rel === folder || rel.startsWith(`${folder}/`);
+    if (this.storageRel && under(this.storageRel)) return false;
+    return ![...this.nested].some(under);
+  }
+
+  private async headCommit(): Promise<string | undefined> {
+    this.head ??= { commit: await this.resolveRef(HEAD_REF) };
+    return this.head.commit;
   }
 
   /**
@@ -360,7 +507,7 @@ export class ShadowCheckpoints {
     try {
       await unlink(abs);
     } catch (error) {
-      if (!isMissing(error)) throw new CheckpointError('git-failed', `Removing ${rel}, created after the checkpoint, failed (${errorMessage(error)}); the restore stopped. Check the folder's permissions; the safety checkpoint holds the state before the restore.`, { cause: error });
+      if (!isMissing(error)) throw new CheckpointError('git-failed', `Removing ${rel}, created after the checkpoint, failed (${messageOf(error)}); the restore stopped. Check the folder's permissions; the safety checkpoint holds the state before the restore.`, { cause: error });
     }
     for (let dir = path.dirname(abs); dir !== this.root && relativeInside(this.root, dir) !== undefined; dir = path.dirname(dir)) {
       try {
@@ -384,11 +531,11 @@ export class ShadowCheckpoints {
     return next;
   }
 
-  private async run(args: string[]): Promise<string> {
+  private async run(args: string[], input?: string | Buffer): Promise<string> {
     try {
-      return await this.git.raw(args);
+      return await runGit(this.git, this.root, args, input);
     } catch (error) {
-      const message = errorMessage(error);
+      const message = messageOf(error);
       if (/ENOENT/.test(message) && /spawn/.test(message)) {
         throw new CheckpointError('git-missing', 'git was not found on the PATH. Install git (2.32 or newer) to use checkpoints.', { cause: error });
       }
@@ -398,6 +545,56 @@ export class ShadowCheckpoints {
       throw new CheckpointError('git-failed', `Checkpoint command "git ${args[0]}" failed in ${this.gitDir}: ${message.trim()}`, { cause: error });
     }
   }
+}
+
+interface FileEntry {
+  mode: '100644' | '100755';
+  content: Buffer;
+}
+
+interface Scan {
+  /** Files landings overwrote while the snapshot was under way, as they were before. */
+  guarded: Map<string, FileEntry | null>;
+}
+
+function describeCheckpoint(label: string, meta: { runId: string; taskId?: string }): { record: Omit<Checkpoint, 'commit'>; message: string } {
+  const createdAt = new Date().toISOString();
+  const id = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  const oneLineLabel = label.replace(/\s+/g, ' ').trim() || 'checkpoint';
+  const record = { id, label: oneLineLabel, runId: meta.runId, ...(meta.taskId !== undefined ? { taskId: meta.taskId } : {}), createdAt };
+  return { record, message: `${oneLineLabel}\n\n${META_PREFIX}${JSON.stringify(record)}\n` };
+}
+
+/** A path as fast-import reads it: C-style quoted when it starts with a quote or holds a line break. */
+function quoteImportPath(rel: string): string {
+  if (!/^"|[\n\\]/.test(rel)) return rel;
+  return `"${rel.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
+}
+
+/** How the shadow repository's git is started: its environment and the settings passed with -c. */
+interface GitCommand {
+  env: Record<string, string>;
+  config: string[];
+}
+
+/** Runs git, feeding it `input`; resolves with its output, rejects with what it said on a failure. */
+function runGit(git: GitCommand, cwd: string, args: string[], input?: string | Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', [...git.config, ...args], { cwd, env: git.env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', reject);
+    // git may exit before reading all of its input (a failure): that is reported by its exit code.
+    child.stdin.on('error', () => undefined);
+    child.on('close', (code, signal) => {
+      const stdout = Buffer.concat(out).toString('utf8');
+      if (code === 0) resolve(stdout);
+      else reject(new Error(Buffer.concat(err).toString('utf8').trim() || stdout.trim() || `git exited with ${code ?? signal}`));
+    });
+    child.stdin.end(input);
+  });
 }
 
 function parseNameStatus(out: string): { status: string; path: string }[] {

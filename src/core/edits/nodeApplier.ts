@@ -11,8 +11,9 @@ import { constants } from 'node:fs';
 import { access, chmod, link, lstat, mkdir, readdir, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ContentWrite, DeleteWrite, EditApplier, FileWrite, RenameWrite, WriteOutcome } from '../ports';
-import { errorMessage, isMissing, MAX_FILE_BYTES, resolveInWorkspace } from '../workspace/paths';
+import { isMissing, MAX_FILE_BYTES, resolveInWorkspace } from '../workspace/paths';
 import { sha256 } from './hunks';
+import { messageOf } from '../../shared/wording';
 
 const EMPTY_HASH = sha256('');
 /** Software Maker's own folder in the workspace (runs, temp files); agents cannot see or edit it. */
@@ -40,6 +41,8 @@ export class EditApplyError extends Error {
 type Current = { exists: false } | { exists: true; text: string; mode: number; target: string } | { exists: 'unreadable'; detail: string };
 
 export class NodeEditApplier implements EditApplier {
+  /** Each file is written to a temp file and renamed into place. */
+  readonly atomicFiles = true;
   private staleRemoved: Promise<void> | undefined;
   private tempDir: Promise<string | undefined> | undefined;
 
@@ -310,7 +313,7 @@ function refusedConflict(path: string, what: string, error: unknown): WriteOutco
   const advice = code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
     ? 'the folder (or file) is read-only for Software Maker; make it writable to let the edit land'
     : "check the folder's permissions and free space";
-  return { path, status: 'conflict', detail: `${what} (${errorMessage(error)}): ${advice}. Nothing was changed.` };
+  return { path, status: 'conflict', detail: `${what} (${messageOf(error)}): ${advice}. Nothing was changed.` };
 }
 
 /** `dir` or its closest ancestor that exists (the folder a new file's folders will be made in). */

@@ -1,6 +1,6 @@
 // Append-only, numbered event log of one run (events.jsonl). The log is the truth: state is folded
 // from it, so an event is appended (and, at milestones, fsynced) before anyone acts on it.
-import { appendFileSync, closeSync, existsSync, fsync, fsyncSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, fsync, fsyncSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { EngineEvent, NewEvent } from '../../shared/events';
 import type { Clock } from '../ports';
 import { redactSecrets } from './redact';
+import { UserError } from '../../shared/errors';
 
 export const EVENTS_FILE = 'events.jsonl';
 export const LOCK_FILE = 'run.lock';
@@ -27,7 +28,7 @@ export class EventLogError extends Error {
   }
 }
 
-export class RunLockedError extends Error {
+export class RunLockedError extends UserError {
   constructor(
     readonly runDir: string,
     /** Who holds the lock, as the user needs to find it (pid, host, since when). */
@@ -85,6 +86,8 @@ export class EventLog {
   private seq: number;
   private syncing: Promise<void> | undefined;
   private syncAgain = false;
+  /** Length of the log in bytes: what a snapshot of the state folded so far covers. */
+  private length: number;
 
   private constructor(
     readonly runDir: string,
@@ -94,6 +97,17 @@ export class EventLog {
   ) {
     this.seq = lastSeq;
     this.fd = openSync(join(runDir, EVENTS_FILE), 'a');
+    this.length = fstatSync(this.fd).size;
+  }
+
+  /** Bytes of the log written so far, this writer's events included (they stay readable after close). */
+  get bytes(): number {
+    return this.length;
+  }
+
+  /** seq of the last event in the log. */
+  get lastSeq(): number {
+    return this.seq;
   }
 
   /**
@@ -116,7 +130,9 @@ export class EventLog {
   append(event: NewEvent): EngineEvent {
     if (this.fd === undefined) throw new EventLogError(`The log of run ${this.runId} is closed.`);
     const logged = { ...redactSecrets(event), seq: this.seq + 1, at: this.clock.now().toISOString(), runId: this.runId } as EngineEvent;
-    writeSync(this.fd, JSON.stringify(logged) + '\n');
+    const line = JSON.stringify(logged) + '\n';
+    writeSync(this.fd, line);
+    this.length += Buffer.byteLength(line);
     this.seq = logged.seq;
     return logged;
   }

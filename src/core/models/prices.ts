@@ -169,8 +169,5 @@ export function worstCaseCost(promptTokens: number, maxOutputTokens: number, pri
   return costOf({ inputTokens: promptTokens, outputTokens: maxOutputTokens, cachedInputTokens: 0 }, price);
 }
 
-/** "$0.0123", or "unknown cost" for a model without a price. */
-export function formatUsd(usd: number | undefined): string {
-  if (usd === undefined) return 'unknown cost';
-  return `$${usd < 0.01 && usd > 0 ? usd.toPrecision(2) : usd.toFixed(usd < 1 ? 4 : 2)}`;
-}
+// The one USD wording (src/shared/wording.ts), here too because hosts reach prices through core's front door.
+export { formatUsd } from '../../shared/wording';

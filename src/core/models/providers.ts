@@ -10,8 +10,9 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { APICallError, type LanguageModelV4, type LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import type { ModelSpec, OpenAICompatibleModelSpec, OpenAICompatiblePreset, VscodeLmModelSpec } from '../../shared/model';
 import { loadTranscript, ScriptedModel } from './scripted';
+import { UserError } from '../../shared/errors';
 
-export class ModelConfigError extends Error {
+export class ModelConfigError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'ModelConfigError';

@@ -10,6 +10,7 @@ import type {
   LanguageModelV4StreamResult,
 } from '@ai-sdk/provider';
 import { z } from 'zod';
+import { UserError } from '../../shared/errors';
 
 /** Call context the engine passes in providerOptions so a transcript can be keyed by role and task. */
 export interface CallTag {
@@ -52,7 +53,7 @@ const transcriptSchema = z
 export type Transcript = z.infer<typeof transcriptSchema>;
 export type TranscriptTurn = z.infer<typeof turnSchema>;
 
-export class TranscriptError extends Error {
+export class TranscriptError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'TranscriptError';

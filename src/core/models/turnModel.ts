@@ -3,8 +3,9 @@
 import type { NewEvent } from '../../shared/events';
 import type { Role, RunConfig } from '../../shared/model';
 import { BudgetExceededError, type BudgetGate } from '../budget';
+import type { CircuitBreakers } from './breakers';
 import type { ResolvedModel } from './registry';
-import { defaultOutputLimit, RoutedModel, type CallRecord, type CircuitBreakers } from './router';
+import { defaultOutputLimit, RoutedModel, type CallRecord } from './router';
 
 export interface TurnModelOptions {
   chain: readonly ResolvedModel[];

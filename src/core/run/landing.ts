@@ -34,6 +34,8 @@ export async function readProposal(runDir: string, proposalId: string): Promise<
 
 export class EditLanding {
   private warnedNoCheckpoints = false;
+  /** Checkpoints of landings that went on while a full snapshot was still scanning: recorded when it is done. */
+  private readonly deferred = new Set<Promise<void>>();
   /** Git mode is on and the run's branch is checked out. */
   private gitActive = false;
 
@@ -161,18 +163,67 @@ export class EditLanding {
     return { outcomes, rebased };
   }
 
-  /** A snapshot of the workspace in the shadow repository (task boundaries); never blocks the work if it fails. */
+  /** A full snapshot of the workspace in the shadow repository (run start); never blocks the work if it fails. */
   async checkpoint(label: string, taskId?: string): Promise<void> {
-    if (!this.context.state.config.checkpoints) return;
+    const store = this.store();
+    if (!store) return;
+    await this.record(label, taskId, async () => (await store).create(label, { runId: this.context.state.id, taskId }));
+  }
+
+  /**
+   * The checkpoint before a task's edits land, of the files they write (call it holding the workspace
+   * still, then write). Their text is read before the write; the commit (one git process, or a scan
+   * when there is nothing to build on) is made after it, off the landing's path, and recorded when
+   * done: after the run-start snapshot if that is still being taken. A kill in between loses that
+   * one checkpoint, never an edit.
+   */
+  async checkpointBeforeWrite(label: string, taskId: string, paths: readonly string[]): Promise<void> {
+    const store = this.store();
+    if (!store) return;
+    let taken: { checkpoint: Promise<Checkpoint>; deferred: boolean; scans: boolean };
+    try {
+      taken = await (await store).beforeWrite(label, { runId: this.context.state.id, taskId }, paths);
+    } catch (error) {
+      this.context.signal.throwIfAborted();
+      this.context.info(`Could not take the checkpoint "${label}": ${(error as Error).message}. The run goes on without it.`, 'warn', taskId);
+      return;
+    }
+    const recorded = this.record(label, taskId, () => taken.checkpoint);
+    // A scan must finish before the write (it reads the tree); a commit of what was read need not.
+    if (!taken.deferred && taken.scans) return recorded;
+    const settled = recorded.catch(() => undefined);
+    this.deferred.add(settled);
+    void settled.finally(() => this.deferred.delete(settled));
+  }
+
+  /**
+   * A resumed run: the user may have changed files while it rested, so its next checkpoint scans the
+   * tree instead of building on the newest one.
+   */
+  async resuming(): Promise<void> {
+    const store = this.context.state.config.checkpoints ? this.checkpoints() : undefined;
+    (await store?.catch(() => undefined))?.forgetBase();
+  }
+
+  /** Waits for the checkpoints still being recorded (the run's log must not close before them). */
+  async settleCheckpoints(): Promise<void> {
+    while (this.deferred.size) await Promise.all([...this.deferred]);
+  }
+
+  private store(): Promise<ShadowCheckpoints> | undefined {
+    if (!this.context.state.config.checkpoints) return undefined;
     const store = this.checkpoints();
     if (!store) {
       if (!this.warnedNoCheckpoints) this.context.info('Checkpoints are off for this run: the host has no storage folder for them.', 'warn');
       this.warnedNoCheckpoints = true;
-      return;
     }
+    return store;
+  }
+
+  private async record(label: string, taskId: string | undefined, take: () => Promise<Checkpoint>): Promise<void> {
     let checkpoint: Checkpoint;
     try {
-      checkpoint = await (await store).create(label, { runId: this.context.state.id, taskId });
+      checkpoint = await take();
     } catch (error) {
       this.context.signal.throwIfAborted();
       this.context.info(`Could not take the checkpoint "${label}": ${(error as Error).message}. The run goes on without it.`, 'warn', taskId);

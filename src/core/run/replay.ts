@@ -7,18 +7,22 @@ import { dirname, join } from 'node:path';
 import type { EngineEvent, NewEvent } from '../../shared/events';
 import type { Role } from '../../shared/model';
 import type { RunState } from '../../shared/runState';
-import { planSchema, reviewOutputSchema, systemPrompt, workOutputSchema } from '../agents/roles';
+import { deployOutputSchema, planSchema, reviewOutputSchema, systemPrompt, workOutputSchema } from '../agents/roles';
 import { runAgentTurn, type AgentTurnResult } from '../agents/runAgent';
 import { buildTools } from '../agents/tools';
 import { EditSet } from '../edits/editSet';
 import { redactText } from '../log/redact';
 import { secretRegistry } from '../secrets';
 import { unifiedDiff } from '../edits/hunks';
-import type { RunModels } from '../models/registry';
-import type { CircuitBreakers } from '../models/router';
+import type { CircuitBreakers } from '../models/breakers';
+import type { ProviderContext } from '../models/providers';
+import { RunModels } from '../models/registry';
+import { keyOf } from '../models/scripted';
 import { turnModel } from '../models/turnModel';
-import type { Workspace } from '../ports';
+import type { HostPorts, Workspace } from '../ports';
 import { proposalIdPrefix, readProposal } from './landing';
+import { UserError } from '../../shared/errors';
+import { messageOf } from '../../shared/wording';
 
 /** What a step leaves beside the log. */
 export interface StepRecord {
@@ -38,7 +42,7 @@ export interface StepRecord {
   diffFromOriginal?: string;
 }
 
-export class ReplayError extends Error {
+export class ReplayError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'ReplayError';
@@ -109,6 +113,8 @@ export async function nextStepId(runDir: string, stepId: string, started: readon
 function outputSchemaFor(role: Role) {
   if (role === 'planner') return planSchema;
   if (role === 'reviewer') return reviewOutputSchema;
+  // A replayed deployer writes its runbook again; nothing is deployed (replays run no command).
+  if (role === 'deployer') return deployOutputSchema;
   return workOutputSchema;
 }
 
@@ -191,7 +197,7 @@ export async function replayStep(request: ReplayRequest): Promise<ReplayResult> 
     });
   } catch (error) {
     if (request.signal.aborted) throw error;
-    failure = error instanceof Error ? error.message : String(error);
+    failure = messageOf(error);
   }
   const summary = failure ?? summarize(result!.output);
   request.emit({ type: 'step.finished', stepId: replayId, taskId: original.taskId, role, ok: !failure, summary });
@@ -245,4 +251,23 @@ function pretty(value: unknown): string {
 function summarize(output: unknown): string {
   if (output && typeof output === 'object' && 'summary' in output && typeof output.summary === 'string') return output.summary;
   return 'finished';
+}
+
+/**
+ * Models for a replay: fresh instances, with a scripted transcript starting where the original step
+ * started, and the host's models (vscode-lm) where the host has them.
+ */
+export function replayModels(
+  state: RunState,
+  events: readonly EngineEvent[],
+  stepId: string,
+  ports: HostPorts,
+  options: { scriptedLatencyMs?: number; hostModels?: ProviderContext['hostModels'] } = {},
+): RunModels {
+  const models = new RunModels(state.config, { workspaceRoot: ports.workspace.root, secret: (name) => ports.secret(name), scriptedLatencyMs: options.scriptedLatencyMs, hostModels: options.hostModels });
+  const started = events.find((event) => event.type === 'step.started' && event.stepId === stepId);
+  if (started?.type === 'step.started') {
+    models.setScriptedConsumed(new Map([[keyOf(started.role, started.taskId), scriptedOffsetBefore(events, stepId)]]));
+  }
+  return models;
 }

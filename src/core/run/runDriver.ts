@@ -1,39 +1,40 @@
 // Drives one run from its current state to the next resting point: planning, the task DAG, the test
 // gates and the final report. Every decision is an event appended to the log first; the driver's
 // state is only the fold of those events, so a driver built from a log continues where it stopped.
-import { join } from 'node:path';
-import type { ToolSet } from 'ai';
-import type { z } from 'zod';
+// The steps it schedules live beside it: planning.ts, taskTurn.ts (a task's agent turn), gates.ts
+// (review and landing of edits, the test gate, the reviewer), each turn logged by agentStep.ts.
 import type { EngineEvent, NewEvent } from '../../shared/events';
-import { canTransitionRun, canTransitionTask, IllegalTransitionError, isTerminalRun } from '../../shared/lifecycle';
-import type { Budgets, Role, RunStatus, TaskStatus, TestReport } from '../../shared/model';
+import { canTransitionRun, IllegalTransitionError, isTerminalRun } from '../../shared/lifecycle';
+import type { Budgets, RunStatus, TaskStatus, TestReport } from '../../shared/model';
+import type { TriageDecision } from '../../shared/protocol';
 import { applyEvent, type RunState, type TaskState } from '../../shared/runState';
-import { plannerPrompt, reviewPrompt, taskPrompt } from '../agents/prompts';
-import { planSchema, reviewOutputSchema, systemPrompt, workOutputSchema } from '../agents/roles';
-import { LoopDetectedError, runAgentTurn, type AgentTurnResult } from '../agents/runAgent';
-import { buildTools, toolOutputLimit } from '../agents/tools';
 import { BudgetExceededError, BudgetGate } from '../budget';
 import type { ShadowCheckpoints } from '../checkpoints/shadowGit';
-import { describeChange, EditSet, toWrite } from '../edits/editSet';
-import { sha256, unifiedDiff } from '../edits/hunks';
-import { applySelectedHunks } from '../edits/review';
 import { readLog, type EventLog, type RunLock } from '../log/eventLog';
+import { writeRunSnapshot } from '../log/snapshot';
+import type { CircuitBreakers } from '../models/breakers';
 import type { ProviderContext } from '../models/providers';
 import { RunModels } from '../models/registry';
-import type { CircuitBreakers } from '../models/router';
 import { keyOf } from '../models/scripted';
-import { turnModel } from '../models/turnModel';
-import { checkPlan, validatePlanGraph } from '../plan/plan';
-import type { FileWrite, HostPorts } from '../ports';
+import type { HostPorts } from '../ports';
 import { blockedForever, newlyReady, pickRunnable } from '../scheduler';
-import { apiKeyNameOf, refuseSecretText, secretRegistry } from '../secrets';
-import { describeFailure, failureSignature, judgeTaskGate } from '../testing/gate';
-import { createExclusive, type RunContext } from './context';
-import { appliedFiles, EditLanding, proposalIdPrefix, readProposal, type ProposalArtifact } from './landing';
-import { freshStepId, replayStep, replayStepIds, scriptedOffsetBefore, stepRecordName, writeRunFile, type ReplayResult, type StepRecord } from './replay';
-import { renderPlan, renderReport } from './report';
-import { describeTests, RunTests } from './tests';
-import { checkTriage, type TriageAction } from './triage';
+import { apiKeyNameOf, secretRegistry } from '../secrets';
+import { describeFailure } from '../testing/gate';
+import { AgentSteps } from './agentStep';
+import { createWorkspaceGate, type StepContext } from './context';
+import { Guidance, type UserMessageInput } from './guidance';
+import { reviewAndApply, reviewGate, testGate } from './gates';
+import { EditLanding } from './landing';
+import { plan } from './planning';
+import { replayModels, replayStep, replayStepIds, writeRunFile, type ReplayResult } from './replay';
+import { renderReport } from './report';
+import { runSecurityGate, securityBlocker } from './securityGate';
+import { agentTurn } from './taskTurn';
+import { RunTests } from './tests';
+import { TurnExtras } from './turnExtras';
+import { checkTransition } from './transitions';
+import { checkTriage } from './triage';
+import { messageOf } from '../../shared/wording';
 
 /** Aborts a run because the user cancelled it. */
 export class RunCancelledError extends Error {
@@ -59,26 +60,8 @@ export class DriverDisposedError extends Error {
   }
 }
 
-export class PlanRejectedError extends Error {
-  constructor(errors: string[]) {
-    super(`The planner's plan is still invalid after one repair attempt:\n- ${errors.join('\n- ')}`);
-    this.name = 'PlanRejectedError';
-  }
-}
-
 /** Task statuses a driver continues on resume (the work was under way when the process stopped). */
 const IN_FLIGHT: ReadonlySet<TaskStatus> = new Set(['running', 'awaiting-review', 'testing', 'reviewing', 'failed']);
-
-const STAGE_BY_ROLE: Record<Role, string> = {
-  planner: 'plan',
-  architect: 'design',
-  implementer: 'implement',
-  tester: 'test',
-  reviewer: 'review',
-  fixer: 'fix',
-  docs: 'docs',
-  security: 'security',
-};
 
 export interface RunDriverOptions {
   ports: HostPorts;
@@ -96,7 +79,7 @@ export interface RunDriverOptions {
   checkpoints: () => Promise<ShadowCheckpoints> | undefined;
   hostModels?: ProviderContext['hostModels'];
   /** A triage decision to apply before driving on (the run was paused waiting for it). */
-  triage?: { taskId: string; action: TriageAction };
+  triage?: { taskId: string; action: TriageDecision };
 }
 
 export class RunDriver {
@@ -112,8 +95,12 @@ export class RunDriver {
   private approval: { resolve: () => void } | undefined;
   private readonly landing: EditLanding;
   private readonly testing: RunTests;
+  private readonly steps: AgentSteps;
+  private readonly guidance: Guidance;
+  private readonly extras: TurnExtras;
+  private readonly context: StepContext;
   private startCheckpoint: Promise<void> | undefined;
-  private readonly exclusive = createExclusive();
+  private readonly gate = createWorkspaceGate();
   private finishedPromise: Promise<RunState> | undefined;
 
   constructor(private readonly options: RunDriverOptions) {
@@ -129,16 +116,27 @@ export class RunDriver {
       hostModels: options.hostModels,
     });
     this.abort.signal.addEventListener('abort', () => this.wake());
-    const context: RunContext = {
+    this.context = {
       state: this.state,
       ports: this.ports,
       signal: this.abort.signal,
       emit: (event) => this.emit(event),
       info: (message, level, taskId) => this.info(message, level, taskId),
-      exclusive: this.exclusive,
+      exclusive: this.gate.exclusive,
+      shared: this.gate.shared,
+      landing: this.gate.landing,
+      runDir: options.runDir,
+      setRun: (status, reason) => this.setRun(status, reason),
+      setTask: (taskId, status, reason) => this.setTask(taskId, status, reason),
+      fail: (taskId, reason, signature) => this.fail(taskId, reason, signature),
+      writeArtifact: (name, content, taskId) => this.writeArtifact(name, content, taskId),
+      sync: () => this.log.sync(),
     };
-    this.landing = new EditLanding(context, options.checkpoints);
-    this.testing = new RunTests(context);
+    this.landing = new EditLanding(this.context, options.checkpoints);
+    this.testing = new RunTests(this.context);
+    this.extras = new TurnExtras(this.context);
+    this.guidance = new Guidance(this.context);
+    this.steps = new AgentSteps(this.context, this.models, { breakers: options.breakers, budget: this.budget, onBudgetBreach: (error) => this.onBudgetBreach(error), guidance: this.guidance }, this.extras);
   }
 
   get signal(): AbortSignal {
@@ -158,6 +156,11 @@ export class RunDriver {
     return true;
   }
 
+  /** A message from the user to the run while it works (see guidance.ts); returns its event's seq. */
+  sendMessage(input: UserMessageInput): Promise<number> {
+    return this.guidance.send(input);
+  }
+
   approvePlan(): boolean {
     if (this.state.status !== 'awaiting-approval' || !this.approval) return false;
     this.approval.resolve();
@@ -173,19 +176,13 @@ export class RunDriver {
 
   /** Checks, appends, folds and publishes one event. Illegal transitions never reach the log. */
   private emit(event: NewEvent): EngineEvent {
+    // Work still in flight when the run ended (a cancel, a budget stop) must not change it; only
+    // notes and its report follow. Replays and rollbacks of an ended run go through Engine.withRunLog.
     if (isTerminalRun(this.state.status) && event.type !== 'log' && event.type !== 'artifact.written') {
       if (this.abort.signal.aborted) throw this.abort.signal.reason;
       throw new IllegalTransitionError('run', this.state.status, event.type, `run ${this.state.id}`);
     }
-    if (event.type === 'run.status' && !canTransitionRun(this.state.status, event.status)) {
-      throw new IllegalTransitionError('run', this.state.status, event.status, `run ${this.state.id}`);
-    }
-    if (event.type === 'task.status') {
-      const task = this.state.tasks[event.taskId];
-      if (!task || !canTransitionTask(task.status, event.status)) {
-        throw new IllegalTransitionError('task', task?.status ?? 'missing', event.status, `task ${event.taskId}`);
-      }
-    }
+    checkTransition(this.state, event);
     const logged = this.log.append(event);
     applyEvent(this.state, logged);
     this.options.notify(logged);
@@ -227,44 +224,57 @@ export class RunDriver {
       if (this.options.triage) this.triage(this.options.triage.taskId, this.options.triage.action);
       if (this.options.priorEvents?.length) this.models.setScriptedConsumed(consumedTurns([...this.options.priorEvents, ...closed]));
       await this.testing.resolve();
+      await this.extras.open();
       if (this.state.status === 'queued') this.setRun('planning');
       if (this.state.status === 'paused') this.setRun(this.state.plan ? 'running' : 'planning');
       if (this.state.status === 'planning') {
         await this.runBaseline();
-        await this.plan();
+        await plan(this.context, this.steps, this.testing);
       }
       if (this.state.status === 'awaiting-approval') await this.waitForApproval();
       if (this.state.status === 'running') {
         await this.runBaseline();
         await this.landing.prepareGitMode();
-        // The first snapshot of a large workspace takes seconds: it runs while the first tasks work.
-        if (this.state.checkpoints.length === 0) this.startCheckpoint = this.exclusive(() => this.landing.checkpoint(`run start: ${this.state.goal.slice(0, 80)}`));
+        // The first snapshot of a large workspace takes seconds: it runs while the first tasks work,
+        // outside the gate; landings meanwhile hand the store what they overwrite (landing.ts), so it
+        // records the tree as it was when asked and never makes a landing wait.
+        if (this.state.checkpoints.length === 0) this.startCheckpoint = this.landing.checkpoint(`run start: ${this.state.goal.slice(0, 80)}`);
+        else await this.landing.resuming();
         await this.executeTasks();
         await this.settleStartCheckpoint();
+        // The security gate follows the tasks; a fix task it adds runs like any other, then the gate again.
+        while (this.state.status === 'running' && (await runSecurityGate(this.context))) await this.executeTasks();
         if (this.state.status === 'running') await this.finishRun();
       }
     } catch (error) {
       if (!this.abort.signal.aborted) {
         await this.settleStartCheckpoint();
-        const message = error instanceof Error ? error.message : String(error);
+        const message = messageOf(error);
         this.info(message, 'error');
         if (canTransitionRun(this.state.status, 'failed')) this.setRun('failed', message);
       }
     } finally {
       await this.settleStartCheckpoint();
+      // MCP servers (stdio processes) end with the drive, whatever ended it.
+      await this.extras.close().catch(() => undefined);
       if (isTerminalRun(this.state.status)) await this.writeReport().catch(() => undefined);
       await this.log.close();
+      // The next list, status or resume starts from here instead of folding the whole log (a cache:
+      // one that fails to write only costs time). Only a state that folded every logged event counts.
+      if (this.state.lastSeq === this.log.lastSeq) await writeRunSnapshot(this.options.runDir, this.state, this.log.bytes).catch(() => undefined);
       await this.options.lock.release();
     }
     return this.state;
   }
 
   /**
-   * The run-start snapshot runs while the first tasks work; its result is an event of the run, so the
-   * run must not end (nor its log close) before it settles. Its failure is reported by the landing.
+   * The run-start snapshot runs while the first tasks work, and the checkpoints of landings made
+   * meanwhile are recorded once it is done; their results are events of the run, so the run must not
+   * end (nor its log close) before they settle. Their failures are reported by the landing.
    */
   private async settleStartCheckpoint(): Promise<void> {
     await this.startCheckpoint?.catch(() => undefined);
+    await this.landing.settleCheckpoints();
   }
 
   /** Steps that were open when the process died and whose task has moved on are closed. */
@@ -282,31 +292,6 @@ export class RunDriver {
     if (!this.testing.detected || this.state.baselineTest) return;
     const report = await this.testing.run('baseline');
     this.info(report.ok ? 'Baseline: all tests pass before any change.' : `Baseline: ${describeFailure(report)} before any change; those failures are not blamed on tasks.`);
-  }
-
-  private async plan(): Promise<void> {
-    const stepId = this.stepIdFor('planner', undefined, 'plan@v1');
-    const files = await this.ports.workspace.listFiles('', 200);
-    let rejections = 0;
-    const turnAbort = new AbortController();
-    const tools = buildTools({ workspace: this.ports.workspace, maxOutputChars: await this.toolOutputLimitFor('planner') }, planSchema, (plan) => {
-      const errors = validatePlanGraph(plan);
-      if (errors.length) {
-        rejections++;
-        this.emit({ type: 'plan.rejected', errors, attempt: rejections });
-        if (rejections > 1) turnAbort.abort(new PlanRejectedError(errors));
-      }
-      return errors;
-    });
-    const prompt = plannerPrompt(this.state.goal, files, this.state.baselineTest, this.testing.detected && describeTests(this.testing.detected));
-    const step = await this.agentStep({ role: 'planner', stepId, attempt: 1, prompt, tools, stopSignal: turnAbort.signal });
-    if (!step.ok) throw new Error(step.message);
-    const checked = checkPlan(step.output);
-    if (!checked.ok) throw new PlanRejectedError(checked.errors);
-    this.emit({ type: 'plan.accepted', plan: checked.plan, repairs: rejections });
-    await this.writeArtifact('plan.md', renderPlan(checked.plan));
-    this.emit({ type: 'step.finished', stepId, role: 'planner', ok: true, summary: checked.plan.summary });
-    this.setRun(this.state.config.requirePlanApproval ? 'awaiting-approval' : 'running');
   }
 
   private async waitForApproval(): Promise<void> {
@@ -399,7 +384,7 @@ export class RunDriver {
   }
 
   /** A user decision about a task (from the tree, the panel or the CLI). Throws TriageError when it does not apply. */
-  triage(taskId: string, action: TriageAction): void {
+  triage(taskId: string, action: TriageDecision): void {
     checkTriage(this.state, taskId, action);
     switch (action.kind) {
       case 'retry':
@@ -443,16 +428,16 @@ export class RunDriver {
           this.setTask(taskId, 'running');
           break;
         case 'running':
-          await this.agentTurn(task);
+          await agentTurn(this.context, this.steps, this.testing, task);
           break;
         case 'awaiting-review':
-          await this.reviewAndApply(task);
+          await reviewAndApply(this.context, this.landing, task);
           break;
         case 'testing':
-          await this.testGate(task);
+          await testGate(this.context, this.testing, this.landing, task);
           break;
         case 'reviewing':
-          await this.reviewGate(task);
+          await reviewGate(this.context, this.steps, this.landing, task);
           break;
         case 'failed':
           if (this.afterFailure(task)) return;
@@ -463,228 +448,6 @@ export class RunDriver {
     }
   }
 
-  private async agentTurn(task: TaskState): Promise<void> {
-    const open = Object.values(this.state.openSteps).find((step) => step.taskId === task.id && step.role !== 'reviewer');
-    const attempt = open?.attempt ?? task.attempts + 1;
-    const role: Role = attempt === 1 ? task.role : 'fixer';
-    const stepId = open?.stepId ?? freshStepId(this.state.stepIds, `${task.id}:${STAGE_BY_ROLE[role]}@v${attempt}`);
-    // The prompt reads the failure of the previous attempt, so build it before the step starts.
-    const prompt = await taskPrompt(this.state, task, attempt, this.ports.workspace, this.touchedFiles(task.id));
-    const edits = new EditSet(this.ports.workspace, task.files, refuseSecretText);
-    const maxOutputChars = await this.toolOutputLimitFor(role, task.modelOverride);
-    const tools = buildTools({ workspace: this.ports.workspace, edits, runTests: () => this.testing.quietly(), maxOutputChars }, workOutputSchema);
-    const step = await this.agentStep({ role, stepId, taskId: task.id, attempt, prompt, tools, modelId: task.modelOverride });
-    if (!step.ok) {
-      this.fail(task.id, step.message, step.signature);
-      return;
-    }
-    const output = step.output as z.infer<typeof workOutputSchema>;
-    const changed = edits.changed();
-    if (changed.length) {
-      const proposalId = `${proposalIdPrefix(task.id, attempt)}${this.state.lastSeq + 1}`;
-      const artifact: ProposalArtifact = { proposalId, taskId: task.id, files: changed };
-      await this.writeArtifact(join('proposals', `${proposalId}.json`), JSON.stringify(artifact), task.id);
-      this.emit({ type: 'edit.proposed', taskId: task.id, proposalId, files: changed.map(describeChange) });
-      this.setTask(task.id, 'awaiting-review', output.summary);
-    } else {
-      this.setTask(task.id, 'testing', `no edits: ${output.summary}`);
-    }
-    this.emit({ type: 'step.finished', stepId, taskId: task.id, role, ok: true, summary: output.summary });
-  }
-
-  /**
-   * One agent turn as a logged step: step.started, the tool loop, and the step's record (inputs and
-   * output, versioned by attempt) beside the log. A failed turn is closed here and reported; a
-   * successful one is closed by the caller after it has logged what the output led to.
-   */
-  private async agentStep(step: {
-    role: Role;
-    stepId: string;
-    taskId?: string;
-    attempt: number;
-    prompt: string;
-    tools: ToolSet;
-    /** Ends the turn early with its reason as the error (the planner's repair limit). */
-    stopSignal?: AbortSignal;
-    /** A model the user pinned for this task, instead of the role's chain. */
-    modelId?: string;
-  }): Promise<{ ok: true; output: unknown } | { ok: false; message: string; signature: string }> {
-    const { role, stepId, taskId, attempt, prompt } = step;
-    const chain = step.modelId ? [await this.models.byId(step.modelId)] : await this.models.chainFor(role);
-    const system = systemPrompt(role);
-    this.emit({ type: 'step.started', stepId, taskId, role, attempt, model: chain.map((entry) => entry.id).join(' > ') });
-    const turn = turnModel({
-      chain,
-      breakers: this.options.breakers,
-      timeouts: this.state.config.timeouts,
-      stepId,
-      role,
-      taskId,
-      emit: (event) => void this.emit(event),
-      budget: this.budget,
-      onBudgetBreach: (error) => this.onBudgetBreach(error),
-    });
-    let result: AgentTurnResult;
-    try {
-      result = await runAgentTurn({
-        role,
-        taskId,
-        stepId,
-        model: turn.model,
-        system,
-        prompt,
-        tools: step.tools,
-        maxSteps: this.state.config.maxAgentSteps,
-        loopThreshold: this.state.config.loopThreshold,
-        signal: step.stopSignal ? AbortSignal.any([this.abort.signal, step.stopSignal]) : this.abort.signal,
-        emit: (event) => void this.emit(event),
-      });
-    } catch (error) {
-      if (this.abort.signal.aborted) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      this.emit({ type: 'step.finished', stepId, taskId, role, ok: false, summary: message });
-      const signature = error instanceof LoopDetectedError ? `loop:${error.detail}` : `error:${message.split('\n')[0]}`;
-      return { ok: false, message, signature };
-    } finally {
-      turn.settle();
-    }
-    // The model that answered last is the one the record names (a fallback may have served the turn).
-    const record: StepRecord = { stepId, role, taskId, attempt, model: turn.answeredBy() ?? chain[0]!.id, system, prompt, result };
-    await this.writeArtifact(stepRecordName(stepId), JSON.stringify(record, null, 2), taskId);
-    return { ok: true, output: result.output };
-  }
-
-  /** The open step of this role and task when it is re-run after a resume; else `wanted`, or the next free version (a replay took it). */
-  private stepIdFor(role: Role, taskId: string | undefined, wanted: string): string {
-    const open = Object.values(this.state.openSteps).find((step) => step.role === role && step.taskId === taskId);
-    return open?.stepId ?? freshStepId(this.state.stepIds, wanted);
-  }
-
-  private touchedFiles(taskId: string): string[] {
-    return Object.values(this.state.proposals)
-      .filter((proposal) => proposal.taskId === taskId)
-      .flatMap((proposal) => proposal.files.map((file) => file.path));
-  }
-
-  private async reviewAndApply(task: TaskState): Promise<void> {
-    const pending = Object.values(this.state.proposals).filter((entry) => entry.taskId === task.id && entry.status !== 'applied').at(-1);
-    if (!pending) {
-      this.fail(task.id, 'the proposal to review is missing from the log', 'error:missing proposal');
-      return;
-    }
-    const artifact = await readProposal(this.options.runDir, pending.id);
-    if (pending.status === 'pending') await this.landing.decide(task, artifact);
-    const proposal = this.state.proposals[pending.id]!;
-    if (proposal.accepted.length === 0) {
-      const who = proposal.decidedBy === 'auto' ? 'the edit was not applied' : 'the user rejected the edit';
-      this.fail(task.id, `${who}${proposal.reason ? `: ${proposal.reason}` : ''}`, `rejected:${proposal.reason ?? ''}`);
-      return;
-    }
-    const writes = artifact.files
-      .filter((file) => proposal.accepted.includes(file.path))
-      .map((file): FileWrite => {
-        const write = toWrite(file);
-        const hunks = proposal.partial?.[file.path];
-        if (!hunks || write.kind !== 'modify') return write;
-        const newText = applySelectedHunks(file.before, file.after, new Set(hunks.accepted));
-        return { ...write, newText, newHash: sha256(newText) };
-      });
-    // The snapshot and the write hold the workspace still: no test run reads a half-saved file.
-    const { outcomes, rebased } = await this.exclusive(async () => {
-      await this.landing.checkpoint(`before ${task.id} (attempt ${task.attempts}): ${task.title}`, task.id);
-      return this.landing.applyWithRebase(writes, new Map(artifact.files.map((file) => [file.path, file.before])));
-    });
-    const conflicts = outcomes.filter((outcome) => outcome.status === 'conflict');
-    const written = outcomes.filter((outcome) => outcome.status !== 'conflict');
-    if (written.length) {
-      this.emit({
-        type: 'edit.applied',
-        proposalId: proposal.id,
-        taskId: task.id,
-        files: written.map((outcome) => ({ path: outcome.path, hash: outcome.hash })),
-        alreadyApplied: written.filter((outcome) => outcome.status === 'already-applied').map((outcome) => outcome.path),
-      });
-      this.log.sync();
-    }
-    for (const path of rebased) this.info(`${path} had changed on disk since the proposal; the accepted hunks still matched and were applied on top of the change.`, 'info', task.id);
-    if (conflicts.length) {
-      const detail = conflicts.map((outcome) => `${outcome.path} (${outcome.detail})`).join(', ');
-      this.fail(task.id, `the file changed since the proposal or could not be written, so it was not overwritten: ${detail}`, `conflict:${detail}`);
-      return;
-    }
-    if (proposal.decidedBy === 'auto' && proposal.rejected.length) {
-      // Files nobody could review were held back: the agent hears why on its next attempt.
-      this.fail(task.id, `${proposal.rejected.join(', ')} not applied: ${proposal.reason ?? 'it needs a review'}`, `rejected:${proposal.reason ?? ''}`);
-      return;
-    }
-    const partial = Object.entries(proposal.partial ?? {});
-    const note = [
-      ...partial.map(([path, hunks]) => `${path}: ${hunks.accepted.length} of ${hunks.total} hunks accepted`),
-      ...(proposal.rejected.length ? [`rejected: ${proposal.rejected.join(', ')}`] : []),
-    ].join('; ');
-    this.setTask(task.id, 'testing', note || undefined);
-  }
-
-  /**
-   * The task's test gate: the tests related to the files it changed first (in the package nearest to
-   * them), judged against the baseline. The whole suite runs at the end of the run (finishRun).
-   */
-  private async testGate(task: TaskState): Promise<void> {
-    const next: TaskStatus = this.state.config.reviewGate ? 'reviewing' : 'done';
-    if (!this.testing.detected) {
-      this.setTask(task.id, next, 'no test gate (tests are off)');
-      if (next === 'done') await this.landing.commitTask(task);
-      return;
-    }
-    const { tests, only } = await this.testing.forChanges(appliedFiles(this.state, task.id));
-    const report = await this.testing.run('task', task.id, tests, only);
-    const verdict = judgeTaskGate(report, this.state.baselineTest);
-    if (!verdict.pass) {
-      this.fail(task.id, `tests: ${verdict.reason}`, `tests:${failureSignature(report)}`);
-      return;
-    }
-    this.setTask(task.id, next, `tests${only.length ? ` (${only.length} related file${only.length === 1 ? '' : 's'})` : ''}: ${verdict.reason}`);
-    if (next === 'done') await this.landing.commitTask(task);
-  }
-
-  /** Tool results must fit the smallest context window of the models that may serve the turn. */
-  private async toolOutputLimitFor(role: Role, modelOverride?: string): Promise<number> {
-    const chain = modelOverride ? [await this.models.byId(modelOverride)] : await this.models.chainFor(role);
-    const windows = chain.map((entry) => entry.spec.contextWindow).filter((size): size is number => size !== undefined);
-    return toolOutputLimit(windows.length ? Math.min(...windows) : undefined);
-  }
-
-  private async reviewGate(task: TaskState): Promise<void> {
-    const stepId = this.stepIdFor('reviewer', task.id, `${task.id}:review@v${task.attempts}`);
-    const prompt = reviewPrompt(this.state, task, await this.appliedDiff(task.id));
-    const tools = buildTools({ workspace: this.ports.workspace, maxOutputChars: await this.toolOutputLimitFor('reviewer') }, reviewOutputSchema);
-    const step = await this.agentStep({ role: 'reviewer', stepId, taskId: task.id, attempt: task.attempts, prompt, tools });
-    if (!step.ok) {
-      this.fail(task.id, `review could not run: ${step.message}`, step.signature);
-      return;
-    }
-    const verdict = step.output as z.infer<typeof reviewOutputSchema>;
-    this.emit({ type: 'review.finished', taskId: task.id, verdict });
-    this.emit({ type: 'step.finished', stepId, taskId: task.id, role: 'reviewer', ok: true, summary: verdict.summary });
-    if (verdict.approved) {
-      this.setTask(task.id, 'done', `review: ${verdict.summary}`);
-      await this.landing.commitTask(task);
-    } else this.fail(task.id, `review asked for changes: ${verdict.issues.join('; ') || verdict.summary}`, `review:${verdict.issues.join('; ')}`);
-  }
-
-  /** Unified diff of what the task's accepted proposals changed. */
-  private async appliedDiff(taskId: string): Promise<string> {
-    const parts: string[] = [];
-    for (const proposal of Object.values(this.state.proposals)) {
-      if (proposal.taskId !== taskId || proposal.status !== 'applied') continue;
-      const artifact = await readProposal(this.options.runDir, proposal.id);
-      for (const file of artifact.files) {
-        if (proposal.accepted.includes(file.path)) parts.push(unifiedDiff(file.path, file.before, file.after));
-      }
-    }
-    return parts.join('\n');
-  }
-
   private async finishRun(): Promise<void> {
     const tasks = this.state.taskOrder.map((id) => this.state.tasks[id]!);
     const dead = tasks.filter((task) => task.status === 'dead_letter');
@@ -693,14 +456,14 @@ export class RunDriver {
     if (this.testing.detected) finalReport = await this.testing.run('final');
     if (dead.length) {
       this.setRun('failed', `task${dead.length > 1 ? 's' : ''} ${dead.map((task) => task.id).join(', ')} failed every attempt (dead-letter)${skipped.length ? `; ${skipped.length} skipped` : ''}`);
-    } else if (finalReport && !finalReport.ok) {
+    } else if (securityBlocker(this.context)) {
+      this.setRun('failed', securityBlocker(this.context));
+  } else if (finalReport && !finalReport.ok) {
       this.setRun('failed', `the tests still fail after all tasks: ${describeFailure(finalReport)}`);
     } else {
       this.setRun('completed', finalReport ? `all ${tasks.length} tasks done; ${finalReport.passed} tests pass` : `all ${tasks.length} tasks done (tests off)`);
     }
   }
-
-  // ---- tests -------------------------------------------------------------------------------
 
   // ---- artifacts ---------------------------------------------------------------------------
 
@@ -735,7 +498,7 @@ export class RunDriver {
  * Model calls made by steps that finished (or were closed) before a resume, per role/task key.
  * A step still open re-runs from its start, so its calls are not counted.
  */
-export function consumedTurns(events: readonly EngineEvent[]): Map<string, number> {
+function consumedTurns(events: readonly EngineEvent[]): Map<string, number> {
   const finished = new Set(events.filter((event) => event.type === 'step.finished').map((event) => (event.type === 'step.finished' ? event.stepId : '')));
   // A replay's calls went to models of its own: the run's transcript did not move.
   const replays = replayStepIds(events);
@@ -746,23 +509,4 @@ export function consumedTurns(events: readonly EngineEvent[]): Map<string, numbe
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;
-}
-
-/**
- * Models for a replay: fresh instances, with a scripted transcript starting where the original step
- * started, and the host's models (vscode-lm) where the host has them.
- */
-export function replayModels(
-  state: RunState,
-  events: readonly EngineEvent[],
-  stepId: string,
-  ports: HostPorts,
-  options: { scriptedLatencyMs?: number; hostModels?: ProviderContext['hostModels'] } = {},
-): RunModels {
-  const models = new RunModels(state.config, { workspaceRoot: ports.workspace.root, secret: (name) => ports.secret(name), scriptedLatencyMs: options.scriptedLatencyMs, hostModels: options.hostModels });
-  const started = events.find((event) => event.type === 'step.started' && event.stepId === stepId);
-  if (started?.type === 'step.started') {
-    models.setScriptedConsumed(new Map([[keyOf(started.role, started.taskId), scriptedOffsetBefore(events, stepId)]]));
-  }
-  return models;
 }

@@ -1,5 +1,6 @@
-// How a run's tests run: detection (or the configured command or tasks.json task), serialized runs
-// (two suites at once in one folder would trip over each other), related tests first, reporters.
+// How a run's tests run: detection (or the configured command or tasks.json task), the workspace gate
+// (task gates together, whole suites alone: two whole suites in one folder would trip over each
+// other), related tests first, reporters.
 import type { TestPhase } from '../../shared/events';
 import type { TestReport } from '../../shared/model';
 import { detectTestCommand, type DetectedTestCommand, type TestCommandOverride } from '../testing/detect';
@@ -43,9 +44,14 @@ export class RunTests {
     return testCommand;
   }
 
-  /** One test run, logged; exclusive with other runs and with edits landing (see RunContext.exclusive). */
+  /**
+   * One test run, logged. A task's gate shares the workspace with other tasks' gates (their file
+   * scopes are disjoint) but never overlaps a landing; the baseline and final suites, and the user's
+   * own tasks.json task (the editor runs one instance of a task at a time), run alone.
+   */
   run(phase: TestPhase, taskId?: string, tests = this.detected!, only: string[] = []): Promise<TestReport> {
-    return this.context.exclusive(async () => {
+    const gate = phase === 'task' && tests.taskLabel === undefined ? this.context.shared : this.context.exclusive;
+    return gate(async () => {
       this.context.emit({ type: 'test.started', phase, taskId, command: describeTests(tests), related: only.length ? only : undefined });
       const report = await this.exec(tests, taskId ?? phase, only);
       this.context.emit({ type: 'test.finished', phase, taskId, report });
@@ -53,7 +59,7 @@ export class RunTests {
     });
   }
 
-  /** For the agents' run_tests tool: not a gate, so not a test event (the tool result is logged). */
+  /** For the agents' run_tests tool: not a gate, so not a test event (the tool result is logged). The whole suite: alone. */
   quietly(): Promise<TestReport> {
     const tests = this.detected;
     if (!tests) return Promise.reject(new Error('Tests are switched off for this run.'));
@@ -63,14 +69,15 @@ export class RunTests {
   private async exec(tests: DetectedTestCommand, label: string, only: string[]): Promise<TestReport> {
     const signal = this.context.signal;
     const timeoutMs = this.context.state.config.testTimeoutMs;
-    const title = `Software Maker: tests (${label})`;
+    const baseline = label === 'baseline';
+    const title = baseline ? 'Software Maker: baseline tests (before any change)' : `Software Maker: tests (${label})`;
     if (tests.taskLabel !== undefined) {
       // The editor runs the user's own task; its output is parsed like any other.
-      const result = await this.context.ports.testRunner.run({ command: tests.command, cwd: tests.cwd, timeoutMs, label: title, taskLabel: tests.taskLabel }, signal);
+      const result = await this.context.ports.testRunner.run({ command: tests.command, cwd: tests.cwd, timeoutMs, label: title, taskLabel: tests.taskLabel, ...(baseline ? { baseline } : {}) }, signal);
       signal.throwIfAborted();
       return parseTestOutput({ command: describeTests(tests), exitCode: result.exitCode, output: result.output, timedOut: result.timedOut, durationMs: result.durationMs, framework: tests.framework });
     }
-    const { report } = await runDetectedTests(this.context.ports.testRunner, tests, { timeoutMs, signal, label: title, only: only.length ? only : undefined, root: this.context.ports.workspace.root });
+    const { report } = await runDetectedTests(this.context.ports.testRunner, tests, { timeoutMs, signal, label: title, baseline, only: only.length ? only : undefined, root: this.context.ports.workspace.root });
     signal.throwIfAborted();
     return report;
   }

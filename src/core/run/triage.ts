@@ -1,16 +1,10 @@
 // Triage: what the user decides about a task in dead-letter (and edits of tasks not yet run).
-import type { TaskChanges } from '../../shared/events';
 import { isTerminalRun } from '../../shared/lifecycle';
+import type { TriageDecision } from '../../shared/protocol';
 import type { RunState } from '../../shared/runState';
+import { UserError } from '../../shared/errors';
 
-/** What the user can do with a task in dead-letter (and `edit`, also before a task runs). */
-export type TriageAction =
-  | { kind: 'retry'; model?: string }
-  | { kind: 'skip' }
-  | { kind: 'takeOver' }
-  | { kind: 'edit'; changes: TaskChanges };
-
-export class TriageError extends Error {
+export class TriageError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'TriageError';
@@ -18,7 +12,7 @@ export class TriageError extends Error {
 }
 
 /** Throws TriageError when the action does not apply to the task as the log has it. */
-export function checkTriage(state: RunState, taskId: string, action: TriageAction): void {
+export function checkTriage(state: RunState, taskId: string, action: TriageDecision): void {
   // Own keys only: `retry <run> constructor` names no task, not Object's constructor.
   const task = Object.hasOwn(state.tasks, taskId) ? state.tasks[taskId] : undefined;
   if (!task) throw new TriageError(`Run ${state.id} has no task "${taskId}".`);

@@ -5,6 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { analyzeCommand, type CommandAnalysis } from './commandLine';
+import { UserError } from '../../shared/errors';
 
 export type TestFramework = 'jest' | 'vitest' | 'mocha' | 'node-test' | 'pytest' | 'go' | 'cargo' | 'unknown';
 export type PackageManager = 'npm' | 'pnpm' | 'yarn';
@@ -44,7 +45,7 @@ export interface DetectOptions {
   override?: string | TestCommandOverride;
 }
 
-export class TestDetectionError extends Error {
+export class TestDetectionError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'TestDetectionError';

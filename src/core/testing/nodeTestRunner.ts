@@ -5,6 +5,8 @@ import { stat } from 'node:fs/promises';
 import type { ProcessResult, TestRunner } from '../ports';
 import { childEnvironment } from '../secrets';
 import { startInProcessGroup, type GroupedCommand } from './processGroup';
+import { messageOf } from '../../shared/wording';
+import { BoundedOutput } from '../commands/output';
 
 export class TestRunnerError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -42,18 +44,18 @@ export class NodeTestRunner implements TestRunner {
       if (!(await stat(request.cwd)).isDirectory()) throw new Error('not a folder');
     } catch (error) {
       throw new TestRunnerError(
-        `Cannot run "${request.command}": the working folder ${request.cwd} does not exist or is not a folder (${error instanceof Error ? error.message : String(error)}); check the workspace path.`,
+        `Cannot run "${request.command}": the working folder ${request.cwd} does not exist or is not a folder (${messageOf(error)}); check the workspace path.`,
         { cause: error },
       );
     }
 
     const started = performance.now();
-    const output = new CappedOutput(this.maxOutputBytes);
+    const output = new BoundedOutput(this.maxOutputBytes);
     let child: GroupedCommand;
     try {
       child = startInProcessGroup(request.command, { cwd: request.cwd, env: childEnvironment({ ...process.env, FORCE_COLOR: '0', CI: '1' }) });
     } catch (error) {
-      throw new TestRunnerError(`Cannot start "${request.command}": ${error instanceof Error ? error.message : String(error)}.`, { cause: error });
+      throw new TestRunnerError(`Cannot start "${request.command}": ${messageOf(error)}.`, { cause: error });
     }
 
     return new Promise<ProcessResult>((resolve, reject) => {
@@ -108,51 +110,5 @@ export class NodeTestRunner implements TestRunner {
         finish();
       });
     });
-  }
-}
-
-/** Keeps the first and last halves of the output when it grows past the cap. */
-class CappedOutput {
-  private readonly head: Buffer[] = [];
-  private headBytes = 0;
-  private tail: Buffer[] = [];
-  private tailBytes = 0;
-  private dropped = 0;
-
-  constructor(private readonly maxBytes: number) {}
-
-  push(chunk: Buffer): void {
-    const headRoom = Math.floor(this.maxBytes / 2) - this.headBytes;
-    if (headRoom > 0) {
-      const part = chunk.subarray(0, headRoom);
-      this.head.push(part);
-      this.headBytes += part.length;
-      chunk = chunk.subarray(part.length);
-      if (chunk.length === 0) return;
-    }
-    this.tail.push(chunk);
-    this.tailBytes += chunk.length;
-    const tailMax = this.maxBytes - Math.floor(this.maxBytes / 2);
-    while (this.tailBytes > tailMax) {
-      const excess = this.tailBytes - tailMax;
-      const first = this.tail[0];
-      if (first.length <= excess) {
-        this.tail.shift();
-        this.tailBytes -= first.length;
-        this.dropped += first.length;
-      } else {
-        this.tail[0] = first.subarray(excess);
-        this.tailBytes -= excess;
-        this.dropped += excess;
-      }
-    }
-  }
-
-  text(): string {
-    // Decoded in one piece when nothing was dropped, so a character split across chunks stays whole.
-    if (this.dropped === 0) return Buffer.concat([...this.head, ...this.tail]).toString('utf8');
-    const head = Buffer.concat(this.head).toString('utf8');
-    const tail = Buffer.concat(this.tail).toString('utf8');
-    return `${head}\n… [${this.dropped} bytes of output omitted] …\n${tail}`;
   }
 }

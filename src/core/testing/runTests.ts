@@ -22,6 +22,8 @@ export interface RunDetectedOptions {
   timeoutMs: number;
   signal: AbortSignal;
   label?: string;
+  /** The run's baseline (TestRunRequest.baseline). */
+  baseline?: boolean;
   /** Workspace-relative test files to run instead of the whole suite (see relatedTests). */
   only?: string[];
   /** The workspace root `only` paths are relative to. */
@@ -42,7 +44,7 @@ export async function runDetectedTests(runner: TestRunner, detected: DetectedTes
     const extension = detected.reporter === 'junit-xml' ? 'xml' : detected.reporter === 'tap' ? 'tap' : 'json';
     const reportFile = path.join(dir, `report.${extension}`);
     const invocation = buildTestInvocation(detected, { reportFile, only: options.only, root: options.root });
-    const result = await runner.run({ command: invocation.command, cwd: invocation.cwd, timeoutMs: options.timeoutMs, label: options.label ?? 'tests' }, options.signal);
+    const result = await runner.run({ command: invocation.command, cwd: invocation.cwd, timeoutMs: options.timeoutMs, label: options.label ?? 'tests', ...(options.baseline ? { baseline: true } : {}) }, options.signal);
     let report: { format: NonNullable<TestInvocation['report']>['format']; content: string } | undefined;
     if (invocation.report) {
       // A missing report (the command crashed first) is no error: the output is scraped instead.

@@ -3,30 +3,47 @@ import type { Dirent } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { SearchHit, Workspace } from '../ports';
-import { errorMessage, isBinary, isMissing, MAX_FILE_BYTES, relativeInside, resolveInWorkspace, WorkspaceError } from './paths';
+import { isBinary, isMissing, MAX_FILE_BYTES, relativeInside, resolveInWorkspace, WorkspaceError } from './paths';
+import { compareWalkOrder, filesContaining } from './ripgrep';
+import { messageOf } from '../../shared/wording';
 
 /** Folders never listed or searched, at any depth. */
 const SKIPPED_DIRS = new Set(['.git', 'node_modules', '.software-maker']);
 const MAX_HIT_TEXT = 200;
 
+export interface NodeWorkspaceOptions {
+  /**
+   * The ripgrep program search_text uses to find the files that contain the text ("rg" on PATH by
+   * default; VS Code passes its own bundled one); false, or a program that cannot run, means the
+   * JavaScript scan of every file.
+   */
+  ripgrep?: string | false;
+}
+
 export class NodeWorkspace implements Workspace {
   private ignoreRules: Promise<IgnoreRule[]> | undefined;
+  private ripgrep: string | false;
 
   /** `root` must already be a real path; use NodeWorkspace.open for a folder given by a user. */
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    options: NodeWorkspaceOptions = {},
+  ) {
+    this.ripgrep = options.ripgrep ?? 'rg';
+  }
 
   /** Opens an existing folder, resolving symlinks in its path. Throws WorkspaceError when it is missing. */
-  static async open(root: string): Promise<NodeWorkspace> {
+  static async open(root: string, options: NodeWorkspaceOptions = {}): Promise<NodeWorkspace> {
     let real: string;
     try {
       real = await realpath(root);
     } catch (error) {
-      throw new WorkspaceError('invalid', `The workspace folder ${root} does not exist or cannot be read (${errorMessage(error)}); pass an existing folder.`);
+      throw new WorkspaceError('invalid', `The workspace folder ${root} does not exist or cannot be read (${messageOf(error)}); pass an existing folder.`);
     }
     if (!(await stat(real)).isDirectory()) {
       throw new WorkspaceError('invalid', `The workspace path ${root} is a file, not a folder; pass the project folder.`);
     }
-    return new NodeWorkspace(real);
+    return new NodeWorkspace(real, options);
   }
 
   async readText(relPath: string): Promise<string | undefined> {
@@ -79,7 +96,9 @@ export class NodeWorkspace implements Workspace {
     }
     const hits: SearchHit[] = [];
     if (limit <= 0) return hits;
-    for await (const file of this.walk('')) {
+    // A line never contains a line break, so such a query has no hits (and ripgrep would split it).
+    if (query.includes('\n')) return hits;
+    for await (const file of this.searchCandidates(query)) {
       const text = await readSearchable(file.abs);
       if (text === undefined || !text.includes(query)) continue;
       const lines = text.split('\n');
@@ -91,6 +110,19 @@ export class NodeWorkspace implements Workspace {
       }
     }
     return hits;
+  }
+
+  /** The files that may contain `query`, in walk order: those ripgrep names, else every file. */
+  private async *searchCandidates(query: string): AsyncGenerator<{ abs: string; rel: string }> {
+    // A carriage return only matches inside a line as the scan splits them: that scan decides.
+    const found = this.ripgrep && !query.includes('\r') ? await filesContaining(this.ripgrep, this.root, query) : undefined;
+    if (found === undefined) {
+      // Not there (no rg on PATH, an editor without its bundled one): not asked again.
+      if (this.ripgrep && !query.includes('\r')) this.ripgrep = false;
+      yield* this.walk('');
+      return;
+    }
+    for (const rel of found.sort(compareWalkOrder)) yield { abs: path.join(this.root, rel), rel };
   }
 
   /** Files under relDir in sorted order (plain code-unit order of their full paths). */

@@ -2,10 +2,12 @@
 // this is the one place that keeps edits inside the workspace folder.
 import { lstat, realpath } from 'node:fs/promises';
 import * as path from 'node:path';
+import { UserError } from '../../shared/errors';
+import { messageOf } from '../../shared/wording';
 
 export type WorkspaceErrorCode = 'outside' | 'symlink-escape' | 'forbidden' | 'binary' | 'too-large' | 'invalid';
 
-export class WorkspaceError extends Error {
+export class WorkspaceError extends UserError {
   constructor(
     readonly code: WorkspaceErrorCode,
     message: string,
@@ -47,7 +49,7 @@ export async function resolveInWorkspace(root: string, relPath: string): Promise
   try {
     realRoot = await realpath(root);
   } catch (error) {
-    throw new WorkspaceError('invalid', `The workspace folder ${root} cannot be opened (${errorMessage(error)}); open an existing folder.`, relPath);
+    throw new WorkspaceError('invalid', `The workspace folder ${root} cannot be opened (${messageOf(error)}); open an existing folder.`, relPath);
   }
 
   // Agents on any platform may send backslashes; treat them as separators so `..\x` cannot slip past.
@@ -126,7 +128,7 @@ async function realpathOfDeepestAncestor(abs: string, requested: string): Promis
       const real = await realpath(current);
       return rest.length === 0 ? real : path.join(real, ...rest.reverse());
     } catch (error) {
-      if (!isMissing(error)) throw new WorkspaceError('invalid', `The path ${requested} cannot be checked (${errorMessage(error)}).`, requested);
+      if (!isMissing(error)) throw new WorkspaceError('invalid', `The path ${requested} cannot be checked (${messageOf(error)}).`, requested);
     }
     // realpath fails on a dangling symlink, but a write would follow it to wherever it points.
     if (await isSymlink(current)) {
@@ -152,6 +154,3 @@ export function isMissing(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -3,10 +3,7 @@
 // shows the result, and the unit tests drive this against local wire-format servers.
 import { APICallError } from '@ai-sdk/provider';
 import { generateText } from 'ai';
-import { redactText } from '../../core/log/redact';
-import { createLanguageModel, ModelConfigError, resolveOpenAICompatible, type ProviderContext } from '../../core/models/providers';
-import { ModelTimeoutError } from '../../core/models/router';
-import { apiKeyNameOf } from '../../core/secrets';
+import { apiKeyNameOf, createLanguageModel, ModelConfigError, ModelTimeoutError, redactText, resolveOpenAICompatible, type ProviderContext } from '../../core';
 import type { ModelSpec } from '../../shared/model';
 
 /** What the user can do next about a failed test. */

@@ -3,7 +3,7 @@
 // first request (see vscodeLmModel.ts), which only runs the user started send.
 import type { LanguageModelV4 } from '@ai-sdk/provider';
 import type * as vscode from 'vscode';
-import { ModelConfigError } from '../../core/models/providers';
+import { ModelConfigError } from '../../core';
 import type { VscodeLmModelSpec } from '../../shared/model';
 import { VscodeLmChatModel, type VscodeLmApi } from './vscodeLmModel';
 

@@ -6,38 +6,24 @@
 // - fallbacks, breaker changes, budget breaches and calls in the output channel.
 // API keys only ever go to SecretStorage (secrets.ts); nothing here writes one to settings or output.
 import * as vscode from 'vscode';
-import { modelSpecSchema } from '../../core/config';
-import type { EngineApi } from '../../core/engineApi';
-import { PRESET_DEFAULTS, type ProviderContext } from '../../core/models/providers';
-import { formatUsd, priceFor } from '../../core/models/prices';
-import { ROLES, type Budgets, type ModelSpec, type OpenAICompatiblePreset, type Role, type RoleModels } from '../../shared/model';
+import { formatUsd, modelSpecSchema, PRESET_DEFAULTS, priceFor, type EngineApi, type ProviderContext } from '../../core';
+import { ROLES, type BudgetBreach, type Budgets, type ModelSpec, type OpenAICompatiblePreset, type Role, type RoleModels } from '../../shared/model';
 import { truncate } from '../runsTree';
 import { createSecretLookup, promptAndStoreKey } from '../secrets';
 import { SETTINGS_SECTION } from '../settings';
-import {
-  amountText,
-  budgetPauseMessage,
-  capOfBreach,
-  capValue,
-  checkCapInput,
-  findBudgetPause,
-  isUnpricedBreach,
-  parseCap,
-  suggestedCap,
-  withCap,
-  withoutCap,
-  type BudgetBreach,
-  type CapChoice,
-} from './budgetPause';
+import { budgetPauseMessage, checkCapInput, parseCap } from './budgetPause';
+import { budgetPauseOf, capOfBreach, capValue, isUnpricedBreach, suggestedCap, withCap, withoutCap, type CapChoice } from '../../shared/budgets';
 import { apiKeyNameOf, endpointOf, testConnection, type ConnectionResult } from './connectionTest';
 import { logModelEvent } from './modelLog';
+import { COMMANDS } from '../commands';
 import { WorkspaceNotTrustedError } from '../trustGate';
+import type { NoticeBoard } from '../notices';
 
-export const MODEL_COMMANDS = {
-  configureModels: 'softwareMaker.configureModels',
-  testModelConnection: 'softwareMaker.testModelConnection',
-  raiseBudget: 'softwareMaker.raiseBudget',
-} as const;
+/** The id of the banner that asks for a model's missing key; it goes once the key is stored. */
+export function apiKeyNoticeId(keyName: string): string {
+  return `api-key:${keyName}`;
+}
+import { amountText, messageOf } from '../../shared/wording';
 
 export interface ModelFeaturesOptions {
   context: vscode.ExtensionContext;
@@ -52,6 +38,8 @@ export interface ModelFeaturesOptions {
    * untrusted or the user trusted them; throws otherwise. A connection test sends a key too.
    */
   confirmWorkspaceSettings(): Promise<void>;
+  /** Keeps "Set API Key" reachable (a chat-view banner) after the notification is gone. */
+  notices?: NoticeBoard;
 }
 
 const TITLE = 'Software Maker: Configure Models';
@@ -120,10 +108,6 @@ function slug(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'model';
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 export class ModelFeatures {
   private readonly secret: (name: string) => Promise<string | undefined>;
 
@@ -135,9 +119,9 @@ export class ModelFeatures {
   register(): vscode.Disposable[] {
     const { engine, output } = this.options;
     return [
-      vscode.commands.registerCommand(MODEL_COMMANDS.configureModels, () => this.configureModels()),
-      vscode.commands.registerCommand(MODEL_COMMANDS.testModelConnection, (id?: unknown) => this.testModelConnection(typeof id === 'string' ? id : undefined)),
-      vscode.commands.registerCommand(MODEL_COMMANDS.raiseBudget, (arg?: unknown) => this.raiseBudget(runIdOf(arg))),
+      vscode.commands.registerCommand(COMMANDS.configureModels.id, () => this.configureModels()),
+      vscode.commands.registerCommand(COMMANDS.testModelConnection.id, (id?: unknown) => this.testModelConnection(typeof id === 'string' ? id : undefined)),
+      vscode.commands.registerCommand(COMMANDS.raiseBudget.id, (arg?: unknown) => this.raiseBudget(runIdOf(arg))),
       { dispose: engine.onEvent((runId, event) => logModelEvent(output, runId, event)) },
     ];
   }
@@ -151,7 +135,8 @@ export class ModelFeatures {
   async onRunPaused(runId: string): Promise<boolean> {
     let breach: BudgetBreach | undefined;
     try {
-      breach = findBudgetPause(await this.options.engine.readEvents(runId));
+      const state = await this.options.engine.getRun(runId);
+      if (state) breach = budgetPauseOf(state);
     } catch {
       return false;
     }
@@ -178,7 +163,7 @@ export class ModelFeatures {
       );
       return;
     }
-    await this.raise(chosen, findBudgetPause(await engine.readEvents(chosen)));
+    await this.raise(chosen, budgetPauseOf(state));
   }
 
   private async pickPausedRun(): Promise<string | undefined> {
@@ -273,7 +258,7 @@ export class ModelFeatures {
       case 'test':
         return this.testModelConnection();
       case 'key':
-        await vscode.commands.executeCommand('softwareMaker.setApiKey');
+        await vscode.commands.executeCommand(COMMANDS.setApiKey.id);
         return;
       case 'settings':
         await vscode.commands.executeCommand('workbench.action.openSettings', `${SETTINGS_SECTION}.models`);
@@ -306,6 +291,23 @@ export class ModelFeatures {
       `Software Maker: model "${id}" is saved in your ${targetName(target)}.` +
       (keyMissing ? ` It needs the API key "${keyName}", which is not stored yet: set it before a run.` : '') +
       (first ? ' It is the only model, so every role uses it.' : ' Assign it to roles to use it.');
+    if (keyMissing && keyName) {
+      this.options.notices?.set({
+        id: apiKeyNoticeId(keyName),
+        tone: 'warning',
+        message: `Model "${id}" needs the API key "${keyName}", which is not stored yet.`,
+        actions: [
+          {
+            label: 'Set API Key',
+            run: async () => {
+              if (!(await promptAndStoreKey(this.options.context.secrets, keyName))) return false;
+              await this.testModelConnection(id);
+              return true;
+            },
+          },
+        ],
+      });
+    }
     const next = await vscode.window.showInformationMessage(message, ...actions);
     if (next === 'Set API Key' && keyName) {
       if (await promptAndStoreKey(this.options.context.secrets, keyName)) await this.testModelConnection(id);

@@ -9,8 +9,7 @@
 //   accepted (in part when not all are), rejected when none is.
 // - Accept / Reject on a whole file decides the hunks still undecided; hunks decided one by one keep
 //   their decision (so "reject this hunk, accept the rest" is two clicks).
-import { describeHunk, diffHunks, type DiffHunk } from '../../core/edits/review';
-import type { ReviewDecision, ReviewRequest } from '../../core/ports';
+import { describeHunk, diffHunks, type DiffHunk, type ReviewDecision, type ReviewRequest } from '../../core';
 
 export type Decision = 'accepted' | 'rejected';
 

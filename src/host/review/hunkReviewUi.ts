@@ -3,17 +3,18 @@
 // state on both sides, and the accept/reject-hunk commands (CodeLens, Runs view, and alt+enter /
 // alt+backspace on the hunk under the cursor). The state itself lives in the DiffReviewer.
 import * as vscode from 'vscode';
+import type { NoticeBoard } from '../notices';
+import { COMMANDS } from '../commands';
 import { askRejectReason, type DiffReviewer, type HunkTarget } from '../diffReviewer';
+import { DisposableStore } from '../disposables';
 import type { ReviewHunk } from './hunkDecisions';
 
 type HunkState = 'accepted' | 'rejected' | 'pending';
 
-export const ACCEPT_HUNK_COMMAND = 'softwareMaker.acceptHunk';
-export const REJECT_HUNK_COMMAND = 'softwareMaker.rejectHunk';
-
 /** Diff editors hide CodeLens unless this is on; the keys and the Runs view work either way. */
 const DIFF_CODELENS_SETTING = 'diffEditor.codeLens';
 const CODELENS_PROMPT_KEY = 'softwareMaker.review.codeLensPromptDismissed';
+export const CODELENS_NOTICE_ID = 'diff-codelens';
 
 /** The CodeLens pair of every hunk of the proposed side of a pending modified file. */
 export class HunkCodeLensProvider implements vscode.CodeLensProvider {
@@ -36,13 +37,13 @@ export class HunkCodeLensProvider implements vscode.CodeLensProvider {
       const accept: vscode.Command = {
         title: hunk.decision === 'accepted' ? '✓ accepted' : hunk.decision === 'rejected' ? 'Accept hunk' : 'pending · Accept hunk',
         tooltip: `${where}: ${hunk.decision ?? 'pending'}. Accept this hunk (Alt+Enter on it).`,
-        command: ACCEPT_HUNK_COMMAND,
+        command: COMMANDS.acceptHunk.id,
         arguments: [document.uri, hunk.index],
       };
       const reject: vscode.Command = {
         title: hunk.decision === 'rejected' ? '✗ rejected' : 'Reject hunk',
         tooltip: `${where}: ${hunk.decision ?? 'pending'}. Reject this hunk, with an optional reason for the agent (Alt+Backspace on it).`,
-        command: REJECT_HUNK_COMMAND,
+        command: COMMANDS.rejectHunk.id,
         arguments: [document.uri, hunk.index],
       };
       return [new vscode.CodeLens(range, accept), new vscode.CodeLens(range, reject)];
@@ -53,7 +54,7 @@ export class HunkCodeLensProvider implements vscode.CodeLensProvider {
 /** Colours each hunk of the visible proposal editors by its state (left border, overview ruler, a label on the first line). */
 export class HunkDecorations implements vscode.Disposable {
   private readonly types: Record<HunkState, vscode.TextEditorDecorationType>;
-  private readonly disposables: vscode.Disposable[] = [];
+  private readonly disposables = new DisposableStore();
 
   constructor(private readonly reviewer: DiffReviewer) {
     const border = (color: string): vscode.DecorationRenderOptions => ({
@@ -69,7 +70,7 @@ export class HunkDecorations implements vscode.Disposable {
       rejected: vscode.window.createTextEditorDecorationType({ ...border('testing.iconFailed'), opacity: '0.55', textDecoration: 'line-through' }),
       pending: vscode.window.createTextEditorDecorationType(border('editorWarning.foreground')),
     };
-    this.disposables.push(
+    this.disposables.add(
       ...Object.values(this.types),
       reviewer.onDidChangePending(() => this.update()),
       vscode.window.onDidChangeVisibleTextEditors(() => this.update()),
@@ -107,26 +108,28 @@ export class HunkDecorations implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const disposable of this.disposables) disposable.dispose();
+    this.disposables.dispose();
   }
 }
 
 /** Everything per-hunk review registers: the CodeLens provider, the decorations and the two commands. */
 export class HunkReviewUi implements vscode.Disposable {
-  private readonly disposables: vscode.Disposable[] = [];
+  private readonly disposables = new DisposableStore();
   private promptedThisSession = false;
 
   constructor(
     private readonly reviewer: DiffReviewer,
     private readonly memento?: vscode.Memento,
+    /** Keeps the CodeLens offer reachable (a chat-view banner) after its notification is gone. */
+    private readonly notices?: NoticeBoard,
   ) {
     const lenses = new HunkCodeLensProvider(reviewer);
     const decorations = new HunkDecorations(reviewer);
-    this.disposables.push(
+    this.disposables.add(
       decorations,
       vscode.languages.registerCodeLensProvider({ scheme: reviewer.scheme }, lenses),
-      vscode.commands.registerCommand(ACCEPT_HUNK_COMMAND, (uri?: unknown, index?: unknown) => this.decide('accepted', uri, index)),
-      vscode.commands.registerCommand(REJECT_HUNK_COMMAND, (uri?: unknown, index?: unknown) => this.decide('rejected', uri, index)),
+      vscode.commands.registerCommand(COMMANDS.acceptHunk.id, (uri?: unknown, index?: unknown) => this.decide('accepted', uri, index)),
+      vscode.commands.registerCommand(COMMANDS.rejectHunk.id, (uri?: unknown, index?: unknown) => this.decide('rejected', uri, index)),
       vscode.window.onDidChangeVisibleTextEditors((editors) => {
         if (editors.some((editor) => editor.document.uri.scheme === reviewer.scheme && reviewer.hunksOf(editor.document.uri))) void this.offerDiffCodeLens();
       }),
@@ -134,7 +137,7 @@ export class HunkReviewUi implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const disposable of this.disposables) disposable.dispose();
+    this.disposables.dispose();
   }
 
   /** Accepts or rejects the hunk named by the arguments (CodeLens: uri and index; tree: its node), else the one under the cursor. */
@@ -149,7 +152,11 @@ export class HunkReviewUi implements vscode.Disposable {
     const fromKeyboard = arg === undefined;
     let reason: string | undefined;
     if (decision === 'accepted' && !(await this.reviewer.confirmCommandChanges(target.proposalUri))) return;
-    if (decision === 'rejected') reason = await askRejectReason(`${target.path}, hunk ${target.hunk.index + 1} (${target.hunk.label})`);
+    if (decision === 'rejected') {
+      const answer = await askRejectReason(`${target.path}, hunk ${target.hunk.index + 1} (${target.hunk.label})`);
+      if (!answer) return;
+      reason = answer.reason;
+    }
     if (!this.reviewer.decideHunk(target.proposalUri, target.hunk.index, decision, reason)) return;
     if (fromKeyboard) this.revealNextPending(target);
   }
@@ -192,13 +199,15 @@ export class HunkReviewUi implements vscode.Disposable {
     if (this.promptedThisSession || this.memento?.get<boolean>(CODELENS_PROMPT_KEY)) return;
     if (vscode.workspace.getConfiguration().get<boolean>(DIFF_CODELENS_SETTING)) return;
     this.promptedThisSession = true;
-    const choice = await vscode.window.showInformationMessage(
-      'Software Maker can show "Accept hunk" / "Reject hunk" above each change of a proposed edit. Diff editors hide such buttons unless "diffEditor.codeLens" is on. Turn it on? (Without it: Alt+Enter / Alt+Backspace on a change.)',
-      'Turn On',
-      'Don’t Ask Again',
-    );
-    if (choice === 'Turn On') await vscode.workspace.getConfiguration().update(DIFF_CODELENS_SETTING, true, vscode.ConfigurationTarget.Global);
-    else if (choice === 'Don’t Ask Again') await this.memento?.update(CODELENS_PROMPT_KEY, true);
+    const message =
+      'Software Maker can show "Accept hunk" / "Reject hunk" above each change of a proposed edit. Diff editors hide such buttons unless "diffEditor.codeLens" is on. Turn it on? (Without it: Alt+Enter / Alt+Backspace on a change.)';
+    const act = async (choice: string | undefined): Promise<void> => {
+      if (choice === 'Turn On') await vscode.workspace.getConfiguration().update(DIFF_CODELENS_SETTING, true, vscode.ConfigurationTarget.Global);
+      else if (choice === 'Don’t Ask Again') await this.memento?.update(CODELENS_PROMPT_KEY, true);
+      if (choice) this.notices?.remove(CODELENS_NOTICE_ID);
+    };
+    this.notices?.set({ id: CODELENS_NOTICE_ID, message, actions: [{ label: 'Turn On', run: () => act('Turn On') }, { label: 'Don’t Ask Again', run: () => act('Don’t Ask Again') }] });
+    await act(await vscode.window.showInformationMessage(message, 'Turn On', 'Don’t Ask Again'));
   }
 }
 

@@ -3,7 +3,7 @@
 // proposal diffs) and the edits the replayed turn proposed, as unified diffs. Nothing is applied.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ReplayResult, StepRecord } from '../../core/run/replay';
+import type { ReplayResult, StepRecord } from '../../core';
 
 /** URI scheme of the replay documents (read-only, served from memory). */
 export const REPLAY_SCHEME = 'software-maker-replay';

@@ -4,25 +4,15 @@
 // which resumes a run paused for triage; the resumed run is followed like a new goal.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { EngineApi, RunHandle } from '../../core/engineApi';
-import { readStepRecord, type ReplayResult } from '../../core/run/replay';
+import { readStepRecord, type EngineApi, type ReplayResult, type RunHandle } from '../../core';
 import type { EngineEvent, TaskChanges } from '../../shared/events';
 import { isTerminalRun } from '../../shared/lifecycle';
 import type { Budgets } from '../../shared/model';
 import { describeTriageDecision, type TriageDecision } from '../../shared/protocol';
-import type { RunState, TaskState } from '../../shared/runState';
+import { dependentsOf, type RunState, type TaskState } from '../../shared/runState';
+import { COMMANDS } from '../commands';
 import { ReplayDocuments, type ShownReplay } from './replayDocuments';
-
-export const TRIAGE_COMMANDS = {
-  retryTask: 'softwareMaker.retryTask',
-  retryTaskWithModel: 'softwareMaker.retryTaskWithModel',
-  skipTask: 'softwareMaker.skipTask',
-  editTask: 'softwareMaker.editTask',
-  markTaskDone: 'softwareMaker.markTaskDone',
-  replayStep: 'softwareMaker.replayStep',
-} as const;
-
-export const TRIAGE_COMMAND_IDS: readonly string[] = Object.values(TRIAGE_COMMANDS);
+import { messageOf } from '../../shared/wording';
 
 /** The few UI calls the commands make; the VS Code window by default, scripted in tests. */
 export interface TriageUi {
@@ -71,24 +61,6 @@ export function taskTargetOf(first: unknown, second?: unknown): TaskTarget | und
   return undefined;
 }
 
-/** Tasks that depend on `taskId`, directly or through others, in plan order. */
-export function dependentsOf(state: RunState, taskId: string): string[] {
-  const found = new Set<string>();
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const id of state.taskOrder) {
-      const task = state.tasks[id];
-      if (!task || found.has(id) || id === taskId) continue;
-      if (task.dependsOn.some((dep) => dep === taskId || found.has(dep))) {
-        found.add(id);
-        grew = true;
-      }
-    }
-  }
-  return state.taskOrder.filter((id) => found.has(id));
-}
-
 /** The model the task's last step used (its pinned model, else the last step.started's). */
 function lastModelOf(task: TaskState, events: readonly EngineEvent[]): string | undefined {
   if (task.modelOverride) return task.modelOverride;
@@ -97,10 +69,6 @@ function lastModelOf(task: TaskState, events: readonly EngineEvent[]): string | 
     if (event.type === 'step.started' && event.taskId === task.id && event.replayOf === undefined) return event.model;
   }
   return undefined;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function clip(text: string, max: number): string {
@@ -121,15 +89,15 @@ export class TriageCommands implements vscode.Disposable {
   }
 
   register(): vscode.Disposable[] {
-    const c = TRIAGE_COMMANDS;
+    const c = COMMANDS;
     return [
       this,
-      vscode.commands.registerCommand(c.retryTask, (a?: unknown, b?: unknown) => this.retry(taskTargetOf(a, b))),
-      vscode.commands.registerCommand(c.retryTaskWithModel, (a?: unknown, b?: unknown) => this.retryWithModel(taskTargetOf(a, b))),
-      vscode.commands.registerCommand(c.skipTask, (a?: unknown, b?: unknown) => this.skip(taskTargetOf(a, b))),
-      vscode.commands.registerCommand(c.editTask, (a?: unknown, b?: unknown) => this.edit(taskTargetOf(a, b))),
-      vscode.commands.registerCommand(c.markTaskDone, (a?: unknown, b?: unknown) => this.markDone(taskTargetOf(a, b))),
-      vscode.commands.registerCommand(c.replayStep, (a?: unknown, b?: unknown) => this.replayCommand(a, b)),
+      vscode.commands.registerCommand(c.retryTask.id, (a?: unknown, b?: unknown) => this.retry(taskTargetOf(a, b))),
+      vscode.commands.registerCommand(c.retryTaskWithModel.id, (a?: unknown, b?: unknown) => this.retryWithModel(taskTargetOf(a, b))),
+      vscode.commands.registerCommand(c.skipTask.id, (a?: unknown, b?: unknown) => this.skip(taskTargetOf(a, b))),
+      vscode.commands.registerCommand(c.editTask.id, (a?: unknown, b?: unknown) => this.edit(taskTargetOf(a, b))),
+      vscode.commands.registerCommand(c.markTaskDone.id, (a?: unknown, b?: unknown) => this.markDone(taskTargetOf(a, b))),
+      vscode.commands.registerCommand(c.replayStep.id, (a?: unknown, b?: unknown) => this.replayCommand(a, b)),
     ];
   }
 
@@ -160,7 +128,7 @@ export class TriageCommands implements vscode.Disposable {
     const state = await this.run(chosen.runId);
     if (!state) return false;
     const task = state.tasks[chosen.taskId];
-    const dependents = dependentsOf(state, chosen.taskId);
+    const dependents = dependentsOf(state.tasks, state.taskOrder, chosen.taskId);
     const detail =
       (dependents.length
         ? `Tasks that depend on it are skipped too: ${dependents.map((id) => `${id} (${state.tasks[id]?.title ?? ''})`).join(', ')}. `
