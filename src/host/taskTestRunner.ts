@@ -51,8 +51,10 @@ export class TaskTestRunner implements TestRunner {
     const terminal = new ProcessTerminal(command, cwd, workspaceTask?.env, workspaceTask ? `tasks.json "${workspaceTask.label}": ` : '', request.baseline ?? false);
     const task = new vscode.Task(definition, this.scope, request.label, TASK_SOURCE, new vscode.CustomExecution(async () => terminal));
     task.group = vscode.TaskGroup.Test;
+    // Always, not Silent: Silent reveals only a task that ends non-zero, and neither the baseline
+    // (exit 0 by design) nor a passing gate does; the user must see their tests run. No focus stolen.
     task.presentationOptions = {
-      reveal: vscode.TaskRevealKind.Silent,
+      reveal: vscode.TaskRevealKind.Always,
       focus: false,
       panel: vscode.TaskPanelKind.Shared,
       clear: true,

@@ -33,6 +33,7 @@ import {
   type LoggedEvent,
 } from '../harness/scenario';
 import {
+  PANEL_WEBVIEW,
   answerInputBox,
   expectVisible,
   openWorkbench,
@@ -179,7 +180,7 @@ describe('Software Maker end to end: which run the chat shows, layout, history, 
     await runCommand(page, 'View: Close Primary Side Bar');
     const activityBar = (await page.locator('.part.activitybar').boundingBox())?.width ?? 48;
     await page.setViewportSize({ width: Math.round(PANEL_WIDTH + activityBar), height: 820 });
-    const iframe = page.locator('iframe.webview.ready').first();
+    const iframe = page.locator(PANEL_WEBVIEW).first();
     await waitUntil(async () => {
       const box = await iframe.boundingBox();
       return box && box.width <= PANEL_WIDTH + 1 && box.width >= PANEL_WIDTH - 40 ? box : undefined;

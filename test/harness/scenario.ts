@@ -224,7 +224,7 @@ export function useScenario<W extends string>(options: ScenarioOptions<W>): Scen
     get workspaces() {
       return get('workspaces');
     },
-    /** The content frame of the first ready webview of `page` (the Software Maker panel). */
+    /** The content frame of the Software Maker editor panel's webview of `page`. */
     get webview() {
       return webviewFrame(get('page'));
     },

@@ -358,9 +358,15 @@ export async function terminalNames(page: Page): Promise<string[]> {
   return texts.map((text) => text.replace(/\s+/g, ' ').trim()).filter(Boolean);
 }
 
-/** The content frame of the first ready webview. */
+/**
+ * The outer iframe of the Software Maker editor panel. The side bar's Chat view is a webview too, and it
+ * can come first in the DOM: VS Code marks a view's iframe `purpose=webviewView`, a panel's not at all.
+ */
+export const PANEL_WEBVIEW = 'iframe.webview.ready[src*="extensionId=software-maker.software-maker"]:not([src*="purpose="])';
+
+/** The content frame of the Software Maker editor panel's webview (never the side bar's Chat view). */
 export function webviewFrame(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame');
+  return page.frameLocator(PANEL_WEBVIEW).first().frameLocator('#active-frame');
 }
 
 /** Runs `command`, which shows a webview, and waits for `readySelector` in it (`expected` says what it is); returns the webview frame. */
@@ -392,12 +398,13 @@ export async function showViewContainer(page: Page, label: string): Promise<void
  */
 export async function sidebarTreeRow(page: Page, labelPrefix: string, timeout = 60_000): Promise<Locator> {
   const rows = page.locator(SELECTORS.sidebarRows);
-  const row = rows.filter({ has: page.locator('.label-name', { hasText: labelPrefix }) }).first();
+  // A run's row reads "<start time> · <goal, cut short…>": it is found by the part of the goal it shows.
+  const row = rows.filter({ has: page.locator('.label-name', { hasText: labelPrefix.slice(0, 18) }) }).first();
   await waitUntil(
     async () => {
       if (await row.isVisible()) {
         const name = (await row.locator('.label-name').first().innerText()).trim();
-        if (name.startsWith(labelPrefix)) return true;
+        if (labelStartsWith(name, labelPrefix)) return true;
       }
       const collapsed = page.locator('.part.sidebar .monaco-list-row[aria-expanded="false"]');
       if ((await collapsed.count()) > 0) await collapsed.first().click();
@@ -407,6 +414,13 @@ export async function sidebarTreeRow(page: Page, labelPrefix: string, timeout = 
     { timeout, observe: async () => `rows ${JSON.stringify(await rows.allInnerTexts())}` },
   );
   return row;
+}
+
+/** Whether a tree label starts with `prefix`, past a run's start time and allowing the label's "…" cut. */
+function labelStartsWith(name: string, prefix: string): boolean {
+  const rest = name.replace(/^[^·]*\d:\d{2}[^·]* · /, '');
+  if (rest.startsWith(prefix)) return true;
+  return rest.endsWith('…') && rest.length > 1 && prefix.startsWith(rest.slice(0, -1));
 }
 
 /**

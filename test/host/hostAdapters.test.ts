@@ -10,6 +10,7 @@ import type { FileWrite, ReviewRequest } from '../../src/core/ports';
 import { COMMAND_IDS } from '../../src/host/commands';
 import { DiffReviewer } from '../../src/host/diffReviewer';
 import { RUNS_VIEW_ID } from '../../src/host/runsTree';
+import { CHAT_VIEW_ID } from '../../src/host/panel';
 import { VscodeEditApplier } from '../../src/host/editApplier';
 import { TaskTestRunner, TEST_TASK_TYPE, type TestTaskDefinition } from '../../src/host/taskTestRunner';
 import { bundledRipgrep, VscodeWorkspace } from '../../src/host/vscodeWorkspace';
@@ -315,8 +316,9 @@ describe('host adapters (extension host)', function () {
       const extension = vscode.extensions.all.find((candidate) => candidate.packageJSON?.name === 'software-maker');
       assert.ok(extension, 'the extension under test is loaded');
       await extension.activate();
-      // VS Code adds commands of its own for the Runs view (focus, resetViewLocation, …).
-      const ours = (await vscode.commands.getCommands(true)).filter((id) => id.startsWith('softwareMaker.') && !id.startsWith(`${RUNS_VIEW_ID}.`));
+      // VS Code adds commands of its own for each view (focus, resetViewLocation, …).
+      const viewCommand = (id: string): boolean => [RUNS_VIEW_ID, CHAT_VIEW_ID].some((view) => id.startsWith(`${view}.`));
+      const ours = (await vscode.commands.getCommands(true)).filter((id) => id.startsWith('softwareMaker.') && !viewCommand(id));
       assert.deepEqual([...new Set(ours)].sort(), [...COMMAND_IDS].sort());
     });
   });

@@ -161,6 +161,21 @@ describe('git mode', function () {
     assert.equal(git(root, ['rev-parse', 'HEAD']).trim(), head);
   });
 
+  it('commits tasks that finish at the same time one after another, each commit with its own files and named by its own task', async () => {
+    await prepareRunBranch({ root, runId: '20250101-120000Z-a1b2c3', goal: 'Parallel tasks' });
+    const tasks = ['t1', 't2', 't3', 't4', 't5', 't6'];
+    for (const id of tasks) await put(root, `src/${id}.js`, `exports.${id} = true;\n`);
+    const results = await Promise.all(tasks.map((id) => commitTask({ root, taskId: id, title: `Add ${id}`, files: [`src/${id}.js`] })));
+    results.forEach((result, index) => {
+      const id = tasks[index]!;
+      assert.ok(result.commit, `a commit of ${id}`);
+      assert.deepEqual(result.files, [`src/${id}.js`]);
+      assert.equal(git(root, ['show', '--name-only', '--format=%s', result.commit]).trim(), `${id}: Add ${id}\n\nsrc/${id}.js`);
+    });
+    assert.equal(new Set(results.map((result) => result.commit)).size, tasks.length, 'six distinct commits');
+    assert.equal(git(root, ['rev-list', '--count', 'main..HEAD']).trim(), String(tasks.length));
+  });
+
   it('commits paths relative to the workspace when the workspace is a subfolder of the repository, and refuses paths outside it', async () => {
     const ws = path.join(root, 'src');
     await put(root, 'src/calc.js', 'exports.add = (a, b) => a + b;\n');

@@ -232,6 +232,26 @@ export interface TaskCommit {
  */
 export async function commitTask(options: CommitTaskOptions): Promise<TaskCommit> {
   const repo = await openRepo(options.root);
+  return oneCommitAtATime(repo.top, () => commitInRepo(repo, options));
+}
+
+/**
+ * Tasks finish in parallel, but the commits of one repository go one after another: each names the
+ * commit it made by reading HEAD afterwards, which another task's commit in between would move.
+ */
+const commitsInFlight = new Map<string, Promise<unknown>>();
+
+function oneCommitAtATime<T>(top: string, work: () => Promise<T>): Promise<T> {
+  const result = (commitsInFlight.get(top) ?? Promise.resolve()).then(work);
+  const settled = result.catch(() => undefined);
+  commitsInFlight.set(top, settled);
+  void settled.then(() => {
+    if (commitsInFlight.get(top) === settled) commitsInFlight.delete(top);
+  });
+  return result;
+}
+
+async function commitInRepo(repo: Repo, options: CommitTaskOptions): Promise<TaskCommit> {
   const { git } = repo;
   const paths: string[] = [];
   for (const file of options.files) {
