@@ -5,12 +5,10 @@
 import * as vscode from 'vscode';
 import type { BackgroundCommand, CommandRequest, CommandResult, CommandRunner } from '../core';
 import { CommandProcess, MAX_KEPT_OUTPUT, resolveCommandFolder } from '../core/node';
-import { TEST_TASK_TYPE, type TestTaskDefinition } from './taskTestRunner';
+import { closeTaskTerminal, TEST_TASK_TYPE, terminalLine, type TestTaskDefinition } from './taskTestRunner';
 import { resolveTestTask } from './workspaceTestTask';
 
 const TASK_SOURCE = 'Software Maker';
-/** Longer than VS Code's terminal launch window (a quick non-zero exit would read "failed to launch"). */
-const MIN_TERMINAL_LIFETIME_MS = 800;
 
 const PURPOSE_LABEL: Record<CommandRequest['purpose'], string> = { agent: 'command', 'dev-server': 'dev server', deploy: 'deploy', audit: 'audit' };
 
@@ -174,15 +172,10 @@ class CommandTerminal implements vscode.Pseudoterminal {
   }
 
   private closeTerminal(exitCode: number): void {
-    const wait = Math.max(0, this.openedAt + MIN_TERMINAL_LIFETIME_MS - Date.now());
-    setTimeout(() => {
-      this.closeEmitter.fire(exitCode);
-      this.writeEmitter.dispose();
-      this.closeEmitter.dispose();
-    }, wait);
+    closeTaskTerminal(this.openedAt, this.writeEmitter, this.closeEmitter, exitCode);
   }
 
   private writeLine(line: string): void {
-    this.writeEmitter.fire(`${line.replace(/\r?\n/g, '\r\n')}\r\n`);
+    this.writeEmitter.fire(terminalLine(line));
   }
 }

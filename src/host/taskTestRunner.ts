@@ -9,8 +9,29 @@ import { resolveTestTask, type ResolvedTestTask } from './workspaceTestTask';
 
 /** The task type, declared under `taskDefinitions` in package.json. */
 export const TEST_TASK_TYPE = 'softwareMaker';
-/** Longer than VS Code's terminal launch window, see closeTerminal. */
+/** Longer than VS Code's terminal launch window, see closeTaskTerminal. */
 const MIN_TERMINAL_LIFETIME_MS = 800;
+
+/**
+ * Closes a task's pseudoterminal with `exitCode` once VS Code's launch window (500 ms) has passed
+ * since it opened: a terminal that ends with a non-zero code within it reads "failed to launch",
+ * which is false for a quick failing command. The emitters live until then.
+ */
+export function closeTaskTerminal(openedAt: number, writeEmitter: vscode.EventEmitter<string>, closeEmitter: vscode.EventEmitter<number>, exitCode: number): void {
+  setTimeout(
+    () => {
+      closeEmitter.fire(exitCode);
+      writeEmitter.dispose();
+      closeEmitter.dispose();
+    },
+    Math.max(0, openedAt + MIN_TERMINAL_LIFETIME_MS - Date.now()),
+  );
+}
+
+/** A line for a pseudoterminal, which needs CR LF. */
+export function terminalLine(line: string): string {
+  return `${line.replace(/\r?\n/g, '\r\n')}\r\n`;
+}
 const TASK_SOURCE = 'Software Maker';
 
 /** Output kept for parsing; the end of the output (the summary, the last failures) matters most. */
@@ -233,16 +254,11 @@ class ProcessTerminal implements vscode.Pseudoterminal {
    * out. The caller's result is not delayed: it resolved already.
    */
   private closeTerminal(exitCode: number): void {
-    const wait = Math.max(0, this.openedAt + MIN_TERMINAL_LIFETIME_MS - Date.now());
-    setTimeout(() => {
-      this.closeEmitter.fire(exitCode);
-      this.writeEmitter.dispose();
-      this.closeEmitter.dispose();
-    }, wait);
+    closeTaskTerminal(this.openedAt, this.writeEmitter, this.closeEmitter, exitCode);
   }
 
   private writeLine(line: string): void {
-    this.writeEmitter.fire(`${line.replace(/\r?\n/g, '\r\n')}\r\n`);
+    this.writeEmitter.fire(terminalLine(line));
   }
 }
 

@@ -3,7 +3,6 @@
 // a background command stops, an untrusted workspace refuses; the approval modal's text shows the
 // command verbatim with invisible characters escaped.
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -11,21 +10,7 @@ import type { CommandRequest } from '../../src/core/ports';
 import { approvalPrompt } from '../../src/host/approver';
 import { TaskCommandRunner } from '../../src/host/commandRunner';
 import { TEST_TASK_TYPE } from '../../src/host/taskTestRunner';
-
-/** Alive and not a zombie (a killed orphan lingers as one where nothing reaps it). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return true;
-  }
-}
+import { processAlive } from '../unit/helpers';
 
 describe('TaskCommandRunner and the approval modal (extension host)', function () {
   this.timeout(60_000);
@@ -71,7 +56,7 @@ describe('TaskCommandRunner and the approval modal (extension host)', function (
     const result = await new TaskCommandRunner(root).run(request('sleep 300 & echo $! > child.pid; wait', { timeoutMs: 1500 }), never);
     assert.equal(result.timedOut, true);
     assert.equal(result.exitCode, null);
-    assert.equal(alive(Number((await readFile(pidFile, 'utf8')).trim())), false);
+    assert.equal(processAlive(Number((await readFile(pidFile, 'utf8')).trim())), false);
   });
 
   it('starts a background command and stops it', async () => {
