@@ -1,17 +1,36 @@
 // Bundles the extension host, the CLI, the webview and the in-editor test suite.
 // Type checking is separate (tsc --noEmit), so a build never waits on it.
 import * as esbuild from 'esbuild';
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
-const common = {
+const commonOf = (production) => ({
   bundle: true,
   sourcemap: production ? false : 'linked',
   minify: production,
   logLevel: 'warning',
   legalComments: 'none',
-};
+});
+const common = commonOf(production);
+
+/**
+ * The panel's browser bundle (dist/webview.js and dist/webview.css). Exported so the bench
+ * (bench/webviewFirstRender.ts) loads exactly what the VSIX ships in a real browser.
+ */
+export function webviewBuild(production) {
+  return {
+    ...commonOf(production),
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    entryPoints: { webview: 'webview/main.ts' },
+    outdir: 'dist',
+    loader: { '.ttf': 'file', '.css': 'css' },
+  };
+}
 
 const node = {
   ...common,
@@ -26,15 +45,7 @@ const node = {
 const builds = [
   { ...node, entryPoints: { extension: 'src/host/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
-  {
-    ...common,
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2022',
-    entryPoints: { webview: 'webview/main.ts' },
-    outdir: 'dist',
-    loader: { '.ttf': 'file', '.css': 'css' },
-  },
+  webviewBuild(production),
   // Runs inside the real extension host (see test/host); mocha stays external.
   { ...node, entryPoints: { 'suite/index': 'test/host/index.ts' }, outdir: 'out/test', external: ['vscode', 'mocha', 'playwright-core'] },
 ];
@@ -49,10 +60,12 @@ async function copyPlaywrightCore() {
     await cp(`node_modules/playwright-core/${entry}`, `${target}/${entry}`, { recursive: true });
   }
 }
-await copyPlaywrightCore();
-
-if (watch) {
-  for (const options of builds) await (await esbuild.context(options)).watch();
-} else {
-  await Promise.all(builds.map((options) => esbuild.build(options)));
+// Builds only when run (node esbuild.mjs), not when the bench imports webviewBuild.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  await copyPlaywrightCore();
+  if (watch) {
+    for (const options of builds) await (await esbuild.context(options)).watch();
+  } else {
+    await Promise.all(builds.map((options) => esbuild.build(options)));
+  }
 }

@@ -1,20 +1,21 @@
 // What reading runs costs (issue 11, items 3-5): status of a 100,000-event run, listing 1,000 runs,
-// search_text on 20,000 files, and the webview's first render work for 10,000 events and a 200-node
-// plan. Run alone with `bash scripts/with-node22.sh tsx bench/readingCosts.ts [--quick]`, or as part
-// of `npm run bench`. Prints figures; asserts nothing (machines are noisy).
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+// search_text on 20,000 files, and the webview's first render for 10,000 events and a 200-node plan
+// (its node-side work here, the browser's in webviewFirstRender.ts). Run alone with
+// `bash scripts/with-node22.sh tsx bench/readingCosts.ts [--quick]`, or as part of `npm run bench`.
+// Prints figures; asserts nothing (machines are noisy).
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine, systemClock, type HostPorts } from '../src/core';
-import { NodeEditApplier, NodeTestRunner, NodeWorkspace, readLog, readRunState } from '../src/core/node';
-import type { EngineEvent } from '../src/shared/events';
+import { NodeEditApplier, NodeTestRunner, NodeWorkspace, readLog, readRunState, writeRunSnapshot } from '../src/core/node';
 import { foldEvents } from '../src/shared/runState';
 import type { Snapshot } from '../src/shared/protocol';
-import { RunLogBuilder, TEST_CONFIG } from '../test/unit/fixtures/webviewRun';
 import { DAGRE_MAX_TASKS, layoutDag, quickLayout } from '../webview/dagLayout';
 import { chatMessageOf } from '../webview/eventText';
 import { Store } from '../webview/store';
 import { spread, type Spread } from '../test/support/benchSchedule';
+import { largePanelRun } from './panelRun';
+import { webviewFirstRender } from './webviewFirstRender';
 
 const ms = (value: number) => `${value.toFixed(0)} ms`;
 const range = (s: Spread) => `${s.median.toFixed(0)} ms (${s.min.toFixed(0)}..${s.max.toFixed(0)})`;
@@ -93,6 +94,44 @@ export async function statusOfLargeRun(quick: boolean): Promise<void> {
     .map((line, i) => line.replace(/"seq":\d+/, `"seq":${check.lastSeq + i + 1}`));
   await writeFile(join(runDir, 'events.jsonl'), text + tail.join('\n') + '\n');
   console.log(`  snapshot + 1,000 events after it          ${range(await timed(5, () => readRunState(runDir)))}`);
+
+  // Resume as `software-maker resume` does it (getRun, then resumeRun), timed until resumeRun has
+  // handed back the run: lock taken, snapshot + tail folded, log open, "Resuming" logged, driver
+  // started. Test detection, the test runs and model calls come after, and are not in the figure.
+  const recordsDir = join(root, 'records');
+  const adopter = new Engine({ ports: enginePorts(root, await NodeWorkspace.open(root)), runsDir, recordsDir });
+  // A run is resumed only by the machine that owns it: adopting it reads the whole log once, and leaves a snapshot of all of it.
+  await adopter.adoptRun(runId, (await adopter.describeRunOrigin(runId)).digest);
+  const adopted = await readRunState(runDir);
+  if (adopted?.source !== 'snapshot' || adopted.foldedEvents !== 0) throw new Error('adopting the run did not leave a snapshot of the whole log');
+  const resumeTail = tail.map((line, i) => line.replace(/"seq":\d+/, `"seq":${adopted.state.lastSeq + i + 1}`));
+  await appendFile(join(runDir, 'events.jsonl'), resumeTail.join('\n') + '\n');
+  const logBytes = (await stat(join(runDir, 'events.jsonl'))).size;
+  const resumes = async (snapshot: boolean): Promise<Spread> => {
+    const samples: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      // Every sample starts from the same disk: the adopted log and the 1,000-event tail, with the snapshot of the adopted log or none.
+      await truncate(join(runDir, 'events.jsonl'), logBytes);
+      if (snapshot) await writeRunSnapshot(runDir, adopted.state, adopted.coveredBytes);
+      else await rm(join(runDir, 'snapshot.json'), { force: true });
+      const resumer = new Engine({ ports: enginePorts(root, await NodeWorkspace.open(root)), runsDir, recordsDir });
+      const started = performance.now();
+      if (!(await resumer.getRun(runId))) throw new Error('the run is not there');
+      await resumer.resumeRun(runId);
+      samples.push(performance.now() - started);
+      await resumer.dispose();
+      const appended = (await readFile(join(runDir, 'events.jsonl'))).subarray(logBytes).toString('utf8');
+      const from = Number(/Resuming the run from event (\d+)/.exec(appended)?.[1] ?? 0);
+      if (from !== adopted.state.lastSeq + resumeTail.length) throw new Error(`the resume did not go on from the last event (${from})`);
+    }
+    return spread(samples);
+  };
+  const resume = await resumes(true);
+  const goalMs = 300;
+  const scale = quick ? ` (${events.toLocaleString('en')} events with --quick; the goal is for 100,000)` : '';
+  console.log(`  resume, no snapshot (getRun folds it all) ${range(await resumes(false))}`);
+  console.log(`  resume (snapshot + 1,000-event tail)      ${range(resume)}: CLI resume's getRun + resumeRun until the driver starts, before test detection and any model call${scale}`);
+  console.log(`  ${resume.median <= goalMs ? 'PASS' : 'MISS'}  resume / ${goalMs} ms: ${(resume.median / goalMs).toFixed(2)} (goal <= 1)`);
   await rm(root, { recursive: true, force: true });
 }
 
@@ -137,34 +176,10 @@ async function searchingFiles(quick: boolean): Promise<void> {
   await rm(root, { recursive: true, force: true });
 }
 
-/** A 200-task plan in ranks of 10 and tool, model and agent-text traffic up to `total` events. */
-function largePanelRun(total: number): EngineEvent[] {
-  const log = new RunLogBuilder('run-panel');
-  log.add({ type: 'run.created', goal: 'A large plan', workspace: '/work/ws', config: TEST_CONFIG });
-  log.add({ type: 'run.status', status: 'planning' });
-  const tasks = Array.from({ length: 200 }, (_, i) => ({ id: `t${i}`, title: `Task ${i}`, description: 'd', role: 'implementer' as const, dependsOn: i < 10 ? [] : i % 3 ? [`t${i - 10}`] : [`t${i - 10}`, `t${i - 7}`], acceptance: ['a'], files: [`src/f${i}.ts`] }));
-  log.add({ type: 'plan.accepted', plan: { summary: 'Two hundred tasks.', tasks }, repairs: 0 });
-  log.add({ type: 'run.status', status: 'running' });
-  for (let i = 0; log.events.length < total; i++) {
-    const taskId = `t${i % 200}`;
-    const stepId = `${taskId}:implement@v${1 + Math.floor(i / 200)}`;
-    if (i < 200) log.task(taskId, 'ready', 'running');
-    log.add({ type: 'step.started', stepId, taskId, role: 'implementer', attempt: 1 + Math.floor(i / 200), model: 'scripted' });
-    log.add({ type: 'agent.text', stepId, taskId, role: 'implementer', text: `I will **change** \`src/f${i}.ts\`:\n\n- read it\n- edit it\n\n\`\`\`ts\nexport const x = ${i};\n\`\`\`` });
-    for (let c = 0; c < 3; c++) {
-      log.add({ type: 'llm.call', stepId, taskId, role: 'implementer', model: 'scripted', provider: 'scripted', inputTokens: 1800, outputTokens: 300, cachedInputTokens: 0, usd: 0.004, latencyMs: 700, outcome: 'ok' });
-      log.add({ type: 'tool.call', stepId, taskId, toolCallId: `${stepId}-${c}`, tool: 'read_file', input: `{"path":"src/f${i}.ts"}` });
-      log.add({ type: 'tool.result', stepId, taskId, toolCallId: `${stepId}-${c}`, tool: 'read_file', ok: true, output: `export const x = ${i};` });
-    }
-    log.add({ type: 'step.finished', stepId, taskId, role: 'implementer', ok: true, summary: `Step ${stepId} done` });
-  }
-  return log.events.slice(0, total);
-}
-
 export async function panelFirstRender(): Promise<void> {
   const events = largePanelRun(10_000);
   const plan = foldEvents(events)!.plan!;
-  console.log(`\nPanel first render, node side: ${events.length.toLocaleString('en')} events, a ${plan.tasks.length}-task plan (the browser's own work is not in these figures)`);
+  console.log(`\nPanel first render, node side: ${events.length.toLocaleString('en')} events, a ${plan.tasks.length}-task plan (the browser's own work: the next figures)`);
   const snapshotOf = (upTo: number): Snapshot => ({ runs: [], activeRunId: 'run-panel', activeEvents: events.slice(0, upTo), canStartGoals: true });
   const fold = await timed(5, async () => new Store().loadSnapshot(snapshotOf(events.length)));
   const chat = await timed(5, async () => {
@@ -200,6 +215,7 @@ export async function readingCosts(quick: boolean): Promise<void> {
   await listingRuns(quick);
   await searchingFiles(quick);
   await panelFirstRender();
+  await webviewFirstRender();
 }
 
 if (process.argv[1]?.endsWith('readingCosts.ts')) void readingCosts(process.argv.includes('--quick')).then(() => console.log(`\n  done (${ms(performance.now())})`));

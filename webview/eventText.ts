@@ -236,6 +236,16 @@ export function extendChat(messages: ChatMessage[], event: EngineEvent, taskTitl
   return messages;
 }
 
+/**
+ * The chat narrowed to one task's conversation: its agents' turns, the engine's words about it and
+ * the user's messages to it or that reached it. Undefined shows every message (the filter is view state only).
+ */
+export function chatOfTask(messages: readonly ChatMessage[], taskId: string | undefined): readonly ChatMessage[] {
+  if (taskId === undefined) return messages;
+  // A message to "the agents at work" belongs to the tasks whose steps it reached.
+  return messages.filter((message) => message.taskId === taskId || message.delivered?.some((stepId) => stepId.startsWith(`${taskId}:`)));
+}
+
 /** An agent's words and tool calls go into one message per step, extended as they stream in. */
 function extendAgentMessage(messages: ChatMessage[], event: EngineEvent & { type: 'agent.text' | 'tool.call' }): void {
   // The step's message grows while it is the last one; once something else was said (another

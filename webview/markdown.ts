@@ -30,6 +30,17 @@ const PURIFY = {
   ALLOW_DATA_ATTR: false,
 };
 
+let purify: ReturnType<typeof DOMPurify> | undefined;
+
+/** DOMPurify with PURIFY set once: given with each call, it was parsed again for every message. */
+function sanitize(html: string): string {
+  if (!purify) {
+    purify = DOMPurify();
+    purify.setConfig(PURIFY);
+  }
+  return purify.sanitize(html);
+}
+
 const cache = new Map<string, string>();
 /** Markdown waiting to be rendered when the panel is idle, with who to tell. */
 const pending = new Map<string, Set<() => void>>();
@@ -73,7 +84,7 @@ export function renderMarkdown(markdown: string): string {
   const hit = cache.get(markdown);
   if (hit !== undefined) return hit;
   const html = marked.parse(markdown, { async: false });
-  const clean = DOMPurify.sanitize(html, PURIFY);
+  const clean = sanitize(html);
   if (cache.size > 2000) cache.clear();
   cache.set(markdown, clean);
   return clean;

@@ -2,12 +2,19 @@
 // this file adds the time, the task names and the terminal's layout.
 import type { EngineEvent } from '../shared/events';
 import type { RunState, RunSummary } from '../shared/runState';
-import { describeEvent, usageText } from '../shared/wording';
+import { describeEvent, usageText, visibleControls } from '../shared/wording';
 
-/** One event as a terminal line ("14:03:07 t1 done — …"); undefined for debug events unless verbose. */
-export function formatEvent(event: EngineEvent, options: { verbose?: boolean } = {}): string | undefined {
-  const { level, text } = describeEvent(event, { withTask: true });
-  if (level === 'debug' && !options.verbose) return undefined;
+/** What the agents say and the tools they call: debug in the log, shown live by `run` unless --quiet. */
+const AGENT_ACTIVITY = new Set<EngineEvent['type']>(['agent.text', 'tool.call']);
+
+/**
+ * One event as a terminal line ("14:03:07 t1 done — …"); undefined for debug events unless verbose.
+ * `agentActivity`: agent text and tool calls too, each collapsed to one bounded line.
+ */
+export function formatEvent(event: EngineEvent, options: { verbose?: boolean; agentActivity?: boolean } = {}): string | undefined {
+  const activity = AGENT_ACTIVITY.has(event.type) && options.agentActivity === true && !options.verbose;
+  const { level, text } = activity && event.type === 'tool.call' ? { level: 'info', text: toolCallLine(event) } : describeEvent(event, { withTask: true, short: activity });
+  if (level === 'debug' && !options.verbose && !activity) return undefined;
   const time = event.at.slice(11, 19);
   // Lines after the first (a plan's tasks) line up under the text, past the time.
   return `${time} ${text.split('\n').join(`\n${' '.repeat(time.length + 1)}`)}`;
@@ -28,6 +35,25 @@ export function formatRunDetail(state: RunState): string {
   }
   lines.push('', `Usage: ${usageText(state.usage)}`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * A tool call as the live view shows it: the tool and what it acts on, never the rest of its input
+ * (an edit's content may hold a secret the security gate later masks; `logs` shows it all).
+ */
+function toolCallLine(event: Extract<EngineEvent, { type: 'tool.call' }>): string {
+  let target: unknown;
+  try {
+    const input: unknown = JSON.parse(event.input);
+    if (input && typeof input === 'object') {
+      const fields = input as Record<string, unknown>;
+      target = ['path', 'command', 'pattern', 'query', 'url'].map((key) => fields[key]).find((value) => typeof value === 'string');
+    }
+  } catch {
+    // Not JSON: the tool's name alone.
+  }
+  const on = typeof target === 'string' ? `(${truncate(visibleControls(target).replace(/\s+/g, ' '), 80)})` : '';
+  return `${event.taskId ? `${event.taskId} ` : ''}${event.tool}${on}`;
 }
 
 function truncate(text: string, max: number): string {

@@ -9,7 +9,8 @@ import { formatEvent, formatRunDetail, formatRunList } from './format';
 import { buildCliConfig, cliStorageDir, raisedBudgets, readCliConfigFiles, UsageError, type CliConfigFiles } from './options';
 import { budgetPauseOf, suggestedCap } from '../shared/budgets';
 import { runTestCommand } from './testCommand';
-import { askYesNo, createCliPorts } from './ports';
+import { askYesNo, closeSharedTerminal, createCliPorts, openSharedTerminal } from './ports';
+import { steerFromLines } from './steering';
 import { listed, requireTrustedWorkspaceConfig, WorkspaceConfigNotTrustedError } from './trust';
 import { redactWrites } from './redactedOutput';
 import { exitQuietlyWhenReaderCloses } from './brokenPipe';
@@ -82,7 +83,13 @@ Options:
                         and refused without one. --yes never approves commands; a deploy ("deploy"
                         in the config file) always asks you to type "deploy", and never runs without
                         a terminal
-  --json                machine-readable output (status, logs, test)
+  --quiet, -q           run: leave out what the agents say and the tools they call (shown by default,
+                        one short line each)
+  --steer               run: read messages for the run from stdin even when it is not a terminal (in
+                        a terminal that is the default): a line typed while the run works goes to the
+                        task at work (the planner when none is; "@t2 …" picks task t2), as the VS Code
+                        chat's messages do. Answers to the questions asked are never taken as messages
+  --json                machine-readable output (status, logs, test; run: its events as JSON lines)
   --near PATH           test: run the tests of the package nearest to PATH (repeatable; monorepos)
 `;
 
@@ -108,6 +115,8 @@ async function main(argv: string[]): Promise<number> {
       'api-key-env': { type: 'string' },
       'runs-dir': { type: 'string' },
       json: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+      steer: { type: 'boolean' },
       near: { type: 'string', multiple: true },
       'max-usd': { type: 'string' },
       'max-tokens': { type: 'string' },
@@ -163,9 +172,13 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError('Proposed edits need approval, but there is no terminal to ask in. Pass --yes to apply them without asking.');
       }
       engine.onEvent((_runId, event) => {
-        const line = formatEvent(event);
+        const line = values.json ? JSON.stringify(event) : formatEvent(event, { agentActivity: !values.quiet });
         if (line) process.stdout.write(line + '\n');
       });
+      // Human lines go where they do not break --json's JSON lines.
+      const say = (line: string): void => void (values.json ? process.stderr : process.stdout).write(`${line}\n`);
+      // Opened before anything is asked (trust, a concurrent run), so every question uses the one readline.
+      const terminal = process.stdin.isTTY === true || values.steer ? openSharedTerminal(process.stdin, process.stdout) : undefined;
       let handle;
       if (command === 'run') {
         const config = await buildCliConfig(workspace, {
@@ -219,25 +232,33 @@ async function main(argv: string[]): Promise<number> {
         void engine.cancelRun(handle.runId, 'cancelled from the terminal');
       };
       process.on('SIGINT', onSigint);
+      // In a terminal, readline takes Ctrl-C from the keyboard itself.
+      terminal?.on('SIGINT', onSigint);
+      const stopSteering = terminal ? steerFromLines(terminal, engine, handle.runId, say) : undefined;
+      if (terminal) say('Type a message and press Enter to steer the run ("@<task> message" for one task).');
       const final = await handle.finished;
+      stopSteering?.();
+      closeSharedTerminal();
       process.off('SIGINT', onSigint);
-      process.stdout.write(`\nRun ${final.id}: ${final.status}${final.statusReason ? ` — ${final.statusReason}` : ''}\n`);
+      // With --json, stdout carries only the events.
+      const summary = values.json ? process.stderr : process.stdout;
+      summary.write(`\nRun ${final.id}: ${final.status}${final.statusReason ? ` — ${final.statusReason}` : ''}\n`);
       if (final.status === 'paused') {
         const dead = final.taskOrder.filter((id) => final.tasks[id]!.status === 'dead_letter');
         for (const id of dead) {
-          process.stdout.write(
+          summary.write(
             `Task ${id} needs a decision: software-maker retry ${final.id} ${id} [--model ID] | skip ${final.id} ${id} | done ${final.id} ${id} (after fixing it by hand)\n`,
           );
         }
         const breach = dead.length ? undefined : budgetPauseOf(final);
         if (breach && !Number.isFinite(breach.estimate)) {
-          process.stdout.write(`The next call's model has no known price, so no USD cap admits it: add "prices" to the model in your config, then: ${resumeCommand(final.id)}\n`);
+          summary.write(`The next call's model has no known price, so no USD cap admits it: add "prices" to the model in your config, then: ${resumeCommand(final.id)}\n`);
         } else if (breach) {
           const flag = breach.metric === 'usd' ? '--max-usd' : '--max-tokens';
-          process.stdout.write(`Raise the ${breach.scope === 'run' ? 'run' : `${breach.scope} ${breach.key}`} cap and continue with: ${resumeCommand(final.id, ` ${flag} ${suggestedCap(breach)}`)}\n`);
-        } else if (!dead.length) process.stdout.write(`Continue with: ${resumeCommand(final.id)}\n`);
+          summary.write(`Raise the ${breach.scope === 'run' ? 'run' : `${breach.scope} ${breach.key}`} cap and continue with: ${resumeCommand(final.id, ` ${flag} ${suggestedCap(breach)}`)}\n`);
+        } else if (!dead.length) summary.write(`Continue with: ${resumeCommand(final.id)}\n`);
       } else {
-        process.stdout.write(`Report: ${resolve(runsDir, final.id, 'report.md')}\n`);
+        summary.write(`Report: ${resolve(runsDir, final.id, 'report.md')}\n`);
       }
       return final.status === 'completed' ? 0 : 1;
     }
@@ -334,9 +355,11 @@ function configuredTestCommand(files: CliConfigFiles): string | undefined {
 
 main(process.argv.slice(2)).then(
   (code) => {
+    closeSharedTerminal();
     process.exitCode = code;
   },
   (error: unknown) => {
+    closeSharedTerminal();
     // A user's mistake or a refusal reads as its message; anything else is a bug, with a stack on request.
     const known = isUserError(error);
     const message = messageOf(error);

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { applyTemplate, availableTemplates, ConfigError, parseTemplates, resolveRunConfig, runConfigSchema, STATE_DIR, userStateDir } from '../core';
+import { applyTemplate, availableTemplates, ConfigError, describeIgnoredWorkspaceValue, parseTemplates, resolveRunConfig, runConfigSchema, STATE_DIR, tightenedBudgets, tightenedSecurity, userStateDir, type IgnoredWorkspaceValue } from '../core';
 import type { TeamTemplate } from '../shared/runConfig';
 import { OPENAI_COMPATIBLE_PRESETS, ROLES, type BudgetBreach, type Budgets, type ModelSpec, type OpenAICompatiblePreset, type Role, type RunConfig } from '../shared/model';
 import { UserError } from '../shared/errors';
@@ -70,8 +70,12 @@ export async function readCliConfigFiles(workspace: string, configFile: string |
   return { user: await readConfigFile(userConfigPath(), false), ...(Object.keys(config).length ? { workspace: { path, config } } : {}) };
 }
 
-/** The workspace's settings over the user's: its models replace the user's of the same id, its roles the user's of the same role. */
-function mergeConfigFiles(files: CliConfigFiles): ConfigFileValues {
+/**
+ * The workspace's settings over the user's: its models replace the user's of the same id, its roles
+ * the user's of the same role. The safety settings (security gate, budgets, deny list, templates)
+ * only tighten; what the workspace set looser is left out and noted in `ignored`.
+ */
+function mergeConfigFiles(files: CliConfigFiles, ignored: IgnoredWorkspaceValue[] = []): ConfigFileValues {
   const { user } = files;
   const workspace = files.workspace?.config;
   if (!workspace) return user;
@@ -82,10 +86,28 @@ function mergeConfigFiles(files: CliConfigFiles): ConfigFileValues {
     ...workspace,
     models: [...modelsOf(user).filter((model) => !ids.has(model.id)), ...modelsOf(workspace)],
     roles: { ...(user.roles ?? {}), ...(workspace.roles ?? {}) },
-    templates: { ...(user.templates ?? {}), ...(workspace.templates ?? {}) },
+    // A workspace template never shadows the user's of the same name: the user's wins.
+    templates: { ...workspaceTemplates(user, workspace.templates, ignored), ...(user.templates ?? {}) },
+    // The workspace may tighten the security gate, never loosen it (that would need no trust question otherwise).
+    ...(workspace.security ? { security: tightenedSecurity(user.security, workspace.security, ignored) as RunConfig['security'] } : {}),
+    // Nor may it raise the user's caps: a cloned repository would spend the user's money.
+    ...(workspace.budgets ? { budgets: tightenedBudgets(user.budgets, workspace.budgets, ignored) as Budgets } : {}),
     // A deny list needs no trust, so the workspace's may only add to the user's, never replace it.
     ...(user.commands && workspace.commands ? { commands: { ...user.commands, ...workspace.commands, deny: [...new Set([...(user.commands.deny ?? []), ...(workspace.commands.deny ?? [])])] } } : {}),
   };
+}
+
+/** The workspace's templates: a template's budgets replace the config's whole, so theirs only tighten the user's caps too. */
+function workspaceTemplates(user: ConfigFileValues, templates: ConfigFileValues['templates'], ignored: IgnoredWorkspaceValue[]): Record<string, TeamTemplate> {
+  return Object.fromEntries(
+    Object.entries(templates ?? {}).map(([name, template]) => {
+      if (!template.budgets) return [name, template];
+      const raised: IgnoredWorkspaceValue[] = [];
+      const budgets = tightenedBudgets(user.budgets, template.budgets, raised) as Budgets;
+      ignored.push(...raised.map((item) => ({ ...item, setting: `templates.${name}.${item.setting}` })));
+      return [name, { ...template, budgets }];
+    }),
+  );
 }
 
 /** Checkpoints of a workspace live outside it, in the user's state folder, one shadow repository per workspace. */
@@ -164,9 +186,14 @@ function parseCount(flag: string, value: string | undefined): number | undefined
   return number;
 }
 
-/** `files`: what readCliConfigFiles read, after the workspace's part was trusted (none by default). */
-export async function buildCliConfig(workspace: string, options: CliRunOptions, files: CliConfigFiles = { user: {} }): Promise<RunConfig> {
-  const { templates, template, ...fromFiles } = mergeConfigFiles(files);
+/**
+ * `files`: what readCliConfigFiles read, after the workspace's part was trusted (none by default).
+ * `warn` gets each workspace value left out because it would loosen the user's (stderr by default).
+ */
+export async function buildCliConfig(workspace: string, options: CliRunOptions, files: CliConfigFiles = { user: {} }, warn: (message: string) => void = (message) => process.stderr.write(`warning: ${message}\n`)): Promise<RunConfig> {
+  const ignored: IgnoredWorkspaceValue[] = [];
+  const { templates, template, ...fromFiles } = mergeConfigFiles(files, ignored);
+  for (const item of ignored) warn(describeIgnoredWorkspaceValue(item, `${item.setting} in ${files.workspace?.path ?? 'the workspace config'}`));
   // The template goes over the config files and under the flags; its values land in the run's snapshot.
   const templateName = options.template ?? template;
   let file: Partial<RunConfig> = fromFiles;

@@ -1,5 +1,5 @@
 // The CLI's implementation of the engine's ports: the file system, child processes and the terminal.
-import { createInterface } from 'node:readline/promises';
+import { createInterface, type Interface } from 'node:readline/promises';
 import { systemClock, unifiedDiff, type ApprovalDecision, type ApprovalRequest, type Approver, type EditReviewer, type HostPorts, type ReviewDecision, type ReviewRequest } from '../core';
 import { visibleControls as verbatim } from '../shared/wording';
 import { NodeCommandRunner, NodeEditApplier, NodeTestRunner, NodeWorkspace, PlaywrightBrowser } from '../core/node';
@@ -21,7 +21,7 @@ export class TerminalReviewer implements EditReviewer {
   }
 
   private async ask(request: ReviewRequest, signal: AbortSignal): Promise<ReviewDecision> {
-    const rl = createInterface({ input: this.input, output: this.output });
+    const { rl, release } = questionsOn(this.input, this.output);
     try {
       const accepted: string[] = [];
       const reasons: string[] = [];
@@ -47,9 +47,42 @@ export class TerminalReviewer implements EditReviewer {
       }
       return { accepted, reason: reasons.join('; ') || undefined };
     } finally {
-      rl.close();
+      release();
     }
   }
+}
+
+/**
+ * The terminal's one readline while a run takes steering lines (steering.ts): every question is asked
+ * on it, and readline hands the line that answers a pending question to that question only, never
+ * to its 'line' listeners, so an answer is never taken as steering. Two readlines on one stream
+ * would both read each line.
+ */
+let sharedTerminal: { input: NodeJS.ReadableStream; rl: Interface } | undefined;
+
+/** Opens the shared readline on `input` (until closeSharedTerminal: questions get their own again). */
+export function openSharedTerminal(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Interface {
+  if (sharedTerminal) throw new Error('The terminal is already shared.');
+  const rl = createInterface({ input, output });
+  const shared = { input, rl };
+  sharedTerminal = shared;
+  // Closed early (Ctrl-D): later questions open their own readline instead of failing on a closed one.
+  rl.once('close', () => {
+    if (sharedTerminal === shared) sharedTerminal = undefined;
+  });
+  return rl;
+}
+
+/** An open readline keeps the process alive: closed when the command ends, however it ends. */
+export function closeSharedTerminal(): void {
+  sharedTerminal?.rl.close();
+  sharedTerminal = undefined;
+}
+
+function questionsOn(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): { rl: Interface; release: () => void } {
+  if (sharedTerminal?.input === input) return { rl: sharedTerminal.rl, release: () => undefined };
+  const rl = createInterface({ input, output });
+  return { rl, release: () => rl.close() };
 }
 
 // Reviews and approvals share the terminal: one question at a time, across parallel tasks.
@@ -76,7 +109,7 @@ export class TerminalApprover implements Approver {
   }
 
   private async ask(request: ApprovalRequest, signal: AbortSignal): Promise<ApprovalDecision> {
-    const rl = createInterface({ input: this.input, output: this.output });
+    const { rl, release } = questionsOn(this.input, this.output);
     try {
       const { subject } = request;
       const who = `${request.taskId ? `Task ${request.taskId} ` : ''}(${request.role})`;
@@ -101,7 +134,7 @@ export class TerminalApprover implements Approver {
       const reason = (await rl.question('Why not (optional, goes back to the agent)? ', { signal })).trim();
       return reason ? { approved: false, by: 'user', reason } : { approved: false, by: 'user' };
     } finally {
-      rl.close();
+      release();
     }
   }
 }
@@ -149,11 +182,11 @@ export async function createCliPorts(workspaceDir: string, options: { interactiv
 
 /** A y/N question on the terminal after `detail`; anything but y/yes is no. */
 export async function askYesNo(question: string, detail: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  const { rl, release } = questionsOn(process.stdin, process.stdout);
   try {
     const answer = (await rl.question(`\n${detail}\n${question} [y/N] `)).trim().toLowerCase();
     return answer === 'y' || answer === 'yes';
   } finally {
-    rl.close();
+    release();
   }
 }

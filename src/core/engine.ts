@@ -1,5 +1,5 @@
 // The engine: creates, resumes and lists runs; each run is driven by a RunDriver over its own log.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineEvent, NewEvent } from '../shared/events';
 import { isTerminalRun } from '../shared/lifecycle';
@@ -11,7 +11,7 @@ import type { EngineApi, EventListener, RunHandle, RunOrigin, StartRunOptions } 
 import { checkMentionedFiles, GuidanceError, imageRefusal, storeImages, type UserMessageInput } from './run/guidance';
 import { endOfRunText } from '../shared/endOfRun';
 import { ROLES } from '../shared/model';
-import { EventLog, liveLockHolder, readLog, RunLock, type LoadedLog } from './log/eventLog';
+import { EVENTS_FILE, EventLog, liveLockHolder, readLog, RunLock, type LoadedLog } from './log/eventLog';
 import { readRunState, writeRunSnapshot } from './log/snapshot';
 import type { HostPorts } from './ports';
 import { preflightModels } from './models/registry';
@@ -243,11 +243,10 @@ export class Engine implements EngineApi {
       return { runId, finished: driver.start() };
     }
     if (!RUN_ID.test(runId)) throw new UnknownRunError(runId);
-    const { events } = await readLog(this.runDir(runId));
-    const state = foldEvents(events);
-    if (!state) throw new UnknownRunError(runId);
-    await this.requireOwn(runId, events);
-    checkTriage(state, taskId, action);
+    const folded = await readRunState(this.runDir(runId), { rewrite: true });
+    if (!folded) throw new UnknownRunError(runId);
+    await this.requireOwn(runId, [folded.created]);
+    checkTriage(folded.state, taskId, action);
     return this.resumeRun(runId, { taskId, action });
   }
 
@@ -257,7 +256,7 @@ export class Engine implements EngineApi {
       if (triage) existing.triage(triage.taskId, triage.action);
       return { runId, finished: existing.start() };
     }
-    const { runDir, lock, loaded, state, log } = await this.openRunLog(runId, { own: true }, (folded) => {
+    const { runDir, lock, loaded, state, log } = await this.openRunToResume(runId, (folded) => {
       if (isTerminalRun(folded.status)) throw new Error(`Run ${runId} has already ended (${folded.status}); start a new goal instead.`);
     });
     try {
@@ -397,6 +396,37 @@ export class Engine implements EngineApi {
    * Takes a run's lock, reads and folds its log and opens it for appending. `check` may refuse the
    * folded state; on any failure the lock is released again.
    */
+  /**
+   * A resume's log, from the snapshot plus the tail when the snapshot still matches and the log
+   * ends in a whole line (`loaded.events` is then empty: the driver reads older events on demand);
+   * anything else (no or stale snapshot, a torn last line) is the whole log, as openRunLog reads it.
+   */
+  private async openRunToResume(runId: string, check: (state: RunState) => void): Promise<{ runDir: string; lock: RunLock; loaded: LoadedLog; state: RunState; log: EventLog }> {
+    if (!RUN_ID.test(runId)) throw new UnknownRunError(runId);
+    const runDir = this.runDir(runId);
+    const lock = await RunLock.acquire(runDir);
+    let folded: Awaited<ReturnType<typeof readRunState>>;
+    try {
+      folded = await readRunState(runDir, { rewrite: true });
+      if (!folded) throw new UnknownRunError(runId);
+      const whole = folded.coveredBytes === (await stat(join(runDir, EVENTS_FILE))).size;
+      // A scripted model replays its transcript from the turns the log already used, so it needs the
+      // whole log anyway: read it here, where a corrupt line refuses the resume without writing.
+      const replaysTranscript = folded.state.config.models.some((model) => model.provider === 'scripted');
+      if (folded.source === 'snapshot' && whole && !replaysTranscript) {
+        await this.requireOwn(runId, [folded.created]);
+        check(folded.state);
+        const loaded: LoadedLog = { events: [], validBytes: folded.coveredBytes };
+        return { runDir, lock, loaded, state: folded.state, log: EventLog.openForAppend(runDir, runId, loaded, this.options.ports.clock, folded.state.lastSeq) };
+      }
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+    await lock.release();
+    return this.openRunLog(runId, { own: true }, check);
+  }
+
   private async openRunLog(
     runId: string,
     access: { own?: boolean },

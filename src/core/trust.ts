@@ -4,12 +4,12 @@
 // and the workspace configs the user accepted. The record lives outside the workspace (the host's
 // storage), so nothing a repository ships, a forged log line included, can vouch for itself.
 import { createHash, randomBytes } from 'node:crypto';
-import { access, mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, mkdir, realpath, rename, writeFile } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import type { EngineEvent } from '../shared/events';
-import type { ModelSpec, RunConfig } from '../shared/model';
+import type { Budgets, Cap, ModelSpec, RunConfig } from '../shared/model';
 import { visibleControls } from '../shared/wording';
-import { modelSpecSchema } from './config';
+import { DEFAULT_RUN_CONFIG, modelSpecSchema } from './config';
 import { ANTHROPIC_DEFAULT_BASE_URL, OPENAI_DEFAULT_BASE_URL, resolveOpenAICompatible } from './models/providers';
 import { apiKeyNameOf } from './secrets';
 
@@ -125,6 +125,119 @@ export function describeModelForTrust(raw: unknown): string {
       const { baseURL, apiKeyName } = resolveOpenAICompatible(spec);
       return `${name}: openai-compatible "${spec.model}" at ${baseURL}${key(apiKeyName)}`;
     }
+  }
+}
+
+const GATE_STRICTNESS = ['off', 'warn', 'enforce'] as const;
+const SEVERITY_LOOSENESS = ['low', 'moderate', 'high', 'critical'] as const;
+
+/** A workspace value that was not used because it would have loosened what the user set (or the default). */
+export interface IgnoredWorkspaceValue {
+  /** The setting's path in the run config, e.g. `budgets.run.usd`. */
+  setting: string;
+  workspace: unknown;
+  /** What is used instead: the user's value, or the default when the user set none. */
+  used: unknown;
+  /** The user set none: `used` is the default. */
+  isDefault: boolean;
+}
+
+/** Which value a tighten-only setting takes: the workspace's, the user's because the workspace's is looser (noted), or the user's as it is. */
+type Verdict = 'workspace' | 'looser' | 'user';
+
+/** One tighten-only setting: `judge` compares the workspace's value, when set, with the user's (or the fallback, when the user set none). */
+function tighterOf<T>(setting: string, user: T | undefined, fallback: T | undefined, workspace: unknown, judge: (workspace: unknown, floor: T | undefined) => Verdict, ignored: IgnoredWorkspaceValue[]): T | undefined {
+  if (workspace === undefined) return user;
+  const floor = user ?? fallback;
+  const verdict = judge(workspace, floor);
+  if (verdict === 'workspace') return workspace as T;
+  if (verdict === 'looser') ignored.push({ setting, workspace, used: floor, isDefault: user === undefined });
+  return user;
+}
+
+/** For values in `order` (loosest first): the workspace's when after the floor, looser when before it; one not in the order is not used. */
+const byOrder =
+  <T>(order: readonly T[]) =>
+  (value: unknown, floor: T | undefined): Verdict => {
+    const rank = order.indexOf(value as T);
+    const floorRank = order.indexOf(floor as T);
+    return rank > floorRank ? 'workspace' : rank >= 0 && rank < floorRank ? 'looser' : 'user';
+  };
+
+/**
+ * The security gate a workspace's settings may only tighten: its gate wins only when stricter than
+ * the user's (or the default), its severity only when lower, and it may turn the audit on, never off.
+ * Other fields (rounds, timeout) merge as usual; auditRegistry goes through the trust question.
+ * A looser value is left out and noted in `ignored`.
+ */
+export function tightenedSecurity(user: Partial<RunConfig['security']> | undefined, workspace: Partial<RunConfig['security']> | undefined, ignored: IgnoredWorkspaceValue[] = []): Partial<RunConfig['security']> | undefined {
+  if (!workspace) return user;
+  const defaults = DEFAULT_RUN_CONFIG.security;
+  const merged: Partial<RunConfig['security']> = { ...user, ...workspace };
+  merged.gate = tighterOf('security.gate', user?.gate, defaults.gate, workspace.gate, byOrder(GATE_STRICTNESS), ignored);
+  // Severity is a threshold: a lower one reports more, so the order runs from the loosest (critical) down.
+  merged.severity = tighterOf('security.severity', user?.severity, defaults.severity, workspace.severity, byOrder([...SEVERITY_LOOSENESS].reverse()), ignored);
+  merged.audit = tighterOf('security.audit', user?.audit, defaults.audit, workspace.audit, byOrder([false, true]), ignored);
+  for (const key of ['gate', 'severity', 'audit'] as const) if (merged[key] === undefined) delete merged[key];
+  return merged;
+}
+
+const CAP_METRICS = ['usd', 'tokens'] as const;
+
+/** A cap (an absent one is no cap): the workspace's unless it is a number above the user's. */
+function lowerCap(value: unknown, floor: number | undefined): Verdict {
+  // A value that is no valid cap (null, a string, 0) goes on to the run-config check, which refuses it by name: it raises nothing.
+  return typeof value === 'number' && floor !== undefined && value >= floor ? (value > floor ? 'looser' : 'user') : 'workspace';
+}
+
+/**
+ * The budgets a workspace's settings may only tighten. Every cap (run, task, each role; USD and
+ * tokens) is the lower of the user's and the workspace's: an absent cap is no cap (the default has
+ * none), so the workspace may add a cap the user has not set, never raise or drop one the user set
+ * (a raise is left out and noted in `ignored`). `onExceed` merges as usual: pause and stop both halt
+ * spending at the cap, and going on past it takes the user raising it.
+ */
+export function tightenedBudgets(user: Partial<Budgets> | undefined, workspace: Partial<Budgets> | undefined, ignored: IgnoredWorkspaceValue[] = []): Partial<Budgets> | undefined {
+  if (!workspace) return user;
+  const capOf = (path: string, mine: unknown, theirs: unknown): Cap | undefined => {
+    const own = isRecord(mine) ? (mine as Cap) : undefined;
+    // Not an object: left for the run-config check to refuse by name.
+    if (!isRecord(theirs)) return theirs === undefined ? own : (theirs as Cap);
+    const cap: Record<string, unknown> = { ...theirs, ...own };
+    for (const metric of CAP_METRICS) {
+      const value = tighterOf(`${path}.${metric}`, own?.[metric], undefined, theirs[metric], lowerCap, ignored);
+      if (value === undefined) delete cap[metric];
+      else cap[metric] = value;
+    }
+    return cap as Cap;
+  };
+  const merged: Partial<Budgets> = { ...user, ...workspace };
+  for (const scope of ['run', 'task'] as const) {
+    const cap = capOf(`budgets.${scope}`, user?.[scope], workspace[scope]);
+    if (cap === undefined) delete merged[scope];
+    else merged[scope] = cap;
+  }
+  if (workspace.roles !== undefined) {
+    const mine: Record<string, unknown> = isRecord(user?.roles) ? user.roles : {};
+    if (!isRecord(workspace.roles)) merged.roles = workspace.roles;
+    else merged.roles = Object.fromEntries([...new Set([...Object.keys(mine), ...Object.keys(workspace.roles)])].map((role) => [role, capOf(`budgets.roles.${role}`, mine[role], (workspace.roles as Record<string, unknown>)[role])])) as Budgets['roles'];
+  }
+  return merged;
+}
+
+/** What a host says about a workspace value it ignored; `where` names the setting as the user knows it (a settings key, a file). */
+export function describeIgnoredWorkspaceValue(item: IgnoredWorkspaceValue, where: string): string {
+  const used = JSON.stringify(item.used);
+  return `${where}: ignoring the workspace's ${JSON.stringify(item.workspace)}, which is looser than ${item.isDefault ? 'the default' : 'yours'}, ${used}; using ${used} (a workspace may only tighten this setting).`;
+}
+
+/** The real path of `artifact` when it, with every symlink followed, is inside `dir` (itself resolved); undefined otherwise or when missing. */
+export async function realPathInside(dir: string, artifact: string): Promise<string | undefined> {
+  try {
+    const [root, file] = await Promise.all([realpath(dir), realpath(join(dir, artifact))]);
+    return file.startsWith(root + sep) ? file : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -37,6 +37,7 @@ export const COMMANDS = {
   adoptRun: { id: 'softwareMaker.adoptRun', title: 'Software Maker: Adopt Run…', trust: { needs: 'engine', why: 'makes a foreign run drivable' } },
   showTask: { id: 'softwareMaker.showTask', title: 'Software Maker: Show Task', trust: { needs: 'none', why: 'opens the panel on a task (reading)' } },
   refreshRuns: { id: 'softwareMaker.refreshRuns', title: 'Software Maker: Refresh Runs', trust: { needs: 'none', why: 'reads the logs' } },
+  openWalkthrough: { id: 'softwareMaker.openWalkthrough', title: 'Software Maker: Open the Walkthrough', trust: { needs: 'none', why: 'opens the getting-started page' } },
   setApiKey: { id: 'softwareMaker.setApiKey', title: 'Software Maker: Set API Key', trust: { needs: 'none', why: 'stores a key in SecretStorage; nothing is sent' } },
   retryTask: { id: 'softwareMaker.retryTask', title: 'Software Maker: Retry Task', trust: RESUMES_TRUST },
   retryTaskWithModel: { id: 'softwareMaker.retryTaskWithModel', title: 'Software Maker: Retry Task with Another Model…', trust: RESUMES_TRUST },

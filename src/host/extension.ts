@@ -39,7 +39,7 @@ import { CODELENS_NOTICE_ID } from './review/hunkReviewUi';
 import { apiKeyNoticeId } from './models/modelCommands';
 import { RUNS_VIEW_ID, RunsTreeProvider, truncate } from './runsTree';
 import { createSecretLookup, promptAndStoreSecret } from './secrets';
-import { apiKeyNames, readSettings, resolveRunsDirectory, SETTINGS_SECTION, workspaceScopedSettings } from './settings';
+import { apiKeyNames, readSettings, resolveRunsDirectory, SETTINGS_SECTION, warnIgnoredWorkspaceSettings, workspaceScopedSettings } from './settings';
 import { createHostModels } from './models/hostModels';
 import { ModelFeatures } from './models/modelCommands';
 import { RunStatusBar } from './statusBar';
@@ -62,6 +62,17 @@ const RESUME_NOTICE = 'resume';
 /** Settings whose change may make a model work (or change what the composer offers). */
 const MODEL_SETTINGS = ['models', 'roles', 'autoApprove'].map((key) => `${SETTINGS_SECTION}.${key}`);
 const WALKTHROUGH_ID = 'software-maker.software-maker#softwareMaker.firstRun';
+
+/**
+ * The first Getting Started page a fresh VS Code for the Web profile opens shows the product's own
+ * featured walkthrough whatever category was asked for; a second open, once that page exists, honours
+ * the category. Opening twice is invisible to the user and lands on our walkthrough in either case.
+ */
+async function openOurWalkthrough(): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID);
+}
 
 let current: SoftwareMakerHost | undefined;
 
@@ -284,6 +295,8 @@ class SoftwareMakerHost {
 
   private register(): void {
     const { context } = this;
+    // A cloned repository's settings that would loosen the user's are said at once, not at the first goal.
+    warnIgnoredWorkspaceSettings(readSettings());
     context.subscriptions.push(
       vscode.commands.registerCommand(COMMANDS.newGoal.id, (goal?: unknown) => this.newGoal(typeof goal === 'string' ? goal : undefined)),
       vscode.commands.registerCommand(COMMANDS.newGoalFromTemplate.id, (goal?: unknown) => this.newGoal(typeof goal === 'string' ? goal : undefined, true)),
@@ -293,6 +306,7 @@ class SoftwareMakerHost {
       vscode.commands.registerCommand(COMMANDS.resumeRun.id, (arg?: unknown) => this.resumeRun(runIdOf(arg))),
       vscode.commands.registerCommand(COMMANDS.adoptRun.id, (arg?: unknown) => this.adoptRun(runIdOf(arg))),
       vscode.commands.registerCommand(COMMANDS.refreshRuns.id, () => this.tree.refresh()),
+      vscode.commands.registerCommand(COMMANDS.openWalkthrough.id, () => openOurWalkthrough()),
       vscode.commands.registerCommand(COMMANDS.setApiKey.id, () => promptAndStoreSecret(context.secrets, apiKeyNames(readSettings()))),
       SoftwareMakerPanel.registerSerializer(context, this.panelHost),
       SoftwareMakerPanel.registerChatView(context, this.panelHost),
@@ -305,6 +319,7 @@ class SoftwareMakerHost {
         void this.offerResume();
       }),
       vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration(SETTINGS_SECTION)) warnIgnoredWorkspaceSettings(readSettings());
         if (event.affectsConfiguration(`${SETTINGS_SECTION}.runsDirectory`)) void this.askReload();
         if (event.affectsConfiguration('diffEditor.codeLens') && vscode.workspace.getConfiguration().get<boolean>('diffEditor.codeLens')) this.notices.remove(CODELENS_NOTICE_ID);
         if (MODEL_SETTINGS.some((key) => event.affectsConfiguration(key))) {
@@ -340,6 +355,7 @@ class SoftwareMakerHost {
     const check = this.canStartGoals();
     if (!check.ok) throw new Error(check.reason);
     const settings = readSettings();
+    warnIgnoredWorkspaceSettings(settings);
     // Settings, then the team template, then the composer's choices; the result is the run's snapshot.
     const name = template ?? settings.template;
     let run = settings.run;
@@ -471,7 +487,7 @@ class SoftwareMakerHost {
       message: 'No model is configured yet. Pick one (a VS Code chat model such as Copilot, OpenAI, Anthropic, or a local server) to start goals.',
       actions: [
         { label: 'Configure Models', run: runCommandKeepingNotice(COMMANDS.configureModels.id) },
-        { label: 'Open Walkthrough', run: runCommandKeepingNotice('workbench.action.openWalkthrough', { category: WALKTHROUGH_ID }, false) },
+        { label: 'Open Walkthrough', run: runCommandKeepingNotice(COMMANDS.openWalkthrough.id) },
       ],
     });
   }

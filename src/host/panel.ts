@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import * as vscode from 'vscode';
-import type { EngineApi } from '../core';
+import { realPathInside, type EngineApi } from '../core';
 import type { EngineEvent } from '../shared/events';
 import type { Budgets } from '../shared/model';
 import { parseRequest } from '../shared/protocolSchemas';
@@ -23,6 +23,7 @@ import {
   type Snapshot,
   type TriageDecision,
 } from '../shared/protocol';
+import { panelHtml } from '../shared/panelHtml';
 import { followsStartedRun, runToShow } from '../shared/runList';
 import { summarizeRun, type RunSummary } from '../shared/runState';
 import { DisposableStore } from './disposables';
@@ -431,9 +432,10 @@ class ChatSession {
     for (const artifact of artifacts) {
       const file = resolve(runDir, artifact);
       if (!file.startsWith(runDir + sep)) continue;
-      try {
-        await access(file);
-      } catch {
+      // A run folder may come with the repository: a symlinked .png must not show a file outside it.
+      const real = await realPathInside(runDir, artifact);
+      if (!real) {
+        if (await access(file).then(() => true, () => false)) void vscode.window.showWarningMessage(`Software Maker: not showing the screenshot ${artifact} of run ${runId}: it links outside the run's folder.`);
         continue;
       }
       uris[artifact] = this.webview.asWebviewUri(vscode.Uri.file(file)).toString();
@@ -446,29 +448,6 @@ class ChatSession {
     const dist = vscode.Uri.joinPath(this.context.extensionUri, 'dist');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
     const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));
-    const n = nonce();
-    // Lit and @vscode-elements style through adoptedStyleSheets and CSSOM, which style-src does not
-    // govern, so no 'unsafe-inline' is needed. The stylesheet link carries the id vscode-icon looks
-    // for (it links the codicon CSS into its shadow roots).
-    const csp = [
-      "default-src 'none'",
-      `script-src 'nonce-${n}'`,
-      `style-src ${webview.cspSource} 'nonce-${n}'`,
-      `font-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource} data:`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" id="vscode-codicon-stylesheet" nonce="${n}" href="${style.toString()}">
-<title>Software Maker</title>
-</head>
-<body data-surface="${this.surface}">
-<script nonce="${n}" src="${script.toString()}"></script>
-</body>
-</html>`;
+    return panelHtml({ cspSource: webview.cspSource, nonce: nonce(), scriptUri: script.toString(), styleUri: style.toString(), surface: this.surface });
   }
 }

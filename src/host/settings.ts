@@ -4,8 +4,9 @@
 // never decides whether a value is acceptable.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { describeIgnoredWorkspaceValue, tightenedBudgets, tightenedSecurity, type IgnoredWorkspaceValue } from '../core';
 import type { RunConfig } from '../shared/model';
-import { readSettingValues, runConfigFromSettings, SETTINGS_SECTION } from '../shared/settingsSchema';
+import { budgetsFromSetting, readSettingValues, runConfigFromSettings, SETTINGS_SECTION } from '../shared/settingsSchema';
 
 export { SETTINGS_SECTION };
 
@@ -19,6 +20,8 @@ export interface HostSettings {
   templates?: unknown;
   /** `softwareMaker.template`: the template new goals start with; undefined: none. */
   template?: string;
+  /** Workspace values left out because they would loosen the user's, as warnings (warnIgnoredWorkspaceSettings shows them). */
+  ignored: string[];
 }
 
 /** What readSettings needs of a configuration: a vscode.WorkspaceConfiguration, or one scope of it. */
@@ -39,9 +42,59 @@ export function readSettings(configuration: SettingsReader = vscode.workspace.ge
     const deny = [denyScopes.globalValue, denyScopes.workspaceValue, denyScopes.workspaceFolderValue].flatMap((list) => (Array.isArray(list) ? list.filter((entry): entry is string => typeof entry === 'string') : []));
     if (deny.length) values['commands.deny'] = [...new Set(deny)];
   }
+  const ignored: IgnoredWorkspaceValue[] = [];
+  // The workspace may tighten the security gate, never loosen it: the user's value (or the default) is the floor.
+  const securityKeys = ['security.gate', 'security.severity', 'security.audit'] as const;
+  const securityScopes = securityKeys.map((key) => configuration.inspect?.<unknown>(key));
+  if (securityScopes.every(Boolean)) {
+    const scoped = (pick: (scope: { globalValue?: unknown; workspaceValue?: unknown; workspaceFolderValue?: unknown }) => unknown) =>
+      runConfigFromSettings(Object.fromEntries(securityKeys.map((key, index) => [key, pick(securityScopes[index]!)]))).security;
+    const tightened = tightenedSecurity(scoped((scope) => scope.globalValue), scoped((scope) => scope.workspaceFolderValue ?? scope.workspaceValue) ?? {}, ignored);
+    for (const [index, key] of securityKeys.entries()) values[key] = tightened?.[(['gate', 'severity', 'audit'] as const)[index]!];
+  }
+  // Nor raise the user's caps. VS Code merges an object setting field by field (a folder's over the
+  // workspace's over the user's), so the merged value holds the workspace's caps where it set any.
+  const budgetScopes = configuration.inspect?.<unknown>('budgets');
+  const userBudgets = budgetsFromSetting(budgetScopes?.globalValue);
+  if (budgetScopes && (budgetScopes.workspaceValue !== undefined || budgetScopes.workspaceFolderValue !== undefined)) {
+    values.budgets = tightenedBudgets(userBudgets, budgetsFromSetting(values.budgets), ignored);
+  }
+  // A workspace template never shadows the user's of the same name (VS Code merges objects workspace-first).
+  const templateScopes = configuration.inspect?.<unknown>('templates');
+  if (templateScopes && isRecord(values.templates)) {
+    const own = isRecord(templateScopes.globalValue) ? templateScopes.globalValue : {};
+    // A template's budgets replace the settings' whole, so a workspace template's only tighten the user's caps too.
+    const theirs = Object.entries(values.templates).filter(([name]) => !Object.hasOwn(own, name));
+    values.templates = { ...Object.fromEntries(theirs.map(([name, template]) => [name, tightenedTemplateBudgets(name, template, userBudgets, ignored)])), ...own };
+  }
   const runsDirectory = typeof values.runsDirectory === 'string' ? values.runsDirectory.trim() : '';
   const template = typeof values.template === 'string' ? values.template.trim() : '';
-  return { run: runConfigFromSettings(values), runsDirectory: runsDirectory ? runsDirectory : undefined, templates: values.templates, template: template || undefined };
+  return {
+    run: runConfigFromSettings(values),
+    runsDirectory: runsDirectory ? runsDirectory : undefined,
+    templates: values.templates,
+    template: template || undefined,
+    ignored: ignored.map((item) => describeIgnoredWorkspaceValue(item, `${SETTINGS_SECTION}.${item.setting}`)),
+  };
+}
+
+function tightenedTemplateBudgets(name: string, template: unknown, userBudgets: RunConfig['budgets'] | undefined, ignored: IgnoredWorkspaceValue[]): unknown {
+  if (!isRecord(template) || !isRecord(template.budgets)) return template;
+  const raised: IgnoredWorkspaceValue[] = [];
+  const budgets = tightenedBudgets(userBudgets, template.budgets, raised);
+  ignored.push(...raised.map((item) => ({ ...item, setting: `templates.${name}.${item.setting}` })));
+  return { ...template, budgets };
+}
+
+const warned = new Set<string>();
+
+/** Each ignored workspace value once per window (settings are read on every goal and settings change). */
+export function warnIgnoredWorkspaceSettings(settings: Pick<HostSettings, 'ignored'>, show: (message: string) => void = (message) => void vscode.window.showWarningMessage(`Software Maker: ${message}`)): void {
+  for (const message of settings.ignored) {
+    if (warned.has(message)) continue;
+    warned.add(message);
+    show(message);
+  }
 }
 
 /**

@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { CodeServer, makeTempDir, removeTempDir, repoRoot, startBrowser, type BrowserSession } from '../harness/codeServer';
 import {
+  CALCULATOR_SAMPLE,
   DARK_THEME,
   LIGHT_THEME,
   RUN_TIMEOUT,
@@ -42,6 +43,7 @@ import {
   editorTab,
   expectVisible,
   openWorkbench,
+  pickQuickInputRow,
   runCommand,
   runLogProgress,
   toastTexts,
@@ -100,6 +102,16 @@ async function clearNotifications(page: Page, text: string): Promise<void> {
     timeout: 30_000,
     observe: async () => JSON.stringify(await toastTexts(page)),
   });
+}
+
+/** Answers the input box whose title contains `title` (a chain of boxes reuses one widget: the title tells them apart). */
+async function answerTitledBox(page: Page, title: string, text: string): Promise<void> {
+  const widget = page.locator(SELECTORS.quickInput).filter({ has: page.locator('.quick-input-title', { hasText: title }) });
+  await expectVisible(widget, `the input box "${title}"`, STEP_TIMEOUT);
+  const input = widget.locator('.quick-input-box input').first();
+  await input.fill(text);
+  await input.press('Enter');
+  await waitUntil(async () => ((await widget.isVisible().catch(() => false)) ? undefined : true), `the input box "${title}" to close after Enter`, { timeout: 30_000 });
 }
 
 /** Both themes of the current view, dark first; leaves the window in the dark theme. */
@@ -187,7 +199,7 @@ describe('Software Maker end to end: prompts stay reachable as panel banners', f
     });
   });
 
-  describe('(b) the diffEditor.codeLens offer', () => {
+  describe('(b) the diffEditor.codeLens offer and (c) Set API Key', () => {
     const userSettingsFile = (): string => path.join(e2e.server.runDir, 'user-data', 'User', 'settings.json');
     const userSettings = async (): Promise<Record<string, unknown>> => JSON.parse(await readFile(userSettingsFile(), 'utf8').catch(() => '{}')) as Record<string, unknown>;
     const e2e = useScenario({
@@ -227,6 +239,135 @@ describe('Software Maker end to end: prompts stay reachable as panel banners', f
       await editorTab(page, 'list.js').click();
       await expectVisible(diffCodeLenses(page, /Accept/), 'an "Accept" CodeLens in the proposal\'s diff editor', STEP_TIMEOUT);
       await shots.take('codelens-on');
+    });
+
+    it('(c) a model saved without its API key: the Set API Key banner stays after the notification is gone (dark and light)', async () => {
+      const { page, shots } = e2e;
+      await runCommand(page, 'Software Maker: Configure Models');
+      await pickQuickInputRow(page, 'Add a model', 'Configure Models: add a model');
+      // The provider list is longer than the picker shows (rows out of view are not rendered): filter it.
+      const providers = page.locator(SELECTORS.quickInput).filter({ has: page.locator('.quick-input-title', { hasText: 'provider' }) });
+      await expectVisible(providers, 'the provider picker', STEP_TIMEOUT);
+      await providers.locator('.quick-input-box input').first().fill('Other OpenAI-compatible');
+      await pickQuickInputRow(page, 'Other OpenAI-compatible endpoint', 'the provider');
+      await answerTitledBox(page, 'endpoint model', 'banner-test-model');
+      await answerTitledBox(page, 'base URL', 'http://127.0.0.1:9/v1');
+      await answerTitledBox(page, 'API key name', 'BANNER_TEST_KEY');
+      // The price box comes only for a model Software Maker has no price for (not for this one).
+      const next = page.locator(SELECTORS.quickInput).filter({ has: page.locator('.quick-input-title', { hasText: /price|model id/ }) });
+      await expectVisible(next, 'the price or the model id input box', STEP_TIMEOUT);
+      if ((await next.locator('.quick-input-title').first().innerText()).includes('price')) await answerTitledBox(page, 'price', '');
+      await answerTitledBox(page, 'model id', 'needs-key');
+      const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: 'BANNER_TEST_KEY' }).first();
+      await expectVisible(toast, 'the "model is saved… needs the API key" notification', STEP_TIMEOUT, { observe: async () => JSON.stringify(await toastTexts(page)) });
+      assert.ok((await toast.locator('.monaco-button').allInnerTexts()).some((text) => text.trim() === 'Set API Key'), 'the notification offers Set API Key');
+      await shots.take('api-key-notification');
+      await clearNotifications(page, 'BANNER_TEST_KEY');
+      await runCommand(page, 'View: Close All Editors');
+      await openPanel(page, '#goal-input', 'the panel, reopened');
+      const frame = await chatFrame(page, 'panel');
+      await expectVisible(bannerAction(frame, 'api-key:BANNER_TEST_KEY', 'Set API Key'), 'the panel\'s Set API Key banner, after the notification went and the panel was reopened', STEP_TIMEOUT);
+      assert.match(await banner(frame, 'api-key:BANNER_TEST_KEY').innerText(), /needs-key.*BANNER_TEST_KEY/s);
+      await shootBothThemes(page, shots, 'api-key-banner');
+    });
+
+    it('(c) the banner\'s Set API Key stores the key and the banner goes', async () => {
+      const { page, shots } = e2e;
+      const frame = await chatFrame(page, 'panel');
+      await bannerAction(frame, 'api-key:BANNER_TEST_KEY', 'Set API Key').click();
+      await answerTitledBox(page, 'API key "BANNER_TEST_KEY"', 'not-a-real-key');
+      await waitUntil(async () => ((await banner(frame, 'api-key:BANNER_TEST_KEY').count()) === 0 ? true : undefined), 'the Set API Key banner to go once the key is stored', {
+        timeout: STEP_TIMEOUT,
+        observe: async () => JSON.stringify(await toastTexts(page)),
+      });
+      await shots.take('api-key-stored');
+      assert.doesNotMatch(await readFile(userSettingsFile(), 'utf8'), /not-a-real-key/, 'the key is not in the settings');
+    });
+  });
+
+  describe('(d) an untrusted window\'s panel turns usable when trust is granted', () => {
+    let parent: string | undefined;
+    let workspace: string;
+    let server: CodeServer | undefined;
+    let browser: BrowserSession | undefined;
+    const e2e = {
+      get page(): Page {
+        if (!browser) throw new Error('The browser of scenario (d) is not started.');
+        return browser.page;
+      },
+      shots: undefined as unknown as Screenshots,
+      get server(): CodeServer {
+        if (!server) throw new Error('The server of scenario (d) is not started.');
+        return server;
+      },
+    };
+    before(async function () {
+      this.timeout(5 * 60_000);
+      parent = await makeTempDir('sm-banners-trust-');
+      workspace = await copyWorkspace(CALCULATOR_SAMPLE, path.join(parent, 'calculator'));
+      // Workspace trust on (the harness turns it off by default): the folder opens in Restricted Mode.
+      server = await CodeServer.start({
+        vsix: [VSIX],
+        artifactsDir: path.join(artifactsRoot, 'd-server'),
+        workspaceTrust: true,
+        settings: { 'workbench.colorTheme': DARK_THEME, 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'always', 'softwareMaker.models': [scriptedModel(CRASH_TRANSCRIPT)] },
+      });
+      browser = await startBrowser();
+      e2e.shots = new Screenshots(browser.page, path.join(artifactsRoot, 'd-trust'));
+    });
+    stepGuard(async (title) => (browser && e2e.shots ? reportFailure(browser.page, e2e.shots, title, webviewFrame(browser.page)) : undefined));
+    after(async function () {
+      this.timeout(2 * 60_000);
+      await browser?.close();
+      await server?.stop();
+      if (parent) await removeTempDir(parent);
+    });
+
+    it('in restricted mode the panel\'s composer is disabled (dark and light)', async () => {
+      const { page, shots, server } = e2e;
+      await openWorkbench(page, server.workbenchUrl(workspace));
+      // The startup prompt asks whether to trust the folder: not trusted, the window is in Restricted Mode.
+      const ask = page.locator('.monaco-dialog-box').filter({ hasText: 'trust the authors' });
+      const restricted = page.locator('.part.statusbar, .part.banner').getByText('Restricted Mode');
+      // The status bar says Restricted Mode before the prompt even shows: the prompt must be answered first.
+      let answered = false;
+      await waitUntil(
+        async () => {
+          if (await ask.first().isVisible()) {
+            // Its buttons carry descriptions (not plain .monaco-button): find the button by its role and name.
+            await ask.getByRole('button', { name: /don.t trust/i }).first().click();
+            answered = true;
+            return undefined;
+          }
+          return answered && (await restricted.first().isVisible()) ? true : undefined;
+        },
+        'the window in Restricted Mode (the trust prompt answered "No, I don\'t trust the authors")',
+        { timeout: STEP_TIMEOUT, observe: async () => `dialog ${await ask.count()}; status bar ${JSON.stringify(await page.locator(`${SELECTORS.statusbar} .statusbar-item`).allInnerTexts())}` },
+      );
+      await expectExtensionLoaded(page);
+      await openPanel(page, '#goal-input', 'the panel with its composer');
+      const frame = await chatFrame(page, 'panel');
+      await waitUntil(async () => ((await frame.locator('#goal-input').isDisabled()) ? true : undefined), 'the composer to be disabled in the untrusted window', { timeout: 30_000 });
+      await expectVisible(frame.locator('.cannot-start'), 'the reason goals cannot start');
+      await shootBothThemes(page, shots, 'untrusted-panel');
+      await page.evaluate(() => {
+        (window as unknown as { smSameWindow?: string }).smSameWindow = 'not reloaded';
+      });
+    });
+
+    it('trust granted from Manage Workspace Trust enables the composer in the same window', async () => {
+      const { page, shots } = e2e;
+      await runCommand(page, 'Workspaces: Manage Workspace Trust');
+      const trust = page.locator('.part.editor .workspace-trust-editor .monaco-button').filter({ hasText: /^\s*Trust(\s+Folder)?\s*$/ }).first();
+      await expectVisible(trust, 'the "Trust" button of the workspace trust editor', STEP_TIMEOUT);
+      await trust.click();
+      await shots.take('trust-granted');
+      await openPanel(page, '#goal-input', 'the panel again');
+      const frame = await chatFrame(page, 'panel');
+      await waitUntil(async () => ((await frame.locator('#goal-input').isEnabled()) ? true : undefined), 'the composer to be enabled once trust is granted', { timeout: STEP_TIMEOUT });
+      assert.equal(await frame.locator('.cannot-start').count(), 0, 'no "cannot start" reason once trusted');
+      assert.equal(await page.evaluate(() => (window as unknown as { smSameWindow?: string }).smSameWindow), 'not reloaded', 'the window was not reloaded');
+      await shootBothThemes(page, shots, 'trusted-panel');
     });
   });
 });

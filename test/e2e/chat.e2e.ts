@@ -23,10 +23,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { repoRoot } from '../harness/codeServer';
-import { CALCULATOR_SAMPLE, DARK_THEME, LIGHT_THEME, RUN_TIMEOUT, STEP_TIMEOUT, TRANSCRIPTS, expectExtensionLoaded, openPanel, scriptedModel, useScenario, useTheme, type LoggedEvent } from '../harness/scenario';
-import { SELECTORS, answerInputBox, editorTab, expectVisible, openWorkbench, runLogProgress, waitUntil, webviewFrame } from '../harness/workbench';
+import { CALCULATOR_SAMPLE, DARK_THEME, LIGHT_THEME, RUN_TIMEOUT, STEP_TIMEOUT, TRANSCRIPTS, chatFrame, expectExtensionLoaded, openPanel, scriptedModel, useScenario, useTheme, type LoggedEvent } from '../harness/scenario';
+import { SELECTORS, answerInputBox, editorTab, expectVisible, openWorkbench, PANEL_WEBVIEW, runCommand, runLogProgress, showViewContainer, waitUntil, webviewFrame } from '../harness/workbench';
 
 const TRANSCRIPT = path.join(TRANSCRIPTS, 'chat-conversation.json');
+/** The same turns for a model that takes images; its implementer's prompt must carry the pasted image. */
+const IMAGES_TRANSCRIPT = path.join(TRANSCRIPTS, 'chat-images.json');
 const GOAL_FIRST_LINE = 'Fix the failing calculator tests.';
 const GOAL_SECOND_LINE = 'Keep the change small.';
 const STEER = 'Please keep the public API exactly as it is.';
@@ -104,10 +106,12 @@ describe('Software Maker end to end: the chat is a conversation', function () {
     inputs: [
       ['the calculator sample', CALCULATOR_SAMPLE, 'samples/calculator'],
       ['the chat transcript', TRANSCRIPT, 'test/fixtures/transcripts/chat-conversation.json'],
+      ['the chat transcript of a model that takes images', IMAGES_TRANSCRIPT, 'test/fixtures/transcripts/chat-images.json'],
     ],
     workspaces: { calculator: { from: CALCULATOR_SAMPLE } },
     settings: {
-      'softwareMaker.models': [scriptedModel(TRANSCRIPT)],
+      // Roles use the first model ("scripted", no images); "seeing" is picked in the composer for the image.
+      'softwareMaker.models': [scriptedModel(TRANSCRIPT), { ...scriptedModel(IMAGES_TRANSCRIPT, 'seeing'), images: true }],
       'softwareMaker.autoApprove': false,
       'softwareMaker.checkpoints': true,
       'workbench.colorTheme': DARK_THEME,
@@ -233,6 +237,76 @@ describe('Software Maker end to end: the chat is a conversation', function () {
     await shotsInBothThemes(page, (name) => shots.take(name), 'diff-since-start');
   });
 
+  it('filters the chat to one task\'s conversation (from the DAG\'s selection or the select), then shows all again', async () => {
+    const { page, webview: frame, shots } = e2e;
+    await showPanel(page);
+    const plannerWords = messages(frame, '.message.agent', 'which is why two tests fail');
+    const implementerWords = messages(frame, '.message.agent', 'add() subtracts instead of adding');
+    const goal = messages(frame, '.message.user', GOAL_FIRST_LINE);
+    await expectVisible(plannerWords, 'the planner\'s words with "All tasks" shown', 10_000);
+    const allCount = await frame.locator('.chat-scroll .message').count();
+    // The task selected in the DAG offers its conversation.
+    await frame.locator('#plan-dag g.dag-node[data-task-id="t1"]').click();
+    await expectVisible(frame.locator('#chat-filter-selected'), 'the "only t1" shortcut for the task selected in the DAG', 10_000);
+    await frame.locator('#chat-filter-selected').click();
+    await waitUntil(async () => ((await plannerWords.count()) === 0 ? true : undefined), 'the planner\'s words (no task) to leave the chat filtered to t1', { timeout: 10_000 });
+    assert.equal(await frame.locator('#chat-filter').inputValue(), 't1');
+    await expectVisible(implementerWords, 'the implementer\'s words of t1, still shown', 10_000);
+    assert.equal(await goal.count(), 0, 'the goal (run-level) is not t1\'s conversation');
+    // Each message shown is t1's, or a message to "the agents at work" that reached t1's steps.
+    const shown = await frame.locator('.chat-scroll .message').evaluateAll((nodes) => nodes.map((node) => ({ task: node.getAttribute('data-task'), user: node.classList.contains('user'), text: (node as HTMLElement).innerText })));
+    assert.ok(shown.length >= 3 && shown.length < allCount, `fewer messages than all ${allCount}: ${JSON.stringify(shown)}`);
+    const foreign = shown.filter((message) => message.task !== 't1' && !(message.user && /Reached t1:/.test(message.text)));
+    assert.deepEqual(foreign, [], 'every message shown is t1\'s conversation');
+    assert.ok((await messages(frame, '.message.user', STEER).count()) === 1, 'the user\'s message to t1 is part of its conversation');
+    await shotsInBothThemes(page, (name) => shots.take(name), 'chat-filtered-to-t1', () => expectVisible(implementerWords, 'the filtered chat after the theme change', 10_000));
+    await frame.locator('#chat-filter').selectOption('');
+    await expectVisible(plannerWords, 'the planner\'s words again with "All tasks"', 10_000);
+    await expectVisible(goal, 'the goal again with "All tasks"', 10_000);
+    assert.equal(await frame.locator('.chat-scroll .message').count(), allCount, 'every message is back');
+    await shots.take('chat-all-tasks-again');
+  });
+
+  it('filters the side bar Chat view and a 472 px panel the same way, the filter on screen (dark and light)', async () => {
+    const { page, shots } = e2e;
+    const inside = async (what: string, inner: { x: number; y: number; width: number; height: number } | null, outer: { x: number; y: number; width: number; height: number } | null): Promise<void> => {
+      assert.ok(inner && outer && inner.x >= outer.x - 1 && inner.x + inner.width <= outer.x + outer.width + 1, `${what} inside its view: ${JSON.stringify({ inner, outer })}`);
+    };
+    await showViewContainer(page, 'Software Maker');
+    const header = page.locator('.part.sidebar .pane-header', { hasText: 'Chat' }).first();
+    await expectVisible(header, 'the header of the side bar Chat view');
+    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+    const side = await chatFrame(page, 'sidebar');
+    const sidePlanner = messages(side, '.message.agent', 'which is why two tests fail');
+    await expectVisible(sidePlanner, 'the planner\'s words in the side bar chat ("All tasks")', STEP_TIMEOUT);
+    await side.locator('#chat-filter').selectOption('t1');
+    await waitUntil(async () => ((await sidePlanner.count()) === 0 ? true : undefined), 'the side bar chat filtered to t1 (the planner\'s words gone)', { timeout: 10_000 });
+    await expectVisible(messages(side, '.message.agent', 'add() subtracts instead of adding'), 'the implementer\'s words of t1 in the side bar chat', 10_000);
+    await inside('the side bar\'s chat filter', await side.locator('#chat-filter').boundingBox(), await page.locator('.part.sidebar').boundingBox());
+    await shotsInBothThemes(page, (name) => shots.take(name), 'sidebar-chat-filtered');
+    await side.locator('#chat-filter').selectOption('');
+    await expectVisible(sidePlanner, 'the planner\'s words again in the side bar chat', 10_000);
+
+    await runCommand(page, 'View: Close Primary Side Bar');
+    await showPanel(page);
+    const activityBar = (await page.locator('.part.activitybar').boundingBox())?.width ?? 48;
+    await page.setViewportSize({ width: Math.round(472 + activityBar), height: 820 });
+    try {
+      const frame = e2e.webview;
+      const iframe = page.locator(PANEL_WEBVIEW).first();
+      await waitUntil(async () => ((await iframe.boundingBox())?.width ?? 9999) <= 473 ? true : undefined, 'the panel to be at most 472 px wide', { timeout: 30_000, observe: async () => JSON.stringify(await iframe.boundingBox()) });
+      await frame.locator('#chat-filter').selectOption('t1');
+      const planner = messages(frame, '.message.agent', 'which is why two tests fail');
+      await waitUntil(async () => ((await planner.count()) === 0 ? true : undefined), 'the 472 px panel\'s chat filtered to t1', { timeout: 10_000 });
+      await inside('the 472 px panel\'s chat filter', await frame.locator('#chat-filter').boundingBox(), await iframe.boundingBox());
+      await shotsInBothThemes(page, (name) => shots.take(name), 'panel-472-chat-filtered');
+      await frame.locator('#chat-filter').selectOption('');
+      await expectVisible(planner, 'the planner\'s words again in the 472 px panel', 10_000);
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
+  });
+
   it('a follow-up starts from the composer, carries the summary, and Stop cancels it: its task is cancelled, not running', async () => {
     const { page, webview: frame, shots } = e2e;
     await showPanel(page);
@@ -260,15 +334,24 @@ describe('Software Maker end to end: the chat is a conversation', function () {
     assert.match(await refusal.first().innerText(), /"scripted" does not take images/);
     assert.equal((await runs(workspace())).length, 1, 'no run started with the refused image');
     await shots.take('image-refused-dark');
-    await frame.locator('.composer-attachments .image-chip a').click();
+    // A model that takes images gets it: the image stays attached and "seeing" is picked for the run.
+    await expectVisible(frame.locator('.composer-attachments .image-chip'), 'the image, still attached after the refusal', 10_000);
+    await frame.locator('#model-picker').selectOption('seeing');
+    await input.click();
     await input.press('End');
     await input.press('Enter');
     const created = await waitForEvent(workspace(), 1, (event) => event.type === 'run.created', 'the follow-up run');
     assert.deepEqual(created.files, ['README.md'], 'the @-mentioned file went with the goal');
+    const images = created.images as string[] | undefined;
+    assert.equal(images?.length, 1, `the pasted image went with the goal: ${JSON.stringify(images)}`);
+    const stored = await readFile(path.join(workspace(), '.software-maker', 'runs', String(created.runId), images[0]!));
+    assert.deepEqual([...stored], [137, 80, 78, 71, 13, 10, 26, 10], 'the stored image holds the pasted bytes');
+    await expectVisible(messages(frame, '.message.user', '1 image'), 'the goal in the chat with its "1 image" chip', STEP_TIMEOUT);
     const followUpOf = created.followUpOf as { runId: string; summary: string } | undefined;
     assert.equal(followUpOf?.runId, (await runs(workspace()))[0]!.runId);
     assert.match(followUpOf?.summary ?? '', /Changed files: src\/calc\.js/);
-    await waitForEvent(workspace(), 1, (event) => event.type === 'edit.proposed', 'the follow-up\'s proposal waiting for review', RUN_TIMEOUT);
+    // chat-images.json's implementer turn expects an image/png part in its prompt: the proposal comes only if the image reached the model.
+    await waitForEvent(workspace(), 1, (event) => event.type === 'edit.proposed', 'the follow-up\'s proposal waiting for review (the implementer\'s prompt carried the image)', RUN_TIMEOUT);
     await showPanel(page);
     const stop = frame.locator('#composer-stop');
     await expectVisible(stop, 'the Stop button', 30_000);

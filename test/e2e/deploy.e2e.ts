@@ -1,10 +1,11 @@
-// End to end, the deployer in a real VS Code (code-server) with the packaged VSIX: on two copies of
+// End to end, the deployer in a real VS Code (code-server) with the packaged VSIX: on three copies of
 // samples/calculator whose workspace settings set softwareMaker.deploy.command (`node deploy.js`,
 // which writes a marker file) AND list that very command in softwareMaker.commands.allow, a scripted
 // plan fixes add() and then deploys. The deployer writes runbook.md; the modal shows the Deploy
-// button, the command verbatim and the runbook. In the first workspace the user clicks Deny: nothing
-// runs, the denial is logged and the run completes. In the second the user clicks Deploy: the
-// command runs as a task, its output is logged, the marker exists and the run completes. Both times
+// button, the command verbatim and the runbook. In the first workspace the user presses Enter, which
+// denies (Deny is the default button of a deploy, never Deploy). In the second the user clicks Deny: nothing
+// runs, the denial is logged and the run completes. In the third the user clicks Deploy: the
+// command runs as a task, its output is logged, the marker exists and the run completes. Every time
 // a person decided: the allow list (and autoApprove) never approve a deploy (src/core/commands/approval.ts:
 // a deploy consults only the deny list, then asks).
 //
@@ -55,6 +56,7 @@ describe('Software Maker end to end: the deployer (runbook, then Deploy or Deny 
       ['the transcript', TRANSCRIPT, 'test/fixtures/transcripts/deploy.json'],
     ],
     workspaces: {
+      enter: { from: CALCULATOR_SAMPLE, settings: WORKSPACE_SETTINGS },
       denied: { from: CALCULATOR_SAMPLE, settings: WORKSPACE_SETTINGS },
       deployed: { from: CALCULATOR_SAMPLE, settings: WORKSPACE_SETTINGS },
     },
@@ -71,13 +73,20 @@ describe('Software Maker end to end: the deployer (runbook, then Deploy or Deny 
   });
 
   /** Waits for the deploy modal, photographs it, checks what it shows, then clicks `answer`. */
-  async function answerDeployModal(page: Page, shots: Screenshots, answer: 'Deploy' | 'Deny', shot: string): Promise<string> {
+  async function answerDeployModal(page: Page, shots: Screenshots, answer: 'Deploy' | 'Deny' | 'Enter', shot: string): Promise<string> {
     const dialog = page.locator('.monaco-dialog-box').filter({ hasText: 'ready to DEPLOY' });
     await expectVisible(dialog, 'the deploy approval modal ("ready to DEPLOY"), asked although commands.allow lists the command', RUN_TIMEOUT);
     await shots.take(shot);
     const buttons = (await dialog.first().locator('.dialog-buttons .monaco-button').allInnerTexts()).map((text) => text.trim());
-    assert.deepEqual([...buttons].sort(), ['Deny', 'Deny with Reason…', 'Deploy'], `the modal's buttons: ${JSON.stringify(buttons)}`);
-    const shown = await answerModalDialog(page, answer, 'the deploy');
+    assert.deepEqual([...buttons].sort(), ['Cancel', 'Deny', 'Deny with Reason…', 'Deploy'], `the modal's buttons: ${JSON.stringify(buttons)}`);
+    let shown: string;
+    if (answer === 'Enter') {
+      shown = (await dialog.first().innerText()).trim();
+      await page.keyboard.press('Enter');
+      await dialog.first().waitFor({ state: 'hidden', timeout: 30_000 });
+    } else {
+      shown = await answerModalDialog(page, answer, 'the deploy');
+    }
     assert.ok(shown.includes(`Software Maker: ready to DEPLOY with ${DEPLOY}`), `the modal names the deploy command verbatim: ${shown}`);
     assert.match(shown, /The deployer's runbook:/);
     for (const line of runbook.split('\n').filter((text) => text.trim())) assert.ok(shown.includes(line), `the modal shows the runbook line "${line}": ${shown}`);
@@ -105,6 +114,24 @@ describe('Software Maker end to end: the deployer (runbook, then Deploy or Deny 
     );
     return { events, approvalId: String(requested[0]!.approvalId) };
   }
+
+  it('Enter in the deploy modal denies (Deny is the default button): nothing is deployed, the run completes', async () => {
+    const { page, shots } = e2e;
+    const workspace = e2e.workspaces.enter;
+    await openWorkbench(page, e2e.server.workbenchUrl(workspace));
+    await expectExtensionLoaded(page);
+    await startGoal(page, 'Fix add() and deploy it to staging');
+    await answerDeployModal(page, shots, 'Enter', 'enter-modal');
+    await waitForRunStatus(page, 'completed', RUN_TIMEOUT);
+    await shots.take('enter-run-completed');
+    const { events } = await expectPersonDecided(workspace, false);
+    assert.deepEqual(
+      events.filter((event) => event.type === 'command.started'),
+      [],
+      'Enter started no command',
+    );
+    await assert.rejects(access(path.join(workspace, MARKER)), 'Enter did not deploy (no marker file)');
+  });
 
   it('Deny: the modal shows Deploy, the command and the runbook; nothing runs, the denial is logged, the run completes', async () => {
     const { page, shots } = e2e;

@@ -74,6 +74,17 @@ describe('Software Maker end to end: first run (welcome, walkthrough, a goal kep
     await shots.take('welcome-light');
   });
 
+  it('the Runs view welcome\'s "Open the walkthrough" link opens the walkthrough', async () => {
+    const { page, shots } = e2e;
+    const link = page.locator('.part.sidebar .welcome-view-content a', { hasText: 'Open the walkthrough' });
+    await expectVisible(link, 'the "Open the walkthrough" link of the Runs view welcome', STEP_TIMEOUT);
+    await link.first().click();
+    const walkthrough = page.locator('.part.editor .gettingStartedContainer');
+    await expectVisible(walkthrough.getByText('Pick a model').first(), 'the walkthrough step "Pick a model", opened from the Runs view welcome link', STEP_TIMEOUT);
+    await shots.take('walkthrough-from-welcome-link');
+    await runCommand(page, 'View: Close All Editors');
+  });
+
   it('the walkthrough (Welcome: Open Walkthrough…) has a first step pointing at Configure Models', async () => {
     const { page, shots } = e2e;
     await runCommand(page, 'Welcome: Open Walkthrough...');

@@ -70,6 +70,8 @@ export interface CodeServerOptions {
   artifactsDir?: string;
   /** Extra environment for the server (its extension hosts and tasks inherit it). */
   env?: Record<string, string>;
+  /** Keep workspace trust on (default: off, --disable-workspace-trust): for Restricted Mode scenarios; the user settings must enable it too. */
+  workspaceTrust?: boolean;
 }
 
 /** Process groups still running; killed when this process exits, whatever the reason. */
@@ -185,7 +187,7 @@ export class CodeServer {
       '--auth', 'none',
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(this.options.workspaceTrust ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
       '--user-data-dir', path.join(this.runDir, 'user-data'),
       '--extensions-dir', path.join(this.runDir, 'extensions'),

@@ -81,6 +81,9 @@ describe('TaskCommandRunner and the approval modal (extension host)', function (
     assert.match(prompt.detail, /in: packages\/app\nwhy: build first/);
     const deploy = approvalPrompt({ subject: { kind: 'deploy', command: 'npm run deploy', runbook: '# Runbook\nShip.' }, role: 'deployer' });
     assert.equal(deploy.approve, 'Deploy');
+    // Enter (the first button) must not deploy; Escape (the close affordance) denies too.
+    assert.deepEqual(deploy.buttons, [{ title: 'Deny' }, { title: 'Deploy' }, { title: 'Deny with Reason…' }, { title: 'Cancel', isCloseAffordance: true }]);
+    assert.deepEqual(prompt.buttons, [{ title: 'Run' }, { title: 'Deny with Reason…' }, { title: 'Deny', isCloseAffordance: true }]);
     assert.match(deploy.detail, /# Runbook\nShip\./);
   });
 });

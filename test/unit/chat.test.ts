@@ -300,6 +300,28 @@ describe('the chat view of a run (webview/eventText.ts extendChat)', () => {
     );
   });
 
+  it('narrows the chat to one task\'s conversation (chatOfTask), and shows all of it again without a task', async () => {
+    const { chatOfTask, extendChat } = await import('../../webview/eventText');
+    const chat: ReturnType<typeof extendChat> = [];
+    const events = [
+      ev({ type: 'agent.text', stepId: 'plan@v1', role: 'planner', text: 'Two tasks.' }),
+      ev({ type: 'agent.text', stepId: 't1:implement@v1', taskId: 't1', role: 'implementer', text: 'Fixing add.' }),
+      ev({ type: 'agent.text', stepId: 't2:implement@v1', taskId: 't2', role: 'implementer', text: 'Fixing sub.' }),
+      ev({ type: 'tool.call', stepId: 't1:implement@v1', taskId: 't1', toolCallId: 'c1', tool: 'read_file', input: '{"path":"src/calc.js"}' }),
+      ev({ type: 'user.message', text: 'only sub, please', taskId: 't2' }),
+      ev({ type: 'task.status', taskId: 't1', status: 'done' }),
+      ev({ type: 'user.message', text: 'keep the API' }),
+      ev({ type: 'user.delivered', messageSeq: seq, stepId: 't2:implement@v1', taskId: 't2' }),
+    ];
+    for (const event of events) extendChat(chat, event, title);
+    const said = (messages: readonly { markdown: string; tools?: string[] }[]): string[] => messages.map((message) => message.markdown || (message.tools ?? []).join());
+    assert.deepEqual(said(chatOfTask(chat, 't1')), ['Fixing add.', 'read_file src/calc.js', 'Done: **t1**']);
+    assert.deepEqual(said(chatOfTask(chat, 't2')), ['Fixing sub.', 'only sub, please', 'keep the API'], 'a message to the agents at work belongs to the task it reached');
+    assert.deepEqual(chatOfTask(chat, 't9'), []);
+    assert.equal(chatOfTask(chat, undefined), chat, 'no task: every message, run-level ones too');
+    assert.equal(chat.length, 7);
+  });
+
   it('says "sent back" for a user\'s rejection, notes a failing baseline as old, and marks the end for the summary', async () => {
     const { chatMessageOf } = await import('../../webview/eventText');
     const rejection = chatMessageOf(ev({ type: 'task.status', taskId: 't1', status: 'failed', reason: 'the user rejected README.md: no', signature: 'rejected-by-user:no' }), title)!;

@@ -80,6 +80,36 @@ describe('CLI config files and budgets', () => {
     await assert.rejects(readCliConfigFiles(ws, undefined), /\.software-maker\/config\.json is not a valid .*models\.0\.id: A model id has no spaces/);
   });
 
+  it("a repository's .software-maker/config.json may lower the user's caps, not raise them, and says so on stderr", async () => {
+    const ws = await tempDir();
+    const home = await tempDir();
+    await mkdir(join(home, 'software-maker'), { recursive: true });
+    await writeFile(join(home, 'software-maker', 'config.json'), JSON.stringify({ budgets: { run: { usd: 5, tokens: 100000 }, roles: { reviewer: { usd: 1 } } } }));
+    await mkdir(join(ws, '.software-maker'), { recursive: true });
+    const repoConfig = join(ws, '.software-maker', 'config.json');
+    await writeFile(repoConfig, JSON.stringify({ budgets: { run: { usd: 50, tokens: 2000 }, roles: { reviewer: { usd: 10 } } } }));
+    const saved = process.env.XDG_CONFIG_HOME;
+    process.env.XDG_CONFIG_HOME = home;
+    const written: string[] = [];
+    const write = process.stderr.write;
+    // The CLI's own default: warnings go to stderr.
+    process.stderr.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stderr.write;
+    try {
+      const config = await buildCliConfig(ws, { models: ['openai:x'], yes: true, noReviewGate: false, gitMode: false, noCheckpoints: false }, await readCliConfigFiles(ws, undefined));
+      assert.deepEqual(config.budgets, { run: { usd: 5, tokens: 2000 }, roles: { reviewer: { usd: 1 } }, onExceed: 'pause' });
+      assert.deepEqual(written, [
+        `warning: budgets.run.usd in ${repoConfig}: ignoring the workspace's 50, which is looser than yours, 5; using 5 (a workspace may only tighten this setting).\n`,
+        `warning: budgets.roles.reviewer.usd in ${repoConfig}: ignoring the workspace's 10, which is looser than yours, 1; using 1 (a workspace may only tighten this setting).\n`,
+      ]);
+      const flags = await buildCliConfig(ws, { models: ['openai:x'], yes: true, noReviewGate: false, gitMode: false, noCheckpoints: false, maxUsd: '20' }, await readCliConfigFiles(ws, undefined));
+      assert.equal(flags.budgets.run?.usd, 20, 'a flag is the user asking: it may raise the cap');
+    } finally {
+      process.stderr.write = write;
+      if (saved === undefined) delete process.env.XDG_CONFIG_HOME;
+      else process.env.XDG_CONFIG_HOME = saved;
+    }
+  });
+
   it('resume --max-usd/--max-tokens raise the cap that paused the run, else the run cap', () => {
     const taskBreach: BudgetBreach = { scope: 'task', key: 't1', metric: 'tokens', limit: 1000, used: 900, estimate: 500 };
     const current = { onExceed: 'pause' as const, run: { usd: 1 }, task: { tokens: 1000 } };

@@ -10,20 +10,25 @@ function toolCallReply(calls: { name: string; args: Record<string, unknown> }[])
   return { kind: 'answer', toolCalls: calls.map((call) => ({ name: call.name, input: call.args })), usage: { input: 120, output: 30, cached: 20 } };
 }
 
+/** A local OpenAI-compatible server scripted through one task fixing add(): plan, edit, finish, review. */
+function fixAddServer(summary: string): ReturnType<typeof startFakeOpenAI> {
+  const plan = {
+    summary,
+    tasks: [{ id: 't1', title: 'Fix add()', description: 'Return a + b.', role: 'implementer', dependsOn: [], acceptance: ['add tests pass'], files: ['src/calc.js'] }],
+  };
+  return startFakeOpenAI(
+    toolCallReply([{ name: 'finish', args: plan }]),
+    toolCallReply([{ name: 'propose_edit', args: { path: 'src/calc.js', hunks: [{ search: 'return a - b;', replace: 'return a + b;' }] } }]),
+    toolCallReply([{ name: 'finish', args: { summary: 'add adds' } }]),
+    toolCallReply([{ name: 'finish', args: { approved: true, summary: 'good', issues: [] } }]),
+  );
+}
+
 describe('OpenAI-compatible provider path', function () {
   this.timeout(60_000);
 
   it('runs a goal through @ai-sdk/openai-compatible against a local server, sending the key and never logging it', async () => {
-    const plan = {
-      summary: 'Fix add().',
-      tasks: [{ id: 't1', title: 'Fix add()', description: 'Return a + b.', role: 'implementer', dependsOn: [], acceptance: ['add tests pass'], files: ['src/calc.js'] }],
-    };
-    const server = await startFakeOpenAI(
-      toolCallReply([{ name: 'finish', args: plan }]),
-      toolCallReply([{ name: 'propose_edit', args: { path: 'src/calc.js', hunks: [{ search: 'return a - b;', replace: 'return a + b;' }] } }]),
-      toolCallReply([{ name: 'finish', args: { summary: 'add adds' } }]),
-      toolCallReply([{ name: 'finish', args: { approved: true, summary: 'good', issues: [] } }]),
-    );
+    const server = await fixAddServer('Fix add().');
     const { url, requests } = server;
     try {
       const ws = await calculatorWorkspace();
@@ -54,6 +59,33 @@ describe('OpenAI-compatible provider path', function () {
       assert.deepEqual(calls.map((call) => [call.provider, call.model, call.inputTokens, call.outputTokens, call.cachedInputTokens]), Array(4).fill(['openai-compatible', 'local', 120, 30, 20]));
       const log = await readFile(join(runsDir, handle.runId, 'events.jsonl'), 'utf8');
       assert.ok(!log.includes(key), 'the API key never reaches the event log');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('sends a pasted image to a model that takes images as an image_url part with its base64 data', async () => {
+    const server = await fixAddServer('Match the mock-up.');
+    try {
+      const ws = await calculatorWorkspace();
+      const { engine } = await makeEngine(ws, { secret: async () => 'sk-test-images-0123456789' });
+      const config = resolveRunConfig({
+        models: [{ id: 'seeing', provider: 'openai-compatible', model: 'local-vision', baseURL: server.url, apiKeyName: 'LOCAL_KEY', images: true }],
+        autoApprove: true,
+      });
+      // A 1×1 PNG, as the composer sends a pasted one: base64 without the data: prefix.
+      const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+      const handle = await engine.startRun('Make it look like the mock-up', config, { images: [{ mediaType: 'image/png', data: png }] });
+      const final = await handle.finished;
+      assert.equal(final.status, 'completed', final.statusReason);
+      const imageParts = (body: Record<string, unknown>): string[] =>
+        (body.messages as { role: string; content: unknown }[])
+          .filter((message) => message.role === 'user' && Array.isArray(message.content))
+          .flatMap((message) => message.content as { type: string; image_url?: { url: string } }[])
+          .filter((part) => part.type === 'image_url')
+          .map((part) => part.image_url?.url ?? '');
+      assert.deepEqual(imageParts(server.requests[0]!.body), [`data:image/png;base64,${png}`], 'the planner\'s prompt carries the image');
+      assert.deepEqual(imageParts(server.requests[1]!.body), [`data:image/png;base64,${png}`], 'the implementer\'s prompt carries it too');
     } finally {
       await server.close();
     }

@@ -10,7 +10,7 @@ import type { PanelController } from '../controller';
 import { costTooltip, roleCosts } from '../costs';
 import { capOfBreach, suggestedCap, withCap } from '../../src/shared/budgets';
 import { costText, describeBreach, usageText } from '../../src/shared/wording';
-import { extendChat, type ChatMessage } from '../eventText';
+import { chatOfTask, extendChat, type ChatMessage } from '../eventText';
 import { renderedMarkdownOrLater, renderMarkdown } from '../markdown';
 import type { Store, ViewState } from '../store';
 import { taskHistory, type HistoryEntry } from '../taskHistory';
@@ -26,6 +26,12 @@ import './eventLog';
 
 /** Chat messages whose Markdown the first frame renders: the latest ones, which are on screen. */
 const EAGER_MARKDOWN_MESSAGES = 30;
+/**
+ * Chat messages a run's (or a filter's) first frame draws: the latest. Earlier ones are drawn, this
+ * many at a time, as the user scrolls up to them; drawing all of a long run's (800 for 10,000
+ * events) took most of the panel's first render.
+ */
+const CHAT_WINDOW = 50;
 
 function clip(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -63,6 +69,16 @@ export class SmApp extends LitElement {
   private followUp = true;
   /** The chat follows what the agents say while the user has not scrolled up. */
   private chatAtBottom = true;
+  /** The chat is drawn from the message of this seq on, for the run and filter of `chatStartKey`. */
+  private chatStartSeq = 0;
+  private chatStartKey?: string;
+  private chatStartFor?: EngineEvent[];
+  private earlierObserver?: IntersectionObserver;
+  private observedEarlier?: Element;
+  /** After earlier messages were drawn: the chat's distance from its end to keep, so the view stays put. */
+  private keepFromEnd?: number;
+  /** The chat shows one task's conversation (view state; kept per run so another run starts on "All"). */
+  private chatTask?: { runId: string; taskId: string };
 
   // Chat messages derived incrementally from the active run's log (it only ever grows).
   private chatFor?: EngineEvent[];
@@ -79,8 +95,49 @@ export class SmApp extends LitElement {
 
   protected override updated(): void {
     const chat = this.querySelector<HTMLElement>('.chat-scroll');
+    const keep = this.keepFromEnd;
+    this.keepFromEnd = undefined;
     if (chat && this.chatAtBottom) chat.scrollTop = chat.scrollHeight;
+    // Earlier messages were drawn above: the one in view stays where it was.
+    else if (chat && keep !== undefined) chat.scrollTop = chat.scrollHeight - keep;
+    this.observeEarlier();
     void this.syncRunPicker();
+  }
+
+  /** Messages before the drawn ones are drawn once the "earlier" line at the top comes near the chat's viewport. */
+  private observeEarlier(): void {
+    const sentinel = this.querySelector('.chat-earlier') ?? undefined;
+    if (sentinel === this.observedEarlier) return;
+    this.earlierObserver?.disconnect();
+    this.observedEarlier = sentinel;
+    if (!sentinel) return;
+    this.earlierObserver = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) this.showEarlier();
+    }, { root: this.querySelector('.chat-scroll'), rootMargin: '600px 0px 0px 0px' });
+    this.earlierObserver.observe(sentinel);
+  }
+
+  /** The messages the chat draws: from `chatStartSeq` on, the last CHAT_WINDOW when another run or filter is shown. */
+  private drawnChat(messages: readonly ChatMessage[], key: string): { drawn: readonly ChatMessage[]; earlier: number } {
+    if (key !== this.chatStartKey || this.chatStartFor !== this.chatFor) {
+      this.chatStartKey = key;
+      this.chatStartFor = this.chatFor;
+      this.chatStartSeq = messages[Math.max(0, messages.length - CHAT_WINDOW)]?.seq ?? 0;
+    }
+    const from = messages.findIndex((message) => message.seq >= this.chatStartSeq);
+    return from <= 0 ? { drawn: messages, earlier: 0 } : { drawn: messages.slice(from), earlier: from };
+  }
+
+  private showEarlier(): void {
+    const messages = chatOfTask(this.chat, this.store ? this.chatTaskOf(this.store.state) : undefined);
+    const from = messages.findIndex((message) => message.seq >= this.chatStartSeq);
+    if (from <= 0) return;
+    const chat = this.querySelector<HTMLElement>('.chat-scroll');
+    if (chat) this.keepFromEnd = chat.scrollHeight - chat.scrollTop;
+    this.chatStartSeq = messages[Math.max(0, from - CHAT_WINDOW)]!.seq;
+    // Observed afresh after the update: an observer tells only changes, and the line may still be near the top.
+    this.observedEarlier = undefined;
+    this.requestUpdate();
   }
 
   protected override createRenderRoot(): HTMLElement {
@@ -95,6 +152,8 @@ export class SmApp extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.unsubscribe?.();
+    this.earlierObserver?.disconnect();
+    this.observedEarlier = undefined;
   }
 
   /**
@@ -339,9 +398,50 @@ export class SmApp extends LitElement {
     return this.chat;
   }
 
+  /** The task whose conversation the chat shows, while it is still a task of the run shown. */
+  private chatTaskOf(state: ViewState): string | undefined {
+    const chosen = this.chatTask;
+    return chosen && state.run && chosen.runId === state.run.id && state.run.tasks[chosen.taskId] ? chosen.taskId : undefined;
+  }
+
+  private showChatOf(state: ViewState, taskId: string | undefined): void {
+    this.chatTask = taskId && state.run ? { runId: state.run.id, taskId } : undefined;
+    this.chatAtBottom = true;
+    this.requestUpdate();
+  }
+
+  /** "All tasks" or one task of the plan; with a task selected in the DAG, a shortcut to its conversation. */
+  private renderChatFilter(state: ViewState, shown: string | undefined): TemplateResult | typeof nothing {
+    const run = state.run;
+    if (!run || run.taskOrder.length === 0) return nothing;
+    const selected = state.selectedTaskId && run.tasks[state.selectedTaskId] && state.selectedTaskId !== shown ? state.selectedTaskId : undefined;
+    return html`<div class="chat-filter" role="toolbar" aria-label="Chat filter">
+      <span class="codicon codicon-filter" aria-hidden="true"></span>
+      <select
+        id="chat-filter"
+        class="chat-filter-select"
+        aria-label="Show the conversation of"
+        title="Show every task's conversation, or one task's"
+        .value=${shown ?? ''}
+        @change=${(event: Event) => this.showChatOf(state, (event.target as HTMLSelectElement).value || undefined)}
+      >
+        <option value="" ?selected=${!shown}>All tasks</option>
+        ${run.taskOrder.map((id) => html`<option value=${id} ?selected=${shown === id}>${id} · ${clip(run.tasks[id]?.title ?? '', 48)}</option>`)}
+      </select>
+      ${selected
+        ? html`<a href="#" id="chat-filter-selected" class="chat-filter-link" title="Show only the conversation of ${selected}" @click=${(event: Event) => { event.preventDefault(); this.showChatOf(state, selected); }}>only ${selected}</a>`
+        : nothing}
+      ${shown
+        ? html`<a href="#" id="chat-filter-all" class="chat-filter-link" @click=${(event: Event) => { event.preventDefault(); this.showChatOf(state, undefined); }}>show all</a>`
+        : nothing}
+    </div>`;
+  }
+
   private renderChat(state: ViewState): TemplateResult {
-    const messages = this.chatMessages(state);
-    return html`<div class="chat-scroll" @scroll=${(event: Event) => {
+    const all = this.chatMessages(state);
+    const shown = this.chatTaskOf(state);
+    const { drawn: messages, earlier } = this.drawnChat(chatOfTask(all, shown), `${state.run?.id ?? ''}\u0000${shown ?? ''}`);
+    return html`${this.renderChatFilter(state, shown)}<div class="chat-scroll" @scroll=${(event: Event) => {
         const el = event.target as HTMLElement;
         this.chatAtBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - 24;
       }}>
@@ -364,6 +464,10 @@ export class SmApp extends LitElement {
               <p><span class="codicon codicon-sparkle"></span> Describe what you want built. A planner turns it into a plan of tasks; role agents carry them out, test-gated, with every edit reviewable.</p>
             </div>`
           : nothing}
+        ${earlier
+          ? html`<div class="chat-earlier muted"><a href="#" @click=${(event: Event) => { event.preventDefault(); this.showEarlier(); }}>${earlier} earlier message${earlier === 1 ? '' : 's'}</a></div>`
+          : nothing}
+        ${shown && messages.length === 0 ? html`<div class="chat-empty chat-filter-empty muted"><p>Nothing was said about ${shown} yet.</p></div>` : nothing}
         ${messages.map((message, index) => this.renderMessage(message, state.run, index >= messages.length - EAGER_MARKDOWN_MESSAGES))}
       </div>
       ${this.renderComposer(state)}`;
@@ -373,7 +477,7 @@ export class SmApp extends LitElement {
     const summary = message.summary && run && isTerminalRun(run.status)
       ? endOfRunCard(run, { openDiff: (path) => void this.controller?.openFileDiff(run.id, path), openReport: () => void this.controller?.openReport(run.id) })
       : nothing;
-    return html`<div class="message ${message.from} ${message.tone}" data-seq=${message.seq} data-step=${message.stepId ?? ''}>
+    return html`<div class="message ${message.from} ${message.tone}" data-seq=${message.seq} data-step=${message.stepId ?? ''} data-task=${message.taskId ?? ''}>
       <span class="message-icon codicon ${message.from === 'user' ? 'codicon-account' : message.from === 'agent' ? 'codicon-comment-discussion' : message.tone === 'success' ? 'codicon-pass' : message.tone === 'error' ? 'codicon-error' : message.tone === 'warning' ? 'codicon-warning' : 'codicon-hubot'}" aria-hidden="true"></span>
       <div class="message-body markdown">${messageHead(message)}${message.markdown ? this.renderMarkdownBody(message.markdown, eager) : nothing}${messageFoot(message)}${summary}</div>
       ${message.taskId && run?.tasks[message.taskId]

@@ -114,7 +114,8 @@ export class EventLog {
    * Opens a log to continue it. A torn tail is cut off first (and kept in events.jsonl.torn), so
    * the next event starts on a clean line and the log stays readable.
    */
-  static openForAppend(runDir: string, runId: string, loaded: LoadedLog, clock: Clock): EventLog {
+  /** `lastSeq`: the seq to continue from when `loaded` holds no events (a resume from the snapshot). */
+  static openForAppend(runDir: string, runId: string, loaded: LoadedLog, clock: Clock, lastSeq?: number): EventLog {
     const path = join(runDir, EVENTS_FILE);
     if (loaded.tornLine && existsSync(path)) {
       const whole = readFileSync(path);
@@ -123,7 +124,7 @@ export class EventLog {
       if (loaded.validBytes > 0 && whole[loaded.validBytes - 1] !== 0x0a) appendFileSync(path, '\n');
     }
     const last = loaded.events[loaded.events.length - 1];
-    return new EventLog(runDir, runId, last?.seq ?? 0, clock);
+    return new EventLog(runDir, runId, last?.seq ?? lastSeq ?? 0, clock);
   }
 
   /** Appends one event and returns it as logged. Anything that looks like an API key is redacted. */

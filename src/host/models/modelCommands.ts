@@ -301,7 +301,8 @@ export class ModelFeatures {
             label: 'Set API Key',
             run: async () => {
               if (!(await promptAndStoreKey(this.options.context.secrets, keyName))) return false;
-              await this.testModelConnection(id);
+              // Not awaited: a failed test waits on its own notification's answer, and the banner goes once the key is stored.
+              void this.testModelConnection(id);
               return true;
             },
           },
