@@ -136,6 +136,8 @@ describe('Software Maker end to end: the chat is a conversation', function () {
 
     // The run waits for the review of t1's edits: whatever the chat shows now came in while it ran.
     await waitForEvent(workspace(), 0, (event) => event.type === 'edit.proposed', 't1\'s proposal waiting for review', RUN_TIMEOUT);
+    // The review opens a diff per file, the last one after the event: the panel comes forward once they are open.
+    await expectVisible(page.locator('.tabs-container .tab', { hasText: 'README.md (proposed by' }), 'the diff of README.md, the proposal\'s last file', STEP_TIMEOUT);
     await showPanel(page);
     const plannerWords = messages(frame, '.message.agent', 'which is why two tests fail');
     await expectVisible(plannerWords, 'the planner\'s words in the chat (.message.agent)', STEP_TIMEOUT);
@@ -272,6 +274,16 @@ describe('Software Maker end to end: the chat is a conversation', function () {
     const inside = async (what: string, inner: { x: number; y: number; width: number; height: number } | null, outer: { x: number; y: number; width: number; height: number } | null): Promise<void> => {
       assert.ok(inner && outer && inner.x >= outer.x - 1 && inner.x + inner.width <= outer.x + outer.width + 1, `${what} inside its view: ${JSON.stringify({ inner, outer })}`);
     };
+    type Frame = Awaited<ReturnType<typeof chatFrame>>;
+    // What a squeezed layout broke before: the messages shrank to nothing under a tall banner, "show
+    // all" wrapped under the filter, and at 472 px the composer's button lay over the plan.
+    const roomy = async (what: string, frame: Frame): Promise<void> => {
+      const scroll = await frame.locator('.chat-scroll').boundingBox();
+      assert.ok(scroll && scroll.height >= 72, `${what}: the messages keep at least 72 px: ${JSON.stringify(scroll)}`);
+      const select = await frame.locator('#chat-filter').boundingBox();
+      const all = await frame.locator('#chat-filter-all').boundingBox();
+      assert.ok(select && all && Math.abs(select.y + select.height / 2 - (all.y + all.height / 2)) <= 8, `${what}: "show all" on the filter's line: ${JSON.stringify({ select, all })}`);
+    };
     await showViewContainer(page, 'Software Maker');
     const header = page.locator('.part.sidebar .pane-header', { hasText: 'Chat' }).first();
     await expectVisible(header, 'the header of the side bar Chat view');
@@ -283,6 +295,7 @@ describe('Software Maker end to end: the chat is a conversation', function () {
     await waitUntil(async () => ((await sidePlanner.count()) === 0 ? true : undefined), 'the side bar chat filtered to t1 (the planner\'s words gone)', { timeout: 10_000 });
     await expectVisible(messages(side, '.message.agent', 'add() subtracts instead of adding'), 'the implementer\'s words of t1 in the side bar chat', 10_000);
     await inside('the side bar\'s chat filter', await side.locator('#chat-filter').boundingBox(), await page.locator('.part.sidebar').boundingBox());
+    await roomy('the side bar chat', side);
     await shotsInBothThemes(page, (name) => shots.take(name), 'sidebar-chat-filtered');
     await side.locator('#chat-filter').selectOption('');
     await expectVisible(sidePlanner, 'the planner\'s words again in the side bar chat', 10_000);
@@ -299,6 +312,10 @@ describe('Software Maker end to end: the chat is a conversation', function () {
       const planner = messages(frame, '.message.agent', 'which is why two tests fail');
       await waitUntil(async () => ((await planner.count()) === 0 ? true : undefined), 'the 472 px panel\'s chat filtered to t1', { timeout: 10_000 });
       await inside('the 472 px panel\'s chat filter', await frame.locator('#chat-filter').boundingBox(), await iframe.boundingBox());
+      await roomy('the 472 px panel', frame);
+      const composer = await frame.locator('.chat-column .composer').boundingBox();
+      const work = await frame.locator('.work-column').boundingBox();
+      assert.ok(composer && work && composer.y + composer.height <= work.y + 1, `the 472 px panel's composer ends above the plan: ${JSON.stringify({ composer, work })}`);
       await shotsInBothThemes(page, (name) => shots.take(name), 'panel-472-chat-filtered');
       await frame.locator('#chat-filter').selectOption('');
       await expectVisible(planner, 'the planner\'s words again in the 472 px panel', 10_000);

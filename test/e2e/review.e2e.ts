@@ -219,11 +219,15 @@ describe('Software Maker end to end: review, unsaved edits, rollback, crash reco
 
     it('accepts the first hunk from its CodeLens; the lens and the Runs view show the state', async () => {
       const page = s.page();
+      const lenses = async () => `lenses ${JSON.stringify(await page.locator(`${SELECTORS.diffEditor} .codelens-decoration`).allInnerTexts())}`;
+      // Both lenses first: while the editor lays them out, the topmost one on screen may be the second hunk's.
+      await waitUntil(async () => ((await diffCodeLenses(page, 'Accept hunk').count()) === 2 ? true : undefined), 'both hunks’ "Accept hunk" lenses', { timeout: 30_000, observe: lenses });
       await (await topmost(diffCodeLenses(page, 'Accept hunk'), 'the first hunk’s "Accept hunk" lens')).click();
-      await waitUntil(async () => ((await diffCodeLenses(page, '✓ accepted').count()) === 1 ? true : undefined), 'the first hunk’s lens to say "✓ accepted"', {
-        timeout: 30_000,
-        observe: async () => `lenses ${JSON.stringify(await page.locator(`${SELECTORS.diffEditor} .codelens-decoration`).allInnerTexts())}`,
-      });
+      await waitUntil(async () => ((await diffCodeLenses(page, '✓ accepted').count()) === 1 ? true : undefined), 'the first hunk’s lens to say "✓ accepted"', { timeout: 30_000, observe: lenses });
+      // The lens that says so sits above the first hunk ("green apples"), not above the second ("green tea").
+      const lineOf = (text: string) => page.locator(`${SELECTORS.diffEditor} .editor.modified .view-line`).filter({ hasText: text }).first().boundingBox();
+      const [accepted, apples, tea] = [await diffCodeLenses(page, '✓ accepted').first().boundingBox(), await lineOf('green apples'), await lineOf('green tea')];
+      assert.ok(accepted && apples && tea && accepted.y < apples.y && apples.y < tea.y && apples.y - accepted.y < 40, `the "✓ accepted" lens is the first hunk's: ${JSON.stringify({ accepted, apples, tea })}`);
       await s.shots().take('first-hunk-accepted');
       await showViewContainer(page, 'Software Maker');
       const row = await sidebarTreeRow(page, 'src/list.js');
