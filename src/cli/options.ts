@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { applyTemplate, availableTemplates, ConfigError, describeIgnoredWorkspaceValue, parseTemplates, resolveRunConfig, runConfigSchema, STATE_DIR, tightenedBudgets, tightenedSecurity, userStateDir, type IgnoredWorkspaceValue } from '../core';
+import { applyTemplate, availableTemplates, ConfigError, describeIgnoredWorkspaceValue, parseTemplates, resolveRunConfig, runConfigSchema, STATE_DIR, tightenedBudgets, tightenedSecurity, tightenedTemplateBudgets, userStateDir, type IgnoredWorkspaceValue } from '../core';
 import type { TeamTemplate } from '../shared/runConfig';
 import { OPENAI_COMPATIBLE_PRESETS, ROLES, type BudgetBreach, type Budgets, type ModelSpec, type OpenAICompatiblePreset, type Role, type RunConfig } from '../shared/model';
 import { UserError } from '../shared/errors';
@@ -87,7 +87,7 @@ function mergeConfigFiles(files: CliConfigFiles, ignored: IgnoredWorkspaceValue[
     models: [...modelsOf(user).filter((model) => !ids.has(model.id)), ...modelsOf(workspace)],
     roles: { ...(user.roles ?? {}), ...(workspace.roles ?? {}) },
     // A workspace template never shadows the user's of the same name: the user's wins.
-    templates: { ...workspaceTemplates(user, workspace.templates, ignored), ...(user.templates ?? {}) },
+    templates: { ...Object.fromEntries(Object.entries(workspace.templates ?? {}).map(([name, template]) => [name, tightenedTemplateBudgets(name, template, user.budgets, ignored)])), ...(user.templates ?? {}) },
     // The workspace may tighten the security gate, never loosen it (that would need no trust question otherwise).
     ...(workspace.security ? { security: tightenedSecurity(user.security, workspace.security, ignored) as RunConfig['security'] } : {}),
     // Nor may it raise the user's caps: a cloned repository would spend the user's money.
@@ -97,18 +97,6 @@ function mergeConfigFiles(files: CliConfigFiles, ignored: IgnoredWorkspaceValue[
   };
 }
 
-/** The workspace's templates: a template's budgets replace the config's whole, so theirs only tighten the user's caps too. */
-function workspaceTemplates(user: ConfigFileValues, templates: ConfigFileValues['templates'], ignored: IgnoredWorkspaceValue[]): Record<string, TeamTemplate> {
-  return Object.fromEntries(
-    Object.entries(templates ?? {}).map(([name, template]) => {
-      if (!template.budgets) return [name, template];
-      const raised: IgnoredWorkspaceValue[] = [];
-      const budgets = tightenedBudgets(user.budgets, template.budgets, raised) as Budgets;
-      ignored.push(...raised.map((item) => ({ ...item, setting: `templates.${name}.${item.setting}` })));
-      return [name, { ...template, budgets }];
-    }),
-  );
-}
 
 /** Checkpoints of a workspace live outside it, in the user's state folder, one shadow repository per workspace. */
 export function cliStorageDir(workspace: string): string {

@@ -103,6 +103,15 @@ const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$/;
 /** Run folders listRuns reads at once. */
 const LIST_PARALLEL_READS = 16;
 
+/** A run's log opened for appending, with its lock held and its folded state. */
+interface OpenedLog {
+  runDir: string;
+  lock: RunLock;
+  loaded: LoadedLog;
+  state: RunState;
+  log: EventLog;
+}
+
 export class Engine implements EngineApi {
   private readonly listeners = new Set<EventListener>();
   private readonly drivers = new Map<string, RunDriver>();
@@ -393,59 +402,54 @@ export class Engine implements EngineApi {
   }
 
   /**
-   * Takes a run's lock, reads and folds its log and opens it for appending. `check` may refuse the
-   * folded state; on any failure the lock is released again.
+   * A resume's log: from the snapshot plus the tail when the snapshot covers the whole log (the
+   * driver then gets no prior events); anything else (no or stale snapshot, a torn last line, a
+   * scripted model) is the whole log, read under the same lock, as openRunLog reads it.
    */
-  /**
-   * A resume's log, from the snapshot plus the tail when the snapshot still matches and the log
-   * ends in a whole line (`loaded.events` is then empty: the driver reads older events on demand);
-   * anything else (no or stale snapshot, a torn last line) is the whole log, as openRunLog reads it.
-   */
-  private async openRunToResume(runId: string, check: (state: RunState) => void): Promise<{ runDir: string; lock: RunLock; loaded: LoadedLog; state: RunState; log: EventLog }> {
-    if (!RUN_ID.test(runId)) throw new UnknownRunError(runId);
-    const runDir = this.runDir(runId);
-    const lock = await RunLock.acquire(runDir);
-    let folded: Awaited<ReturnType<typeof readRunState>>;
-    try {
-      folded = await readRunState(runDir, { rewrite: true });
+  private openRunToResume(runId: string, check: (state: RunState) => void): Promise<OpenedLog> {
+    return this.underRunLock(runId, async (runDir, lock) => {
+      const folded = await readRunState(runDir, { rewrite: true });
       if (!folded) throw new UnknownRunError(runId);
       const whole = folded.coveredBytes === (await stat(join(runDir, EVENTS_FILE))).size;
       // A scripted model replays its transcript from the turns the log already used, so it needs the
       // whole log anyway: read it here, where a corrupt line refuses the resume without writing.
       const replaysTranscript = folded.state.config.models.some((model) => model.provider === 'scripted');
-      if (folded.source === 'snapshot' && whole && !replaysTranscript) {
-        await this.requireOwn(runId, [folded.created]);
-        check(folded.state);
-        const loaded: LoadedLog = { events: [], validBytes: folded.coveredBytes };
-        return { runDir, lock, loaded, state: folded.state, log: EventLog.openForAppend(runDir, runId, loaded, this.options.ports.clock, folded.state.lastSeq) };
-      }
-    } catch (error) {
-      await lock.release();
-      throw error;
-    }
-    await lock.release();
-    return this.openRunLog(runId, { own: true }, check);
+      if (folded.source !== 'snapshot' || !whole || replaysTranscript) return this.loadRunLog(runId, runDir, lock, { own: true }, check);
+      await this.requireOwn(runId, [folded.created]);
+      check(folded.state);
+      const loaded: LoadedLog = { events: [], validBytes: folded.coveredBytes };
+      return { runDir, lock, loaded, state: folded.state, log: EventLog.openForAppend(runDir, runId, loaded, this.options.ports.clock, folded.state.lastSeq) };
+    });
   }
 
-  private async openRunLog(
-    runId: string,
-    access: { own?: boolean },
-    check?: (state: RunState) => void,
-  ): Promise<{ runDir: string; lock: RunLock; loaded: LoadedLog; state: RunState; log: EventLog }> {
+  /**
+   * Takes a run's lock, reads and folds its log and opens it for appending. `check` may refuse the
+   * folded state; on any failure the lock is released again.
+   */
+  private openRunLog(runId: string, access: { own?: boolean }, check?: (state: RunState) => void): Promise<OpenedLog> {
+    return this.underRunLock(runId, (runDir, lock) => this.loadRunLog(runId, runDir, lock, access, check));
+  }
+
+  /** `open` with the run's lock held; the lock is released again when it throws. */
+  private async underRunLock(runId: string, open: (runDir: string, lock: RunLock) => Promise<OpenedLog>): Promise<OpenedLog> {
     if (!RUN_ID.test(runId)) throw new UnknownRunError(runId);
     const runDir = this.runDir(runId);
     const lock = await RunLock.acquire(runDir);
     try {
-      const loaded = await readLog(runDir);
-      const state = foldEvents(loaded.events);
-      if (!state) throw new UnknownRunError(runId);
-      if (access.own) await this.requireOwn(runId, loaded.events);
-      check?.(state);
-      return { runDir, lock, loaded, state, log: EventLog.openForAppend(runDir, runId, loaded, this.options.ports.clock) };
+      return await open(runDir, lock);
     } catch (error) {
       await lock.release();
       throw error;
     }
+  }
+
+  private async loadRunLog(runId: string, runDir: string, lock: RunLock, access: { own?: boolean }, check?: (state: RunState) => void): Promise<OpenedLog> {
+    const loaded = await readLog(runDir);
+    const state = foldEvents(loaded.events);
+    if (!state) throw new UnknownRunError(runId);
+    if (access.own) await this.requireOwn(runId, loaded.events);
+    check?.(state);
+    return { runDir, lock, loaded, state, log: EventLog.openForAppend(runDir, runId, loaded, this.options.ports.clock) };
   }
 
   /** The workspace's shadow repository, opened on first use; undefined without a storage folder. */

@@ -44,7 +44,7 @@ export { defaultRunsDir, STATE_DIR, userStateDir } from './runsDir';
 export { applyTemplate, availableTemplates, BUILT_IN_TEMPLATES, parseTemplates } from './templates';
 
 // Trust and secrets: what a repository may not decide, and keys kept out of every output.
-export { describeIgnoredWorkspaceValue, realPathInside, tightenedBudgets, tightenedSecurity, TrustRecords, trustDigest, trustSurfaceOf, type IgnoredWorkspaceValue } from './trust';
+export { describeIgnoredWorkspaceValue, realPathInside, tightenedBudgets, tightenedSecurity, tightenedTemplateBudgets, TrustRecords, trustDigest, trustSurfaceOf, type IgnoredWorkspaceValue } from './trust';
 export { apiKeyNameOf, childEnvironment } from './secrets';
 export { redactText } from './log/redact';
 

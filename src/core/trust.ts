@@ -225,6 +225,18 @@ export function tightenedBudgets(user: Partial<Budgets> | undefined, workspace: 
   return merged;
 }
 
+/**
+ * A workspace's template: its budgets replace the settings' whole when it is used, so they only
+ * tighten the user's caps too; what was left out is noted under `templates.<name>.`.
+ */
+export function tightenedTemplateBudgets<T>(name: string, template: T, user: Partial<Budgets> | undefined, ignored: IgnoredWorkspaceValue[]): T {
+  if (!isRecord(template) || !isRecord(template.budgets)) return template;
+  const raised: IgnoredWorkspaceValue[] = [];
+  const budgets = tightenedBudgets(user, template.budgets, raised);
+  ignored.push(...raised.map((item) => ({ ...item, setting: `templates.${name}.${item.setting}` })));
+  return { ...template, budgets };
+}
+
 /** What a host says about a workspace value it ignored; `where` names the setting as the user knows it (a settings key, a file). */
 export function describeIgnoredWorkspaceValue(item: IgnoredWorkspaceValue, where: string): string {
   const used = JSON.stringify(item.used);

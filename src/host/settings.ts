@@ -4,7 +4,7 @@
 // never decides whether a value is acceptable.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeIgnoredWorkspaceValue, tightenedBudgets, tightenedSecurity, type IgnoredWorkspaceValue } from '../core';
+import { describeIgnoredWorkspaceValue, tightenedBudgets, tightenedSecurity, tightenedTemplateBudgets, type IgnoredWorkspaceValue } from '../core';
 import type { RunConfig } from '../shared/model';
 import { budgetsFromSetting, readSettingValues, runConfigFromSettings, SETTINGS_SECTION } from '../shared/settingsSchema';
 
@@ -76,14 +76,6 @@ export function readSettings(configuration: SettingsReader = vscode.workspace.ge
     template: template || undefined,
     ignored: ignored.map((item) => describeIgnoredWorkspaceValue(item, `${SETTINGS_SECTION}.${item.setting}`)),
   };
-}
-
-function tightenedTemplateBudgets(name: string, template: unknown, userBudgets: RunConfig['budgets'] | undefined, ignored: IgnoredWorkspaceValue[]): unknown {
-  if (!isRecord(template) || !isRecord(template.budgets)) return template;
-  const raised: IgnoredWorkspaceValue[] = [];
-  const budgets = tightenedBudgets(userBudgets, template.budgets, raised);
-  ignored.push(...raised.map((item) => ({ ...item, setting: `templates.${name}.${item.setting}` })));
-  return { ...template, budgets };
 }
 
 const warned = new Set<string>();

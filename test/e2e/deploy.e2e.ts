@@ -115,40 +115,31 @@ describe('Software Maker end to end: the deployer (runbook, then Deploy or Deny 
     return { events, approvalId: String(requested[0]!.approvalId) };
   }
 
-  it('Enter in the deploy modal denies (Deny is the default button): nothing is deployed, the run completes', async () => {
+  /** Starts the deploy goal, answers the modal with `answer` (a denial), waits for completion; nothing ran. */
+  async function deniedDeploy(workspace: string, answer: 'Enter' | 'Deny', shotPrefix: string, what: string): Promise<LoggedEvent[]> {
     const { page, shots } = e2e;
-    const workspace = e2e.workspaces.enter;
     await openWorkbench(page, e2e.server.workbenchUrl(workspace));
     await expectExtensionLoaded(page);
     await startGoal(page, 'Fix add() and deploy it to staging');
-    await answerDeployModal(page, shots, 'Enter', 'enter-modal');
+    await answerDeployModal(page, shots, answer, `${shotPrefix}-modal`);
     await waitForRunStatus(page, 'completed', RUN_TIMEOUT);
-    await shots.take('enter-run-completed');
+    await shots.take(`${shotPrefix}-run-completed`);
     const { events } = await expectPersonDecided(workspace, false);
     assert.deepEqual(
       events.filter((event) => event.type === 'command.started'),
       [],
-      'Enter started no command',
+      `${what} started no command`,
     );
-    await assert.rejects(access(path.join(workspace, MARKER)), 'Enter did not deploy (no marker file)');
+    await assert.rejects(access(path.join(workspace, MARKER)), `${what} did not deploy (no marker file)`);
+    return events;
+  }
+
+  it('Enter in the deploy modal denies (Deny is the default button): nothing is deployed, the run completes', async () => {
+    await deniedDeploy(e2e.workspaces.enter, 'Enter', 'enter', 'Enter');
   });
 
   it('Deny: the modal shows Deploy, the command and the runbook; nothing runs, the denial is logged, the run completes', async () => {
-    const { page, shots } = e2e;
-    const workspace = e2e.workspaces.denied;
-    await openWorkbench(page, e2e.server.workbenchUrl(workspace));
-    await expectExtensionLoaded(page);
-    await startGoal(page, 'Fix add() and deploy it to staging');
-    await answerDeployModal(page, shots, 'Deny', 'deny-modal');
-    await waitForRunStatus(page, 'completed', RUN_TIMEOUT);
-    await shots.take('deny-run-completed');
-    const { events } = await expectPersonDecided(workspace, false);
-    assert.deepEqual(
-      events.filter((event) => event.type === 'command.started'),
-      [],
-      'the denied deploy started no command',
-    );
-    await assert.rejects(access(path.join(workspace, MARKER)), 'the denied deploy did not run (no marker file)');
+    const events = await deniedDeploy(e2e.workspaces.denied, 'Deny', 'deny', 'the denied deploy');
     assert.ok(
       events.some((event) => event.type === 'log' && event.level === 'warn' && event.taskId === 't2' && /not deployed.*The user denied it/s.test(String(event.message))),
       'the run log says the deploy was denied and not run',
