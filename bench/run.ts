@@ -1,13 +1,13 @@
 // npm run bench [-- --quick]: engine figures measured on real runs, with real test gates (node:test)
 // and checkpoints on. Prints figures and goals as ratios (PASS/MISS); asserts nothing, machines are
 // noisy. The arithmetic (critical path, ideal schedule) is in test/support/benchSchedule.ts, checked by a unit test.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Engine, resolveRunConfig, systemClock, type HostPorts } from '../src/core';
-import { NodeEditApplier, NodeTestRunner, NodeWorkspace } from '../src/core/node';
+import { NodeEditApplier, NodeTestRunner, NodeWorkspace, startInProcessGroup } from '../src/core/node';
 import type { EngineEvent } from '../src/shared/events';
 import { readingCosts } from './readingCosts';
 import { criticalPathMs, idealScheduleMs, spread, type MeasuredTask, type Spread } from '../test/support/benchSchedule';
@@ -15,7 +15,9 @@ import { criticalPathMs, idealScheduleMs, spread, type MeasuredTask, type Spread
 const QUICK = process.argv.includes('--quick');
 const WIDTH = 8;
 const CONCURRENCY = 4;
-const REPETITIONS = QUICK ? 1 : 3;
+/** Runs a case: the small repository's (whose ratios are the goals) more, the large one's take long. */
+const REPETITIONS = QUICK ? 1 : 5;
+const LARGE_REPETITIONS = QUICK ? 1 : 3;
 /** Model latencies a call: a very fast hosted model, a fast one, a local one. */
 const LATENCIES_MS = QUICK ? [100, 500] : [50, 100, 500];
 const LARGE_LATENCIES_MS = QUICK ? [100] : [50, 100, 500];
@@ -158,9 +160,9 @@ async function timedRun(options: RunOptions): Promise<Measured> {
   };
 }
 
-async function repeated(options: RunOptions): Promise<Measured[]> {
+async function repeated(options: RunOptions, repetitions = REPETITIONS): Promise<Measured[]> {
   const runs: Measured[] = [];
-  for (let i = 0; i < REPETITIONS; i++) runs.push(await timedRun(options));
+  for (let i = 0; i < repetitions; i++) runs.push(await timedRun(options));
   const failed = runs.filter((one) => one.status !== 'completed');
   if (failed.length) console.log(`    ! ${failed.length} run(s) ended ${failed.map((one) => one.status).join(', ')}: their figures do not count for much`);
   return runs;
@@ -278,11 +280,48 @@ async function fixAttemptTokens(): Promise<{ attempt1: number; attempt3: number;
   return { attempt1: inputOf('t1:implement@v1'), attempt3: inputOf('t1:fix@v3'), status: final.status };
 }
 
+/**
+ * How long starting a process holds up this process's event loop: a spawn of our own against a
+ * command handed to the process host, at this process's size and at 250 MB more (an extension host).
+ */
+async function startCosts(): Promise<{ rssMb: number; direct: Spread; hosted: Spread }[]> {
+  const once = async (start: () => { done: Promise<unknown> }) => {
+    const started = performance.now();
+    const { done } = start();
+    const blocked = performance.now() - started;
+    await done;
+    return blocked;
+  };
+  const direct = () => {
+    const child = spawn('true', { stdio: 'ignore' });
+    return { done: new Promise((resolve) => child.on('close', resolve)) };
+  };
+  const hosted = () => {
+    const command = startInProcessGroup('true', { cwd: tmpdir(), env: { PATH: process.env.PATH } });
+    return { done: new Promise((resolve) => command.on('close', resolve)).finally(() => command.dispose()) };
+  };
+  const figures = [];
+  const ballast: Buffer[] = [];
+  for (const extraMb of [0, 250]) {
+    for (let mb = 0; mb < extraMb; mb += 10) ballast.push(Buffer.alloc(10 << 20, 1));
+    const directMs: number[] = [];
+    const hostedMs: number[] = [];
+    await once(hosted);
+    for (let i = 0; i < 15; i++) {
+      directMs.push(await once(direct));
+      hostedMs.push(await once(hosted));
+    }
+    figures.push({ rssMb: process.memoryUsage().rss / (1 << 20), direct: spread(directMs), hosted: spread(hostedMs) });
+  }
+  ballast.length = 0;
+  return figures;
+}
+
 async function main(): Promise<void> {
   const benchStarted = performance.now();
   const small = await fixture(0);
   console.log(`Software Maker engine benchmark${QUICK ? ' (--quick: 1 repetition, fewer latencies)' : ''}`);
-  console.log(`  ${WIDTH}-wide plan, scripted model of fixed latency, real node:test gates (node --test), checkpoints on; ${REPETITIONS} repetition(s), median (min..max)`);
+  console.log(`  ${WIDTH}-wide plan, scripted model of fixed latency, real node:test gates (node --test), checkpoints on; ${REPETITIONS} repetition(s) (the large repository ${LARGE_REPETITIONS}), median (min..max)`);
   console.log('  ideal schedule = planner + baseline + tasks at the concurrency limit with no engine cost + final suite, from the');
   console.log('  latency and test time each task measurably had; critical path = the same with unlimited concurrency.');
   console.log(`  load average at the start ${loadavg().map((load) => load.toFixed(1)).join(' ')}`);
@@ -313,7 +352,7 @@ async function main(): Promise<void> {
   console.log(`  first snapshot ${ms(costs.first)} (plain git add+commit ${ms(costs.gitFirst)}); full snapshot after a one-file change ${range(costs.perTask)} ms (plain git ${range(costs.gitPerTask)} ms)`);
   if (costs.beforeWrite) console.log(`  a task's checkpoint (the files it writes, no scan) ${range(costs.beforeWrite)} ms`);
   for (const latency of LARGE_LATENCIES_MS) {
-    describe(`${String(latency).padStart(3)} ms a call, concurrency ${CONCURRENCY}`, await repeated({ fixture: large, latencyMs: latency, concurrency: CONCURRENCY, storageDir: largeStorage }));
+    describe(`${String(latency).padStart(3)} ms a call, concurrency ${CONCURRENCY}`, await repeated({ fixture: large, latencyMs: latency, concurrency: CONCURRENCY, storageDir: largeStorage }, LARGE_REPETITIONS));
   }
   await rm(largeStorage, { recursive: true, force: true });
   await rm(large.root, { recursive: true, force: true });
@@ -325,6 +364,12 @@ async function main(): Promise<void> {
   const fix = await fixAttemptTokens();
   console.log(`  engine overhead per step      ${(best.wallMs / (PLANNER_CALLS + WIDTH * CALLS_PER_TASK)).toFixed(2)} ms   (goal <= 10; zero latency, instant tests, no checkpoints, best of 3)`);
   console.log(`  fix attempt 3 / attempt 1 tokens ${(fix.attempt3 / fix.attempt1).toFixed(3)}   (goal <= 1.3; ${fix.attempt3} vs ${fix.attempt1} input tokens, run ${fix.status})`);
+  for (const cost of await startCosts()) {
+    console.log(
+      `  starting a process at ${cost.rssMb.toFixed(0)} MB: the event loop held ${range(cost.direct, (v) => v.toFixed(2))} ms by a spawn of our own, ` +
+        `${range(cost.hosted, (v) => v.toFixed(2))} ms through the process host (${(cost.direct.median / Math.max(0.001, cost.hosted.median)).toFixed(0)}x less)`,
+    );
+  }
 
   console.log('\nGoals');
   const ratio = ratioAt.get(GOAL_RATIO_LATENCY);

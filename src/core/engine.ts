@@ -265,9 +265,12 @@ export class Engine implements EngineApi {
       if (triage) existing.triage(triage.taskId, triage.action);
       return { runId, finished: existing.start() };
     }
-    const { runDir, lock, loaded, state, log } = await this.openRunToResume(runId, (folded) => {
+    const check = (folded: RunState) => {
       if (isTerminalRun(folded.status)) throw new Error(`Run ${runId} has already ended (${folded.status}); start a new goal instead.`);
-    });
+    };
+    // A scripted model replays its transcript from the turns the log already used, so it needs the
+    // whole log: read it here, where a corrupt line refuses the resume without writing.
+    const { runDir, lock, loaded, state, log } = await this.openRunFromSnapshot(runId, { own: true }, check, (folded) => folded.config.models.some((model) => model.provider === 'scripted'));
     try {
       const notes: string[] = [];
       if (loaded.tornLine) {
@@ -305,7 +308,7 @@ export class Engine implements EngineApi {
   async replayStep(runId: string, stepId: string, options: { model?: string } = {}): Promise<ReplayResult> {
     const driver = this.drivers.get(runId);
     if (driver) return driver.replay(stepId, options.model);
-    return this.withRunLog(runId, { own: true }, async ({ runDir, state, events, emit }) => {
+    return this.withRunLog(runId, { own: true, wholeLog: true }, async ({ runDir, state, events, emit }) => {
       const controller = new AbortController();
       return replayStep({
         runDir,
@@ -374,14 +377,15 @@ export class Engine implements EngineApi {
 
   /**
    * Appends to the log of a run no driver holds (replays, notes), under the run's lock; `own`: only a
-   * run of this machine's. Like the driver, it checks each transition before appending.
+   * run of this machine's; `wholeLog`: the session gets every event (a replay), else its state comes
+   * from the snapshot and `events` is empty. Like the driver, it checks each transition before appending.
    */
   private async withRunLog<T>(
     runId: string,
-    access: { own?: boolean },
+    access: { own?: boolean; wholeLog?: boolean },
     work: (session: { runDir: string; state: RunState; events: readonly EngineEvent[]; emit: (event: NewEvent) => void }) => Promise<T>,
   ): Promise<T> {
-    const { runDir, lock, loaded, state, log } = await this.openRunLog(runId, access);
+    const { runDir, lock, loaded, state, log } = access.wholeLog ? await this.openRunLog(runId, access) : await this.openRunFromSnapshot(runId, access);
     try {
       return await work({
         runDir,
@@ -402,21 +406,19 @@ export class Engine implements EngineApi {
   }
 
   /**
-   * A resume's log: from the snapshot plus the tail when the snapshot covers the whole log (the
-   * driver then gets no prior events); anything else (no or stale snapshot, a torn last line, a
-   * scripted model) is the whole log, read under the same lock, as openRunLog reads it.
+   * A run's log opened for appending, its state from the snapshot plus the tail (or one fold that
+   * skips tool payloads) when that covers the whole log: no events are handed on then. Anything else
+   * (a torn last line, a log that grew while it was read, `wholeLog` saying so) reads the whole log
+   * under the same lock, as openRunLog does.
    */
-  private openRunToResume(runId: string, check: (state: RunState) => void): Promise<OpenedLog> {
+  private openRunFromSnapshot(runId: string, access: { own?: boolean }, check?: (state: RunState) => void, wholeLog?: (state: RunState) => boolean): Promise<OpenedLog> {
     return this.underRunLock(runId, async (runDir, lock) => {
       const folded = await readRunState(runDir, { rewrite: true });
       if (!folded) throw new UnknownRunError(runId);
       const whole = folded.coveredBytes === (await stat(join(runDir, EVENTS_FILE))).size;
-      // A scripted model replays its transcript from the turns the log already used, so it needs the
-      // whole log anyway: read it here, where a corrupt line refuses the resume without writing.
-      const replaysTranscript = folded.state.config.models.some((model) => model.provider === 'scripted');
-      if (folded.source !== 'snapshot' || !whole || replaysTranscript) return this.loadRunLog(runId, runDir, lock, { own: true }, check);
-      await this.requireOwn(runId, [folded.created]);
-      check(folded.state);
+      if (!whole || wholeLog?.(folded.state)) return this.loadRunLog(runId, runDir, lock, access, check);
+      if (access.own) await this.requireOwn(runId, [folded.created]);
+      check?.(folded.state);
       const loaded: LoadedLog = { events: [], validBytes: folded.coveredBytes };
       return { runDir, lock, loaded, state: folded.state, log: EventLog.openForAppend(runDir, runId, loaded, this.options.ports.clock, folded.state.lastSeq) };
     });

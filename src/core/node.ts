@@ -6,7 +6,7 @@ export { resolveInWorkspace } from './workspace/paths';
 export { NodeEditApplier, nearestExisting } from './edits/nodeApplier';
 export { sha256 } from './edits/hunks';
 export { NodeTestRunner } from './testing/nodeTestRunner';
-export { startInProcessGroup, type GroupedCommand } from './testing/processGroup';
+export { startInProcessGroup, type GroupedCommand } from './processGroup';
 export { NodeCommandRunner, type NodeCommandRunnerOptions } from './commands/nodeCommandRunner';
 export { CommandProcess, CommandStartError, checkCommandFolder, MAX_KEPT_OUTPUT, type CommandProcessOptions } from './commands/process';
 export { resolveCommandFolder } from './commands/agentCommand';

@@ -173,7 +173,7 @@ describe('Software Maker end to end: the deployer (runbook, then Deploy or Deny 
   it("shows the deploy's output in the panel's event log", async () => {
     const { page, shots } = e2e;
     const frame = await openPanel(page, '#event-log', 'the event log');
-    await chooseSelectOption(frame.locator('vscode-single-select[aria-label="Filter by event type"]'), 'command.finished', 'the event log type filter');
+    await chooseSelectOption(frame.locator('#log-filter-type'), 'command.finished', 'the event log type filter');
     const row = frame.locator('#event-log .log-row[data-type="command.finished"] .log-text');
     const text = await waitUntil(
       async () => ((await row.count()) > 0 ? (await row.first().innerText()).trim() : undefined),

@@ -424,20 +424,23 @@ function labelStartsWith(name: string, prefix: string): boolean {
 }
 
 /**
- * Picks the option labelled `label` in a <vscode-single-select> (vscode-elements) the way a user does:
- * click the select, click the option in its dropdown (open shadow DOM); waits until the select's value
- * is `value` (the option's value attribute; its label by default).
+ * Picks the option labelled `label` in a native <select> (the run picker, the event log's filters)
+ * as Playwright picks one for a user: by its label, with the input and change events a pick fires;
+ * waits until the select's value is `value` (the option's value attribute; its label by default).
  */
 export async function chooseSelectOption(select: Locator, label: string, what: string, value = label): Promise<void> {
   await expectVisible(select, what, 30_000);
-  await select.first().click();
-  const option = select.first().locator('[role="option"]').filter({ hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) }).first();
-  await expectVisible(option, `the option "${label}" in the open dropdown of ${what}`, 10_000);
-  await option.click();
+  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const option = select.first().locator('option').filter({ hasText: new RegExp(`^\\s*${escaped}\\s*$`) }).first();
+  await waitUntil(async () => ((await option.count()) > 0 ? true : undefined), `the option "${label}" in ${what}`, {
+    timeout: 10_000,
+    observe: async () => `options ${JSON.stringify(await select.first().locator('option').allTextContents())}`,
+  });
+  await select.first().selectOption({ label });
   await waitUntil(
-    async () => ((await select.first().evaluate((el) => (el as HTMLElement & { value: string }).value)) === value ? true : undefined),
+    async () => ((await select.first().inputValue()) === value ? true : undefined),
     `${what} to have the value "${value}" after picking "${label}"`,
-    { timeout: 10_000, observe: async () => `value "${await select.first().evaluate((el) => (el as HTMLElement & { value: string }).value)}"` },
+    { timeout: 10_000, observe: async () => `value "${await select.first().inputValue()}"` },
   );
 }
 

@@ -222,6 +222,19 @@ describe('relatedTests', () => {
     assert.deepEqual(await relatedTests(root, ['internal/tax/tax.go', 'internal/tax/tax_test.go', 'main.go', 'README.md'], 'go'), ['.', './internal/tax']);
     assert.deepEqual(await relatedTests(root, ['tests/api.rs', 'src/lib.rs'], 'cargo'), ['tests/api.rs']);
   });
+
+  it('finds the tests of a large tree whose sources sort before its test folder (21,000 files in lib/)', async function () {
+    this.timeout(60_000);
+    for (let folder = 0; folder < 210; folder++) {
+      await mkdir(path.join(root, 'lib', `d${folder}`), { recursive: true });
+      await Promise.all(Array.from({ length: 100 }, (_, file) => writeFile(path.join(root, 'lib', `d${folder}`, `f${file}.js`), '')));
+    }
+    await put('src/m1.js');
+    await put('test/m1.test.js', "require('../src/m1.js');\n");
+    await put('tests/test_m1.py');
+    assert.deepEqual(await relatedTests(root, ['src/m1.js'], 'node-test'), ['test/m1.test.js']);
+    assert.deepEqual(await relatedTests(root, ['src/m1.py'], 'pytest'), ['tests/test_m1.py']);
+  });
 });
 
 describe('software-maker test (the CLI as built)', function () {

@@ -45,4 +45,4 @@ describe('Workspace Trust in VS Code (host/trustGate.ts)', () => {
 });
 
 /** Engine methods TypeScript keeps private (only the engine calls them). */
-const PRIVATE_ENGINE_METHODS = new Set(['withRunLog', 'openRunLog', 'openRunToResume', 'underRunLock', 'loadRunLog', 'isOwn', 'requireOwn', 'runDir', 'track', 'publish', 'followUpSummary', 'summarizeStored']);
+const PRIVATE_ENGINE_METHODS = new Set(['withRunLog', 'openRunLog', 'openRunFromSnapshot', 'underRunLock', 'loadRunLog', 'isOwn', 'requireOwn', 'runDir', 'track', 'publish', 'followUpSummary', 'summarizeStored']);

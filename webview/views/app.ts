@@ -24,13 +24,20 @@ import { runDescription } from '../../src/shared/runList';
 import './planDag';
 import './eventLog';
 
-/** Chat messages whose Markdown the first frame renders: the latest ones, which are on screen. */
-const EAGER_MARKDOWN_MESSAGES = 30;
 /**
- * Chat messages a run's (or a filter's) first frame draws: the latest. Earlier ones are drawn, this
- * many at a time, as the user scrolls up to them; drawing all of a long run's (800 for 10,000
- * events) took most of the panel's first render.
+ * Chat messages whose Markdown a render parses at once: the latest, which are on screen. Older ones
+ * show their text until the panel is idle, unless the frame would show them: those are parsed
+ * before it is painted (renderVisibleMarkdown), so what is on screen never changes under the user.
+ * Parsing all 20 of a run's first frame was a sixth of it.
  */
+const EAGER_MARKDOWN_MESSAGES = 6;
+/**
+ * Chat messages a run's (or a filter's) first frame draws: the latest, a few screens of them (a
+ * screen holds 4-20). Earlier ones are drawn as the user scrolls up to them, CHAT_WINDOW at a time;
+ * drawing all of a long run's (800 for 10,000 events) took most of the panel's first render, and
+ * drawing 50 still took a third of it.
+ */
+const FIRST_CHAT_WINDOW = 20;
 const CHAT_WINDOW = 50;
 
 function clip(text: string, max: number): string {
@@ -94,14 +101,42 @@ export class SmApp extends LitElement {
     this.controller?.screenshotUris(runId, artifacts) ?? Promise.resolve({});
 
   protected override updated(): void {
-    const chat = this.querySelector<HTMLElement>('.chat-scroll');
     const keep = this.keepFromEnd;
     this.keepFromEnd = undefined;
-    if (chat && this.chatAtBottom) chat.scrollTop = chat.scrollHeight;
-    // Earlier messages were drawn above: the one in view stays where it was.
-    else if (chat && keep !== undefined) chat.scrollTop = chat.scrollHeight - keep;
     this.observeEarlier();
-    void this.syncRunPicker();
+    this.syncRunPicker();
+    // The chat's height is read once the plan and the log have drawn what this render gave them
+    // (their updates run after this one, still before the frame). Read here, it laid the page out
+    // once for the read and again, with the plan and the log changed, for the frame.
+    const children = [this.querySelector('sm-plan-dag'), this.querySelector('sm-event-log')].map((element) => element?.updateComplete);
+    void Promise.all(children).then(() => {
+      const chat = this.querySelector<HTMLElement>('.chat-scroll');
+      if (chat && this.chatAtBottom) chat.scrollTop = chat.scrollHeight;
+      // Earlier messages were drawn above: the one in view stays where it was.
+      else if (chat && keep !== undefined) chat.scrollTop = chat.scrollHeight - keep;
+      if (chat) this.renderVisibleMarkdown(chat);
+    });
+  }
+
+  /**
+   * Messages still shown as text that are in the chat's viewport get their Markdown now, before the
+   * frame is painted (this runs in the frame's update, after its layout is known): the user never
+   * sees text turn into Markdown, only messages off screen wait for idle time.
+   */
+  private renderVisibleMarkdown(chat: HTMLElement): void {
+    const pending = chat.querySelectorAll<HTMLElement>('.markdown-pending');
+    if (!pending.length) return;
+    const view = chat.getBoundingClientRect();
+    let rendered = false;
+    // Newest first: the chat's end is what it usually shows, and above the viewport is where to stop.
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const box = pending[i]!.getBoundingClientRect();
+      if (box.bottom <= view.top) break;
+      if (box.top >= view.bottom) continue;
+      renderMarkdown(pending[i]!.textContent ?? '');
+      rendered = true;
+    }
+    if (rendered) this.requestUpdate();
   }
 
   /** Messages before the drawn ones are drawn once the "earlier" line at the top comes near the chat's viewport. */
@@ -117,12 +152,12 @@ export class SmApp extends LitElement {
     this.earlierObserver.observe(sentinel);
   }
 
-  /** The messages the chat draws: from `chatStartSeq` on, the last CHAT_WINDOW when another run or filter is shown. */
+  /** The messages the chat draws: from `chatStartSeq` on, the last FIRST_CHAT_WINDOW when another run or filter is shown. */
   private drawnChat(messages: readonly ChatMessage[], key: string): { drawn: readonly ChatMessage[]; earlier: number } {
     if (key !== this.chatStartKey || this.chatStartFor !== this.chatFor) {
       this.chatStartKey = key;
       this.chatStartFor = this.chatFor;
-      this.chatStartSeq = messages[Math.max(0, messages.length - CHAT_WINDOW)]?.seq ?? 0;
+      this.chatStartSeq = messages[Math.max(0, messages.length - FIRST_CHAT_WINDOW)]?.seq ?? 0;
     }
     const from = messages.findIndex((message) => message.seq >= this.chatStartSeq);
     return from <= 0 ? { drawn: messages, earlier: 0 } : { drawn: messages.slice(from), earlier: from };
@@ -157,18 +192,14 @@ export class SmApp extends LitElement {
   }
 
   /**
-   * The picker selects its first option when its options change (a new run is listed first), which
-   * made it name another run than the content shows: once it has settled, it is set back.
+   * The picker names the run the content shows, whatever its options did meanwhile: options are
+   * reused by position, so a new run listed first moves the selection with them.
    */
-  private async syncRunPicker(): Promise<void> {
-    const picker = this.querySelector<HTMLElement & { value: string; updateComplete?: Promise<unknown> }>('#run-picker');
+  private syncRunPicker(): void {
+    const picker = this.querySelector<HTMLSelectElement>('#run-picker');
     const state = this.store?.state;
     const wanted = state?.openingRunId ?? state?.activeRunId;
-    if (!picker || !wanted) return;
-    await picker.updateComplete;
-    await new Promise((resolve) => requestAnimationFrame(resolve));
-    const now = this.store?.state.openingRunId ?? this.store?.state.activeRunId;
-    if (now === wanted && picker.value !== wanted) picker.value = wanted;
+    if (picker && wanted && picker.value !== wanted) picker.value = wanted;
   }
 
   protected override render(): TemplateResult {
@@ -227,28 +258,28 @@ export class SmApp extends LitElement {
   private renderHeader(state: ViewState, store: Store): TemplateResult {
     const run = state.run;
     const runs = store.pickerRuns();
+    const picked = state.openingRunId ?? state.activeRunId ?? '';
     const active = run && !isTerminalRun(run.status);
     return html`<header class="header">
       <div class="header-row">
         <span class="codicon codicon-rocket brand" aria-hidden="true"></span>
         ${runs.length
-          ? html`<vscode-single-select
+          ? html`<select
               id="run-picker"
-              class="run-picker"
+              class="run-picker sm-select"
               aria-label="Run"
-              .value=${state.openingRunId ?? state.activeRunId ?? ''}
+              .value=${picked}
               @change=${(event: Event) => {
-                const runId = (event.target as HTMLElement & { value: string }).value;
+                const runId = (event.target as HTMLSelectElement).value;
                 if (runId) void this.controller?.openRun(runId);
               }}
             >
               ${runs.map(
                 (summary) =>
-                  html`<vscode-option value=${summary.id} description=${runDescription(summary)}
-                    >${clip(summary.goal, 70)}</vscode-option
-                  >`,
+                  // A native list has no second line: the description (started, status, cost) follows the goal.
+                  html`<option value=${summary.id} title=${summary.goal} ?selected=${summary.id === picked}>${clip(summary.goal, 70)} — ${runDescription(summary)}</option>`,
               )}
-            </vscode-single-select>`
+            </select>`
           : html`<span class="muted">No runs yet</span>`}
         ${pinButton(state.activeRunId, state.pinnedRunId, (runId) => void this.controller?.pin(runId))}
         ${run && state.runs.some((summary) => summary.id === run.id && summary.interrupted)
@@ -481,7 +512,8 @@ export class SmApp extends LitElement {
       <span class="message-icon codicon ${message.from === 'user' ? 'codicon-account' : message.from === 'agent' ? 'codicon-comment-discussion' : message.tone === 'success' ? 'codicon-pass' : message.tone === 'error' ? 'codicon-error' : message.tone === 'warning' ? 'codicon-warning' : 'codicon-hubot'}" aria-hidden="true"></span>
       <div class="message-body markdown">${messageHead(message)}${message.markdown ? this.renderMarkdownBody(message.markdown, eager) : nothing}${messageFoot(message)}${summary}</div>
       ${message.taskId && run?.tasks[message.taskId]
-        ? html`<vscode-toolbar-button class="message-task" icon="target" label="Show task ${message.taskId}" title="Show task ${message.taskId}" @click=${() => this.store?.selectTask(message.taskId)}></vscode-toolbar-button>`
+        ? // A plain button, not a vscode-toolbar-button: the chat draws up to 50 of these, and each of those was two shadow roots with a copy of the page's stylesheet.
+          html`<button type="button" class="message-task icon-button" aria-label="Show task ${message.taskId}" title="Show task ${message.taskId}" @click=${() => this.store?.selectTask(message.taskId)}><span class="codicon codicon-target" aria-hidden="true"></span></button>`
         : nothing}
     </div>`;
   }

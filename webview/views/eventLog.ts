@@ -25,7 +25,7 @@ function timeOf(at: string): string {
 }
 
 function valueOf(event: Event): string {
-  return (event.target as HTMLElement & { value: string }).value;
+  return (event.target as HTMLSelectElement).value;
 }
 
 export class SmEventLog extends LitElement {
@@ -176,19 +176,19 @@ export class SmEventLog extends LitElement {
     return html`<div class="log-toolbar">
         <span class="codicon codicon-list-flat"></span>
         <span class="log-title">Event log</span>
-        <vscode-single-select class="log-filter" aria-label="Filter by task" .value=${this.taskFilter} @change=${(e: Event) => this.setTaskFilter(valueOf(e))}>
-          <vscode-option value=${ALL}>All tasks</vscode-option>
-          <vscode-option value=${RUN_LEVEL}>Run-level only</vscode-option>
-          ${this.taskIds.map((id) => html`<vscode-option value=${id}>${id}</vscode-option>`)}
-        </vscode-single-select>
-        <vscode-single-select id="log-filter-role" class="log-filter" aria-label="Filter by role" .value=${this.roleFilter} @change=${(e: Event) => this.setRoleFilter(valueOf(e))}>
-          <vscode-option value=${ALL}>All roles</vscode-option>
-          ${ROLES.map((role) => html`<vscode-option value=${role}>${role}</vscode-option>`)}
-        </vscode-single-select>
-        <vscode-single-select class="log-filter" aria-label="Filter by event type" .value=${this.typeFilter} @change=${(e: Event) => this.setTypeFilter(valueOf(e))}>
-          <vscode-option value=${ALL}>All types</vscode-option>
-          ${EVENT_TYPES.map((type) => html`<vscode-option value=${type}>${type}</vscode-option>`)}
-        </vscode-single-select>
+        <select id="log-filter-task" class="log-filter sm-select" aria-label="Filter by task" .value=${this.taskFilter} @change=${(e: Event) => this.setTaskFilter(valueOf(e))}>
+          <option value=${ALL} ?selected=${this.taskFilter === ALL}>All tasks</option>
+          <option value=${RUN_LEVEL} ?selected=${this.taskFilter === RUN_LEVEL}>Run-level only</option>
+          ${this.taskIds.map((id) => html`<option value=${id} ?selected=${this.taskFilter === id}>${id}</option>`)}
+        </select>
+        <select id="log-filter-role" class="log-filter sm-select" aria-label="Filter by role" .value=${this.roleFilter} @change=${(e: Event) => this.setRoleFilter(valueOf(e))}>
+          <option value=${ALL} ?selected=${this.roleFilter === ALL}>All roles</option>
+          ${ROLES.map((role) => html`<option value=${role} ?selected=${this.roleFilter === role}>${role}</option>`)}
+        </select>
+        <select id="log-filter-type" class="log-filter sm-select" aria-label="Filter by event type" .value=${this.typeFilter} @change=${(e: Event) => this.setTypeFilter(valueOf(e))}>
+          <option value=${ALL} ?selected=${this.typeFilter === ALL}>All types</option>
+          ${EVENT_TYPES.map((type) => html`<option value=${type} ?selected=${this.typeFilter === type}>${type}</option>`)}
+        </select>
         <span class="muted log-count">${total === this.events.length ? `${total.toLocaleString()} events` : `${total.toLocaleString()} of ${this.events.length.toLocaleString()}`}</span>
         ${this.stickToBottom
           ? nothing

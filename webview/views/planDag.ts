@@ -14,6 +14,11 @@ function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** A node's status stripe (4 wide, rounded ends, 6 in from the node's corner) as path data. */
+function stripePath(x: number, y: number, height: number): string {
+  return `M${x + 5},${y + 8}a2,2 0 0 1 4,0v${height - 16}a2,2 0 0 1 -4,0z`;
+}
+
 export class SmPlanDag extends LitElement {
   static override properties = {
     run: { attribute: false },
@@ -60,28 +65,35 @@ export class SmPlanDag extends LitElement {
       const message = !run ? 'No run yet. Describe a goal to start one.' : run.status === 'planning' || run.status === 'queued' ? 'Planning…' : 'This run has no plan.';
       return html`<div id="plan-dag" class="plan-dag empty"><span class="muted">${message}</span></div>`;
     }
+    // The stripes of running tasks pulse. They are drawn in a second SVG over the plan, one path for
+    // all of them, and the pulse is that SVG's opacity: one animated element, where an animation on
+    // each stripe (200 in a large plan) was 200 elements to restyle and repaint every frame, and
+    // the costliest part of the nodes in the first frame's layout.
+    const pulsing = layout.nodes.filter((node) => run.tasks[node.id]?.status === 'running');
+    const viewBox = `0 0 ${layout.width} ${layout.height}`;
     return html`<div id="plan-dag" class="plan-dag">
-      <svg
-        class="dag-svg"
-        .style=${`max-width:${layout.width}px;min-width:${Math.round(layout.width * 0.8)}px`}
-        viewBox="0 0 ${layout.width} ${layout.height}"
-        role="group"
-        aria-label="Plan of ${run.taskOrder.length} tasks"
-      >
-        <defs>
-          <marker id="dag-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-            <path class="dag-arrow" d="M0,0 L10,5 L0,10 z"></path>
-          </marker>
-        </defs>
-        ${layout.edges.map(
-          (edge) =>
-            svg`<path class="dag-edge" data-from=${edge.from} data-to=${edge.to} data-status=${run.tasks[edge.from]?.status ?? 'pending'} d=${edgePath(edge.points)} marker-end="url(#dag-arrow)"></path>`,
-        )}
-        ${layout.nodes.map((node) => {
-          const task = run.tasks[node.id];
-          return task ? this.renderNode(task, node.x, node.y, node.width, node.height) : nothing;
-        })}
-      </svg>
+      <div class="dag-canvas" .style=${`max-width:${layout.width}px;min-width:${Math.round(layout.width * 0.8)}px`}>
+        <svg class="dag-svg" viewBox=${viewBox} role="group" aria-label="Plan of ${run.taskOrder.length} tasks">
+          <defs>
+            <marker id="dag-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+              <path class="dag-arrow" d="M0,0 L10,5 L0,10 z"></path>
+            </marker>
+          </defs>
+          ${layout.edges.map(
+            (edge) =>
+              svg`<path class="dag-edge" data-from=${edge.from} data-to=${edge.to} data-status=${run.tasks[edge.from]?.status ?? 'pending'} d=${edgePath(edge.points)} marker-end="url(#dag-arrow)"></path>`,
+          )}
+          ${layout.nodes.map((node) => {
+            const task = run.tasks[node.id];
+            return task ? this.renderNode(task, node.x, node.y, node.width, node.height) : nothing;
+          })}
+        </svg>
+        ${pulsing.length
+          ? html`<svg class="dag-pulse" viewBox=${viewBox} aria-hidden="true" focusable="false">
+              <path class="dag-pulse-stripes" d=${pulsing.map((node) => stripePath(node.x, node.y, node.height)).join('')}></path>
+            </svg>`
+          : nothing}
+      </div>
     </div>`;
   }
 
@@ -89,11 +101,12 @@ export class SmPlanDag extends LitElement {
     const selected = task.id === this.selectedTaskId;
     const status = task.status.replace('_', ' ');
     const attempts = task.attempts > 1 ? ` · attempt ${task.attempts}` : '';
+    // Children placed at x, y rather than a translate() per node: 200 transforms were 200 paint
+    // property nodes for the first frame to build.
     return svg`<g
       class="dag-node${selected ? ' selected' : ''}"
       data-task-id=${task.id}
       data-status=${task.status}
-      transform="translate(${x},${y})"
       tabindex="0"
       role="button"
       aria-pressed=${selected ? 'true' : 'false'}
@@ -107,10 +120,10 @@ export class SmPlanDag extends LitElement {
       }}
     >
       <title>${task.id} · ${task.title} — ${status}${task.statusReason ? `: ${task.statusReason}` : ''}</title>
-      <rect class="dag-node-box" width=${width} height=${height} rx="6" ry="6"></rect>
-      <rect class="dag-node-stripe" width="4" height=${height - 12} x="5" y="6" rx="2" ry="2"></rect>
-      <text class="dag-node-label" x="16" y="19">${clip(`${task.id} · ${task.title}`, Math.floor((width - 20) / 7))}</text>
-      <text class="dag-node-status" x="16" y="36">${status}${attempts} · ${task.role}</text>
+      <rect class="dag-node-box" x=${x} y=${y} width=${width} height=${height} rx="6" ry="6"></rect>
+      ${task.status === 'running' ? nothing : svg`<rect class="dag-node-stripe" width="4" height=${height - 12} x=${x + 5} y=${y + 6} rx="2" ry="2"></rect>`}
+      <text class="dag-node-label" x=${x + 16} y=${y + 19}>${clip(`${task.id} · ${task.title}`, Math.floor((width - 20) / 7))}</text>
+      <text class="dag-node-status" x=${x + 16} y=${y + 36}>${status}${attempts} · ${task.role}</text>
     </g>`;
   }
 

@@ -3,11 +3,11 @@
 // command runs with GIT_DIR, GIT_WORK_TREE and GIT_INDEX_FILE set to ours, without the user's
 // environment (GIT_*) or global/system configuration, without hooks and without signing. Each
 // checkpoint is a commit pinned by its own ref, so git never collects it.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, realpath, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { devNull } from 'node:os';
 import * as path from 'node:path';
+import { runProgram } from '../processGroup';
 import { isMissing, relativeInside } from '../workspace/paths';
 import { messageOf } from '../../shared/wording';
 import { UserError } from '../../shared/errors';
@@ -578,23 +578,12 @@ interface GitCommand {
 }
 
 /** Runs git, feeding it `input`; resolves with its output, rejects with what it said on a failure. */
-function runGit(git: GitCommand, cwd: string, args: string[], input?: string | Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', [...git.config, ...args], { cwd, env: git.env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    // git may exit before reading all of its input (a failure): that is reported by its exit code.
-    child.stdin.on('error', () => undefined);
-    child.on('close', (code, signal) => {
-      const stdout = Buffer.concat(out).toString('utf8');
-      if (code === 0) resolve(stdout);
-      else reject(new Error(Buffer.concat(err).toString('utf8').trim() || stdout.trim() || `git exited with ${code ?? signal}`));
-    });
-    child.stdin.end(input);
-  });
+async function runGit(git: GitCommand, cwd: string, args: string[], input?: string | Buffer): Promise<string> {
+  // git may exit before reading all of its input (a failure): that is reported by its exit code.
+  const { code, signal, stdout, stderr } = await runProgram('git', [...git.config, ...args], { cwd, env: git.env, input });
+  const out = stdout.toString('utf8');
+  if (code === 0) return out;
+  throw new Error(stderr.toString('utf8').trim() || out.trim() || `git exited with ${code ?? signal}`);
 }
 
 function parseNameStatus(out: string): { status: string; path: string }[] {

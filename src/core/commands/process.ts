@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import type { CommandResult } from '../ports';
 import { childEnvironment } from '../secrets';
-import { startInProcessGroup, type GroupedCommand } from '../testing/processGroup';
+import { startInProcessGroup, type GroupedCommand } from '../processGroup';
 import { BoundedOutput } from './output';
 import { messageOf } from '../../shared/wording';
 

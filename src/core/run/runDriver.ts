@@ -228,6 +228,10 @@ export class RunDriver {
       if (this.state.status === 'queued') this.setRun('planning');
       if (this.state.status === 'paused') this.setRun(this.state.plan ? 'running' : 'planning');
       if (this.state.status === 'planning') {
+        // Nothing edits the tree while the baseline runs and the planner thinks, so the first snapshot
+        // is taken then, off the tasks' path. A plan that waits for approval waits for its snapshot too:
+        // the user may edit files in between.
+        if (!this.state.config.requirePlanApproval) this.beginStartCheckpoint();
         await this.runBaseline();
         await plan(this.context, this.steps, this.testing);
       }
@@ -235,11 +239,8 @@ export class RunDriver {
       if (this.state.status === 'running') {
         await this.runBaseline();
         await this.landing.prepareGitMode();
-        // The first snapshot of a large workspace takes seconds: it runs while the first tasks work,
-        // outside the gate; landings meanwhile hand the store what they overwrite (landing.ts), so it
-        // records the tree as it was when asked and never makes a landing wait.
-        if (this.state.checkpoints.length === 0) this.startCheckpoint = this.landing.checkpoint(`run start: ${this.state.goal.slice(0, 80)}`);
-        else await this.landing.resuming();
+        if (this.state.checkpoints.length === 0) this.beginStartCheckpoint();
+        else if (!this.startCheckpoint) await this.landing.resuming();
         await this.executeTasks();
         await this.settleStartCheckpoint();
         // The security gate follows the tasks; a fix task it adds runs like any other, then the gate again.
@@ -265,6 +266,15 @@ export class RunDriver {
       await this.options.lock.release();
     }
     return this.state;
+  }
+
+  /**
+   * The first snapshot of a large workspace takes seconds: it runs outside the gate while the planner
+   * or the first tasks work; landings meanwhile hand the store what they overwrite (landing.ts), so it
+   * records the tree as it was when asked and never makes a landing wait.
+   */
+  private beginStartCheckpoint(): void {
+    this.startCheckpoint ??= this.landing.checkpoint(`run start: ${this.state.goal.slice(0, 80)}`);
   }
 
   /**

@@ -4,7 +4,7 @@
 import { stat } from 'node:fs/promises';
 import type { ProcessResult, TestRunner } from '../ports';
 import { childEnvironment } from '../secrets';
-import { startInProcessGroup, type GroupedCommand } from './processGroup';
+import { startInProcessGroup, type GroupedCommand } from '../processGroup';
 import { messageOf } from '../../shared/wording';
 import { BoundedOutput } from '../commands/output';
 
@@ -66,7 +66,7 @@ export class NodeTestRunner implements TestRunner {
       let exitTimer: NodeJS.Timeout | undefined;
 
       const stop = (): void => {
-        if (child.pid === undefined || killTimer !== undefined) return;
+        if (killTimer !== undefined) return;
         child.signal('SIGTERM');
         killTimer = setTimeout(() => child.signal('SIGKILL'), this.killGraceMs);
       };

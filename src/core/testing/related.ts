@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import type { TestFramework } from './detect';
 
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'build', 'out', 'target', 'vendor', '.venv', 'venv', '__pycache__', 'coverage', '.software-maker', '.next', '.turbo']);
-const MAX_FILES = 20_000;
+/** Directory entries looked at, at most: a repository of this size is covered whole; a bigger one is not searched for ever. */
+const MAX_ENTRIES = 500_000;
 const MAX_IMPORT_SCANS = 2_000;
 const JS_EXT = /\.(m|c)?(j|t)sx?$/;
 const JS_TEST = /(\.|_)(test|spec)\.(m|c)?(j|t)sx?$/;
@@ -33,8 +34,7 @@ export async function relatedTests(root: string, changedFiles: string[], framewo
 }
 
 async function relatedJs(root: string, changed: string[]): Promise<string[]> {
-  const files = await listFiles(root);
-  const tests = files.filter((f) => JS_TEST.test(f) || (/(^|\/)__tests__\//.test(f) && JS_EXT.test(f)));
+  const tests = await listTestFiles(root, (f) => JS_TEST.test(f) || (/(^|\/)__tests__\//.test(f) && JS_EXT.test(f)));
   const found = new Set<string>();
   const sources: string[] = [];
   for (const file of changed) {
@@ -75,9 +75,8 @@ async function relatedJs(root: string, changed: string[]): Promise<string[]> {
 }
 
 async function relatedPython(root: string, changed: string[]): Promise<string[]> {
-  const files = await listFiles(root);
   const isTest = (f: string): boolean => /(^|\/)(test_[^/]*|[^/]*_test)\.py$/.test(f);
-  const tests = files.filter(isTest);
+  const tests = await listTestFiles(root, isTest);
   const found = new Set<string>();
   for (const file of changed) {
     if (isTest(file)) {
@@ -95,23 +94,29 @@ async function relatedPython(root: string, changed: string[]): Promise<string[]>
   return [...found].sort();
 }
 
-async function listFiles(root: string): Promise<string[]> {
+/**
+ * The test files of the tree (skipping dependency, build and dot folders), sorted. Only test files
+ * are kept and the cap counts every entry looked at, so a large tree whose test folder sorts after
+ * thousands of sources still has its tests found. Folders are read side by side.
+ */
+async function listTestFiles(root: string, isTest: (file: string) => boolean): Promise<string[]> {
   const out: string[] = [];
+  let seen = 0;
   const walk = async (rel: string): Promise<void> => {
-    if (out.length >= MAX_FILES) return;
+    if (seen >= MAX_ENTRIES) return;
     const entries = await readdir(path.join(root, rel), { withFileTypes: true }).catch(() => []);
+    seen += entries.length;
+    const folders: string[] = [];
     for (const entry of entries) {
       const child = rel ? `${rel}/${entry.name}` : entry.name;
       if (entry.isDirectory()) {
-        if (!SKIP_DIRS.has(entry.name) && !entry.name.startsWith('.')) await walk(child);
-      } else if (entry.isFile()) {
-        out.push(child);
-        if (out.length >= MAX_FILES) return;
-      }
+        if (!SKIP_DIRS.has(entry.name) && !entry.name.startsWith('.')) folders.push(child);
+      } else if (entry.isFile() && isTest(child)) out.push(child);
     }
+    await Promise.all(folders.map(walk));
   };
   await walk('');
-  return out;
+  return out.sort();
 }
 
 function jsStem(file: string): string {

@@ -2,8 +2,8 @@
 // JavaScript walk takes to read every file, and it honours every .gitignore (nested ones too).
 // It only names the files that contain the text; their lines are still read and cut in JavaScript,
 // so both ways give the same hits.
-import { spawn } from 'node:child_process';
 import { childEnvironment } from '../secrets';
+import { startProgram, type GroupedCommand } from '../processGroup';
 import { MAX_FILE_BYTES } from './paths';
 
 /** Folders never searched, at any depth (the same as the walk's). */
@@ -38,34 +38,47 @@ export function filesContaining(ripgrep: string, root: string, query: string): P
     '.',
   ];
   return new Promise((resolve) => {
-    let child;
+    let child: GroupedCommand;
     try {
-      child = spawn(ripgrep, args, { cwd: root, env: childEnvironment(), stdio: ['ignore', 'pipe', 'ignore'], windowsHide: true });
+      child = startProgram(ripgrep, args, { cwd: root, env: childEnvironment() });
     } catch {
       resolve(undefined);
       return;
     }
     const chunks: Buffer[] = [];
     let bytes = 0;
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (bytes >= MAX_LISTING_BYTES) return;
-      chunks.push(chunk);
-      bytes += chunk.length;
-      if (bytes >= MAX_LISTING_BYTES) child.kill();
-    });
-    child.on('error', () => resolve(undefined));
-    child.on('close', (code) => {
+    let settled = false;
+    const finish = (code: number | null): void => {
+      if (settled) return;
+      settled = true;
+      child.dispose();
       const listing = Buffer.concat(chunks).toString('utf8');
+      const cut = bytes >= MAX_LISTING_BYTES;
       // 0: matches, 1: none; 2 is an error, which still lists what it found (an unreadable file).
-      if (code !== 0 && code !== 1 && listing === '' && bytes < MAX_LISTING_BYTES) {
+      if (code !== 0 && code !== 1 && listing === '' && !cut) {
         resolve(undefined);
         return;
       }
       const files = listing.split('\0');
       // The last name of a listing cut short may be cut too.
-      if (bytes >= MAX_LISTING_BYTES) files.pop();
+      if (cut) files.pop();
       resolve(files.filter((file) => file !== '').map((file) => file.replace(/\\/g, '/').replace(/^\.\//, '')));
+    };
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (bytes >= MAX_LISTING_BYTES) return;
+      chunks.push(chunk);
+      bytes += chunk.length;
+      if (bytes >= MAX_LISTING_BYTES) finish(null);
     });
+    // Its complaints (an unreadable file) are not ours to show; they must still be read off the pipe.
+    child.stderr.resume();
+    child.on('error', () => {
+      if (settled) return;
+      settled = true;
+      child.dispose();
+      resolve(undefined);
+    });
+    child.on('close', (code: number | null) => finish(code));
   });
 }
 
