@@ -3,9 +3,9 @@
 // killed hard (kill -9, a crashed editor), when no code of ours runs to clean up.
 //
 // On POSIX every command is started by one small Node process of ours, the process host, not by us.
-// Starting a process from a large one blocks it while fork copies its page tables: 8-40 ms in an
-// extension host of 250-500 MB, during which no event of any other task is handled; from a 40 MB
-// process it takes about a millisecond and blocks nothing of ours. The host holds an IPC channel
+// Starting a process from a large one blocks it while fork copies its page tables (`npm run bench`:
+// 7 ms at 256 MB, 24 ms at 506 MB), during which no event of any other task is handled; handed to
+// the 40 MB host it costs us an IPC message. The host holds an IPC channel
 // from us; when it closes (we are gone, however we died) the host kills every group it started.
 // Windows has no process groups: commands run directly and taskkill ends their tree.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -122,6 +122,7 @@ class HostedCommand extends GroupedCommand {
     // the command still closes.
     for (const stream of [this.stdout, this.stderr]) stream.once('end', () => this.noteOutputEnd()).resume();
     this.once('close', () => host.ended(this));
+    // Always listened to, so a failed start reaches the caller's listener, never an uncaught 'error'.
     this.on('error', () => host.ended(this));
   }
 
@@ -163,12 +164,13 @@ class HostedCommand extends GroupedCommand {
 
   /** The host died under the command: its group goes too (it would run unwatched), and it is reported ended. */
   lost(): void {
-    if (this.groupId !== undefined) killGroup(this.groupId, 'SIGKILL');
-    if (this.groupId === undefined) this.emit('error', new Error('the process that starts commands stopped before this one started'));
-    else {
-      this.noteExit(null, 'SIGKILL');
-      for (const stream of [this.stdout, this.stderr]) stream.end();
+    if (this.groupId === undefined) {
+      this.emit('error', new Error('the process that starts commands stopped before this one started'));
+      return;
     }
+    killGroup(this.groupId, 'SIGKILL');
+    this.noteExit(null, 'SIGKILL');
+    for (const stream of [this.stdout, this.stderr]) stream.end();
   }
 }
 
@@ -282,15 +284,18 @@ class DirectCommand extends GroupedCommand {
 
 /** Starts `command` through the shell in `cwd` with exactly `env`, in a process group of its own. */
 export function startInProcessGroup(command: string, options: { cwd: string; env: NodeJS.ProcessEnv }): GroupedCommand {
-  if (IS_WINDOWS) return new DirectCommand(spawn(command, { cwd: options.cwd, env: options.env, shell: true, windowsHide: true, stdio: ['ignore', 'pipe', 'pipe'] }));
-  return (host ??= new ProcessHost()).start({ file: command, args: [], shell: true, cwd: options.cwd, env: options.env });
+  return start({ file: command, args: [], shell: true, cwd: options.cwd, env: options.env });
 }
 
 /** Starts a program (no shell) in a group of its own, fed `input` when given. */
 export function startProgram(file: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; input?: string | Buffer }): GroupedCommand {
-  const input = options.input === undefined ? undefined : Buffer.from(options.input);
-  if (IS_WINDOWS) return new DirectCommand(spawn(file, args, { cwd: options.cwd, env: options.env, windowsHide: true, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] }), input);
-  return (host ??= new ProcessHost()).start({ file, args, shell: false, cwd: options.cwd, env: options.env, input });
+  return start({ file, args, shell: false, cwd: options.cwd, env: options.env, input: options.input === undefined ? undefined : Buffer.from(options.input) });
+}
+
+function start(request: { file: string; args: string[]; shell: boolean; cwd: string; env: NodeJS.ProcessEnv; input?: Buffer }): GroupedCommand {
+  if (!IS_WINDOWS) return (host ??= new ProcessHost()).start(request);
+  const { file, args, shell, cwd, env, input } = request;
+  return new DirectCommand(spawn(file, args, { cwd, env, shell, windowsHide: true, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] }), input);
 }
 
 /** Runs a program to its end: git for the checkpoints, many times a run, which is why it goes through the host too. */

@@ -48,10 +48,15 @@ export function filesContaining(ripgrep: string, root: string, query: string): P
     const chunks: Buffer[] = [];
     let bytes = 0;
     let settled = false;
-    const finish = (code: number | null): void => {
+    /** `code` undefined: ripgrep could not run (the caller scans instead). */
+    const finish = (code: number | null | undefined): void => {
       if (settled) return;
       settled = true;
       child.dispose();
+      if (code === undefined) {
+        resolve(undefined);
+        return;
+      }
       const listing = Buffer.concat(chunks).toString('utf8');
       const cut = bytes >= MAX_LISTING_BYTES;
       // 0: matches, 1: none; 2 is an error, which still lists what it found (an unreadable file).
@@ -72,12 +77,7 @@ export function filesContaining(ripgrep: string, root: string, query: string): P
     });
     // Its complaints (an unreadable file) are not ours to show; they must still be read off the pipe.
     child.stderr.resume();
-    child.on('error', () => {
-      if (settled) return;
-      settled = true;
-      child.dispose();
-      resolve(undefined);
-    });
+    child.on('error', () => finish(undefined));
     child.on('close', (code: number | null) => finish(code));
   });
 }
