@@ -14,8 +14,9 @@ import { DAGRE_MAX_TASKS, layoutDag, quickLayout } from '../webview/dagLayout';
 import { chatMessageOf } from '../webview/eventText';
 import { Store } from '../webview/store';
 import { spread, type Spread } from '../test/support/benchSchedule';
-import { largePanelRun } from './panelRun';
+import { largePanelRun } from '../test/unit/fixtures/webviewRun';
 import { webviewFirstRender } from './webviewFirstRender';
+import { toJsonText } from '../src/shared/jsonText';
 
 const ms = (value: number) => `${value.toFixed(0)} ms`;
 const range = (s: Spread) => `${s.median.toFixed(0)} ms (${s.min.toFixed(0)}..${s.max.toFixed(0)})`;
@@ -180,8 +181,10 @@ export async function panelFirstRender(): Promise<void> {
   const events = largePanelRun(10_000);
   const plan = foldEvents(events)!.plan!;
   console.log(`\nPanel first render, node side: ${events.length.toLocaleString('en')} events, a ${plan.tasks.length}-task plan (the browser's own work: the next figures)`);
-  const snapshotOf = (upTo: number): Snapshot => ({ runs: [], activeRunId: 'run-panel', activeEvents: events.slice(0, upTo), canStartGoals: true });
+  const snapshotOf = (upTo: number): Snapshot => ({ runs: [], activeRunId: 'run-panel', activeLog: toJsonText(events.slice(0, upTo)), canStartGoals: true });
   const fold = await timed(5, async () => new Store().loadSnapshot(snapshotOf(events.length)));
+  const folded = foldEvents(events)!;
+  const withState = await timed(5, async () => new Store().loadSnapshot({ ...snapshotOf(events.length), activeState: folded }));
   const chat = await timed(5, async () => {
     const state = foldEvents(events)!;
     for (const event of events) chatMessageOf(event, (taskId) => state.tasks[taskId]?.title);
@@ -189,6 +192,7 @@ export async function panelFirstRender(): Promise<void> {
   const quickLayoutTime = await timed(5, async () => quickLayout(plan.tasks));
   const dagre = await timed(3, async () => layoutDag(plan.tasks));
   console.log(`  store folds the snapshot                  ${range(fold)}`);
+  console.log(`  store takes the host's folded state       ${range(withState)}   (what panel.ts sends: the engine's state from its snapshot)`);
   console.log(`  chat messages of every event              ${range(chat)}`);
   console.log(`  plan layout on the first frame: linear    ${range(quickLayoutTime)}   (before: dagre ${range(dagre)}; now dagre only for plans <= ${DAGRE_MAX_TASKS} tasks, when idle)`);
   let perEvent = 0;

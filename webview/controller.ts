@@ -1,7 +1,8 @@
 // The panel's actions: what the views ask for, turned into protocol requests whose answers (or
 // errors) land in the store. No DOM, so the whole request/notification flow is tested in Node.
 import type { Budgets } from '../src/shared/model';
-import { describeTriageDecision, type GoalOptions, type ImageInput, type TriageDecision } from '../src/shared/protocol';
+import { describeTriageDecision, type GoalOptions, type ImageInput, type Snapshot, type TriageDecision } from '../src/shared/protocol';
+import { fromJsonText } from '../src/shared/jsonText';
 import type { RpcClient } from './rpc';
 import type { Store } from './store';
 import { messageOf } from '../src/shared/wording';
@@ -16,8 +17,11 @@ export class PanelController {
     private readonly store: Store,
   ) {}
 
-  /** Subscribes to notifications, then asks for the snapshot (the host posts nothing before that). */
-  async start(): Promise<void> {
+  /**
+   * Subscribes to notifications, then loads the snapshot: the answer to app/ready (the host posts
+   * nothing before it), asked for here unless the caller already has (hostChannel.ts does, early).
+   */
+  async start(snapshot?: Promise<Snapshot>): Promise<void> {
     this.disposers.push(
       this.rpc.on('run/event', ({ runId, event }) => this.store.receiveEvent(runId, event)),
       this.rpc.on('runs/changed', ({ runs }) => this.store.setRuns(runs)),
@@ -32,7 +36,7 @@ export class PanelController {
       }),
     );
     try {
-      this.store.loadSnapshot(await this.rpc.request('app/ready', {}));
+      this.store.loadSnapshot(await (snapshot ?? this.rpc.request('app/ready', {})));
     } catch (error) {
       this.store.reportError(`The panel could not load its state: ${messageOf(error)} Close and reopen the panel to try again.`);
     }
@@ -45,7 +49,7 @@ export class PanelController {
     this.store.beginOpen(runId);
     try {
       const result = await this.rpc.request('run/open', { runId });
-      this.store.finishOpen(result.runId, result.events);
+      this.store.finishOpen(result.runId, fromJsonText(result.log), result.state);
     } catch (error) {
       this.store.failOpen(runId, `Could not open run ${runId}: ${messageOf(error)}`);
     }

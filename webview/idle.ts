@@ -8,9 +8,3 @@ export function whenIdle(work: () => void, timeoutMs = 200): void {
   else setTimeout(work, 0);
 }
 
-/** Runs `work` before the next frame is painted (once per frame however often it is asked, by the caller). */
-export function nextFrame(work: () => void): void {
-  const frame = (globalThis as { requestAnimationFrame?: (callback: () => void) => number }).requestAnimationFrame;
-  if (frame) frame(work);
-  else setTimeout(work, 16);
-}

@@ -1,33 +1,16 @@
 // Entry of the panel's browser bundle (dist/webview.js; the CSS imports become dist/webview.css).
+// hostChannel first: it asks the host for the snapshot before the other modules run.
+import { rpc, snapshotReply } from './hostChannel';
 import '@vscode/codicons/dist/codicon.css';
 import './styles.css';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
-import type { RequestMessage } from '../src/shared/protocol';
 import { PanelController } from './controller';
-import { RpcClient } from './rpc';
 import { Store } from './store';
 import { SmApp } from './views/app';
 
-interface VsCodeApi {
-  postMessage(message: unknown): void;
-}
-
-declare function acquireVsCodeApi(): VsCodeApi;
-
-// acquireVsCodeApi may be called once per page; everything goes through this one handle.
-const vscode = acquireVsCodeApi();
-
-const rpc = new RpcClient({
-  post: (message: RequestMessage) => vscode.postMessage(message),
-  listen: (onMessage) => {
-    const listener = (event: MessageEvent): void => onMessage(event.data);
-    window.addEventListener('message', listener);
-    return () => window.removeEventListener('message', listener);
-  },
-});
 // Live events are folded as they arrive and drawn once per frame: a burst of them costs one render.
 const store = new Store({ frame: (flush) => requestAnimationFrame(flush) });
 const controller = new PanelController(rpc, store);
@@ -35,10 +18,17 @@ const controller = new PanelController(rpc, store);
 const app = new SmApp();
 app.store = store;
 app.controller = controller;
-document.body.append(app);
 
 window.addEventListener('unhandledrejection', (event) => {
   store.reportError(`Unexpected error in the panel: ${event.reason instanceof Error ? event.reason.message : String(event.reason)}`);
 });
 
-void controller.start();
+// The app is put on the page once the host's snapshot is in (or its error): put there before, its
+// first frame said "No run yet" while the run was on its way, and styling and laying that out kept
+// the page from the snapshot's frame (a tenth of a large run's first render).
+const loading = document.createElement('p');
+loading.className = 'panel-loading muted';
+loading.setAttribute('role', 'status');
+loading.textContent = 'Loading…';
+document.body.append(loading);
+void controller.start(snapshotReply).finally(() => loading.replaceWith(app));

@@ -1,6 +1,7 @@
 // The panel's state: the snapshot's data plus the active run's events, folded with the shared
 // applyEvent into the same RunState the engine and hosts use. Pure TS (no DOM) so it is tested in Node.
 import type { EngineEvent } from '../src/shared/events';
+import { fromJsonText } from '../src/shared/jsonText';
 import type { ComposerDefaults, HostState, Notice, Snapshot } from '../src/shared/protocol';
 import { applyEvent, summarizeRun, type RunState, type RunSummary } from '../src/shared/runState';
 
@@ -41,6 +42,11 @@ export type StoreListener = (state: ViewState) => void;
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Events 1..n in order, as the host reads a log (its first and last event say so). */
+function isWholeLog(events: readonly EngineEvent[]): boolean {
+  return events.length > 0 && events[0]!.seq === 1 && events[events.length - 1]!.seq === events.length;
 }
 
 export interface StoreOptions {
@@ -85,7 +91,7 @@ export class Store {
     this.applyHostState(snapshot);
     s.openingRunId = undefined;
     this.buffered = [];
-    this.replaceRun(snapshot.activeRunId, snapshot.activeEvents);
+    this.replaceRun(snapshot.activeRunId, fromJsonText(snapshot.activeLog), snapshot.activeState);
     this.changed();
   }
 
@@ -129,7 +135,7 @@ export class Store {
     this.changed();
   }
 
-  finishOpen(runId: string, events: EngineEvent[]): void {
+  finishOpen(runId: string, events: EngineEvent[], folded?: RunState): void {
     const s = this.current;
     // A later open (the user clicked again) wins; this answer is stale.
     if (s.openingRunId !== runId) return;
@@ -138,7 +144,7 @@ export class Store {
     s.openingRunId = undefined;
     const sameRun = s.activeRunId === runId;
     const selected = s.selectedTaskId;
-    this.replaceRun(runId, events);
+    this.replaceRun(runId, events, folded);
     if (sameRun && selected && this.hasTask(selected)) s.selectedTaskId = selected;
     for (const event of buffered) this.fold(event);
     this.changed();
@@ -180,15 +186,26 @@ export class Store {
     return [summarizeRun(run), ...runs];
   }
 
-  private replaceRun(runId: string | undefined, events: readonly EngineEvent[]): void {
+  /**
+   * Shows a run from its log. With the host's folded state of it (the engine's, from its snapshot),
+   * only the events after that state are folded, the rest of the log is taken as it is: a run of
+   * 100,000 events opens without folding them again. A state the log does not reach, or of another
+   * run, is not used.
+   */
+  private replaceRun(runId: string | undefined, events: EngineEvent[], folded?: RunState): void {
     const s = this.current;
     if (s.activeRunId !== runId) s.selectedTaskId = undefined;
     s.activeRunId = runId;
     s.events = [];
     s.run = undefined;
     s.needsResync = false;
-    for (const event of events) {
-      if (!this.fold(event)) break;
+    const covered = folded !== undefined && folded.id === runId && isWholeLog(events) && folded.lastSeq <= events.length ? folded.lastSeq : 0;
+    if (covered > 0) {
+      s.run = folded;
+      s.events = events.length === covered ? events : events.slice(0, covered);
+    }
+    for (let i = covered; i < events.length; i++) {
+      if (!this.fold(events[i]!)) break;
     }
     if (s.selectedTaskId && !this.hasTask(s.selectedTaskId)) s.selectedTaskId = undefined;
   }

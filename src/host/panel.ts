@@ -9,6 +9,7 @@ import { dirname, resolve, sep } from 'node:path';
 import * as vscode from 'vscode';
 import { realPathInside, type EngineApi } from '../core';
 import type { EngineEvent } from '../shared/events';
+import { toJsonText } from '../shared/jsonText';
 import type { Budgets } from '../shared/model';
 import { parseRequest } from '../shared/protocolSchemas';
 import {
@@ -25,7 +26,7 @@ import {
 } from '../shared/protocol';
 import { panelHtml } from '../shared/panelHtml';
 import { followsStartedRun, runToShow } from '../shared/runList';
-import { summarizeRun, type RunSummary } from '../shared/runState';
+import { summarizeRun, type RunState, type RunSummary } from '../shared/runState';
 import { DisposableStore } from './disposables';
 import type { RunDiffs } from './runDiffs';
 import { messageOf } from '../shared/wording';
@@ -218,7 +219,7 @@ class ChatSession {
     },
     'notice/act': async ({ id, action }) => ({ done: await this.host.actOnNotice(id, action) }),
     'run/open': async ({ runId }) => {
-      const events = await this.host.engine.readEvents(runId).catch((error: unknown) => {
+      const { events, state } = await this.readRun(runId).catch((error: unknown) => {
         throw new Error(`Run ${runId} could not be read (${messageOf(error)}). It may have been deleted; pick another run.`);
       });
       if (events.length === 0) throw new Error(`Run ${runId} has no events. It may have been deleted; pick another run.`);
@@ -226,7 +227,7 @@ class ChatSession {
       this.chosenRunId = runId;
       // A pinned view that opens another run stays pinned, on the run it now shows.
       if (this.pinnedRunId && this.pinnedRunId !== runId) this.setPin(runId);
-      return { runId, events };
+      return { runId, log: toJsonText(events), ...(state ? { state } : {}) };
     },
     'run/cancel': async ({ runId }) => ({ cancelled: await this.host.engine.cancelRun(runId, 'Cancelled from the Software Maker panel.') }),
     'plan/approve': async ({ runId }) => ({ approved: await this.host.engine.approvePlan(runId) }),
@@ -372,8 +373,21 @@ class ChatSession {
     if (this.pinnedRunId && !runs.some((run) => run.id === this.pinnedRunId)) this.pinnedRunId = undefined;
     const activeRunId = runToShow({ runs, driven: this.host.engine.activeRunIds(), pinned: this.pinnedRunId, requested: this.pendingFocus?.runId ?? this.chosenRunId, shown: this.activeRunId });
     this.activeRunId = activeRunId;
-    const activeEvents = activeRunId ? await this.host.engine.readEvents(activeRunId) : [];
-    return { runs, activeRunId, activeEvents, ...this.hostState() };
+    const active = activeRunId ? await this.readRun(activeRunId) : { events: [], state: undefined };
+    return { runs, activeRunId, activeLog: toJsonText(active.events), ...(active.state ? { activeState: active.state } : {}), ...this.hostState() };
+  }
+
+  /**
+   * A run's log and its folded state, so the webview does not fold the whole log again. The state
+   * is read first: the log is then at least as far on, and the webview folds the difference (a state
+   * ahead of the log it could not use). A driven run's state is the driver's own, still changing,
+   * so this takes a copy of it as it is now.
+   */
+  private async readRun(runId: string): Promise<{ events: EngineEvent[]; state: RunState | undefined }> {
+    // A state that cannot be read only costs the webview a fold; the log's own error is the one to show.
+    const state = await this.host.engine.getRun(runId).catch(() => undefined);
+    const asOfNow = state && this.host.engine.activeRunIds().includes(runId) ? structuredClone(state) : state;
+    return { state: asOfNow, events: await this.host.engine.readEvents(runId) };
   }
 
   private onEngineEvent(runId: string, event: EngineEvent): void {

@@ -4,8 +4,9 @@
 // whose result is a full snapshot. The host validates every incoming message with the zod schemas of
 // protocolSchemas.ts; this module is types only (and zod-free), so the webview bundle carries no zod.
 import type { EngineEvent, TaskChanges } from './events';
+import type { JsonText } from './jsonText';
 import type { Budgets } from './model';
-import type { RunSummary } from './runState';
+import type { RunState, RunSummary } from './runState';
 
 /**
  * A prompt that must stay reachable until acted on (turn on diff CodeLens, set a model's key, resume
@@ -42,8 +43,14 @@ export interface Snapshot extends HostState {
   runs: RunSummary[];
   /** The run the panel shows; undefined when there is none yet. */
   activeRunId?: string;
-  /** The whole event log of the active run: the webview folds it with applyEvent. */
-  activeEvents: EngineEvent[];
+  /** The whole event log of the active run, for the log and the chat (as text: see jsonText.ts). */
+  activeLog: JsonText<EngineEvent[]>;
+  /**
+   * The active run as the engine already has it folded (its snapshot plus the log's tail), so the
+   * webview folds only the events after `lastSeq` instead of the whole log. Absent, or not covered by
+   * the log, the webview folds the log itself.
+   */
+  activeState?: RunState;
 }
 
 /** A pasted image: base64 data of a PNG, JPEG, GIF or WebP. */
@@ -98,8 +105,8 @@ export interface Requests {
   'run/pin': { params: { runId?: string }; result: { pinnedRunId?: string } };
   /** Act on a notice (an action label of it), or dismiss it (no action). */
   'notice/act': { params: { id: string; action?: string }; result: { done: boolean } };
-  /** Switch the panel to another run; returns its whole log. */
-  'run/open': { params: { runId: string }; result: { runId: string; events: EngineEvent[] } };
+  /** Switch the panel to another run; returns its whole log and, as in the snapshot, its folded state. */
+  'run/open': { params: { runId: string }; result: { runId: string; log: JsonText<EngineEvent[]>; state?: RunState } };
   'run/cancel': { params: { runId: string }; result: { cancelled: boolean } };
   'plan/approve': { params: { runId: string }; result: { approved: boolean } };
   /** Open the pending diff(s) of a task in the editor. */

@@ -198,14 +198,18 @@ export function isReservedKey(key: string): boolean {
 const KEY_FIELDS = ['taskId', 'stepId', 'proposalId', 'role', 'approvalId'] as const;
 
 function refuseReservedKeys(event: EngineEvent): void {
-  const keys: string[] = [];
+  // Every event of every fold passes here: no arrays, the keys are looked at where they are.
+  let reserved: string | undefined;
+  const keyed = event as Partial<Record<(typeof KEY_FIELDS)[number], unknown>>;
   for (const field of KEY_FIELDS) {
-    const value: unknown = (event as Partial<Record<(typeof KEY_FIELDS)[number], unknown>>)[field];
-    if (typeof value === 'string') keys.push(value);
+    const value = keyed[field];
+    if (typeof value === 'string' && isReservedKey(value)) reserved ??= value;
   }
-  if (event.type === 'plan.accepted') for (const task of event.plan.tasks) keys.push(task.id, ...task.dependsOn);
-  if (event.type === 'task.added') keys.push(event.task.id, ...event.task.dependsOn);
-  const reserved = keys.find(isReservedKey);
+  const tasks = event.type === 'plan.accepted' ? event.plan.tasks : event.type === 'task.added' ? [event.task] : undefined;
+  for (const task of tasks ?? []) {
+    if (isReservedKey(task.id)) reserved ??= task.id;
+    for (const dependency of task.dependsOn) if (isReservedKey(dependency)) reserved ??= dependency;
+  }
   if (reserved !== undefined) {
     throw new InvalidLogError(
       `Event ${event.seq} (${event.type}) names "${reserved}", which is reserved (every JavaScript object has it): Software Maker never writes such an id, so this log was made or edited elsewhere. Remove the run folder, or fix the event.`,

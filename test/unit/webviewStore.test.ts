@@ -9,13 +9,14 @@ import { describeEvent } from '../../src/shared/wording';
 import { RpcClient, RpcError, type RpcTransport } from '../../webview/rpc';
 import { Store } from '../../webview/store';
 import { fiveTaskRun } from './fixtures/webviewRun';
+import { toJsonText } from '../../src/shared/jsonText';
 
 function snapshotOf(events: EngineEvent[], extra: Partial<Snapshot> = {}): Snapshot {
   const state = foldEvents(events);
   return {
     runs: state ? [summarizeRun(state)] : [],
     activeRunId: state?.id,
-    activeEvents: events,
+    activeLog: toJsonText(events),
     canStartGoals: true,
     ...extra,
   };
@@ -61,6 +62,49 @@ describe('webview store', () => {
     assert.equal(store.state.events.length, 300);
     assert.equal(store.state.needsResync, false);
     assert.equal(store.state.run?.tasks.t4.status, 'awaiting-review');
+  });
+
+  it('takes the host\'s folded state and folds only the events after it', () => {
+    const store = new Store();
+    const upTo = foldEvents(events.slice(0, 200))!;
+    // Only the folded state has this title: kept, the first 200 events were not folded again.
+    upTo.tasks.t1.title = 'Named in the folded state';
+    store.loadSnapshot(snapshotOf(events.slice(0, 250), { activeState: upTo }));
+    assert.equal(store.state.run?.tasks.t1.title, 'Named in the folded state');
+    assert.equal(store.state.run?.lastSeq, 250);
+    assert.equal(store.state.events.length, 250, 'the whole log, for the log view and the chat');
+    const expected = foldEvents(events.slice(0, 250))!;
+    expected.tasks.t1.title = 'Named in the folded state';
+    assert.deepEqual(store.state.run, expected);
+    for (const event of events.slice(250)) store.receiveEvent('run-1', event);
+    assert.equal(store.state.run?.lastSeq, 300);
+  });
+
+  it('folds the log itself when the state is ahead of it, of another run, or the log is not whole', () => {
+    const ahead = foldEvents(events.slice(0, 120))!;
+    ahead.tasks.t1.title = 'ahead';
+    const store = new Store();
+    store.loadSnapshot(snapshotOf(events.slice(0, 100), { activeState: ahead }));
+    assert.deepEqual(store.state.run, foldEvents(events.slice(0, 100)));
+    const other = foldEvents(fiveTaskRun('run-2', 100))!;
+    store.loadSnapshot(snapshotOf(events.slice(0, 100), { activeState: other }));
+    assert.deepEqual(store.state.run, foldEvents(events.slice(0, 100)));
+    // A log that does not start at event 1 is not the one the state was folded from.
+    const upTo = foldEvents(events.slice(0, 50))!;
+    upTo.tasks.t1.title = 'partial';
+    store.loadSnapshot({ ...snapshotOf(events.slice(0, 100)), activeLog: toJsonText(events.slice(10, 100)), activeState: upTo });
+    assert.notEqual(store.state.run?.tasks.t1?.title, 'partial');
+  });
+
+  it('switches runs with the folded state run/open returns', () => {
+    const other = fiveTaskRun('run-2', 80, 'Another goal');
+    const store = new Store();
+    store.loadSnapshot(snapshotOf(events));
+    store.beginOpen('run-2');
+    const folded = foldEvents(other.slice(0, 60))!;
+    store.finishOpen('run-2', other.slice(0, 70), folded);
+    assert.deepEqual(store.state.run, foldEvents(other.slice(0, 70)));
+    assert.equal(store.state.events.length, 70);
   });
 
   it('skips events the snapshot already contained (replays after app/ready)', () => {
@@ -138,7 +182,7 @@ describe('webview store', () => {
 
   it('follows the first run that starts when the panel is empty', () => {
     const store = new Store();
-    store.loadSnapshot({ runs: [], activeEvents: [], canStartGoals: false, cannotStartReason: 'Open a folder first.' });
+    store.loadSnapshot({ runs: [], activeLog: toJsonText([]), canStartGoals: false, cannotStartReason: 'Open a folder first.' });
     assert.equal(store.state.run, undefined);
     assert.equal(store.state.cannotStartReason, 'Open a folder first.');
     const fresh = fiveTaskRun('run-9', 20);
@@ -212,7 +256,7 @@ describe('webview controller', () => {
       if (message.method === 'app/ready') reply(snapshotOf(logs['run-1']));
       else if (message.method === 'run/open') {
         const { runId } = message.params as { runId: string };
-        if (logs[runId]) reply({ runId, events: logs[runId] });
+        if (logs[runId]) reply({ runId, log: toJsonText(logs[runId]) });
         else fail(`Run ${runId} could not be read.`);
       } else if (message.method === 'goal/start') {
         if (options.failGoal) fail(options.failGoal);
@@ -234,6 +278,17 @@ describe('webview controller', () => {
     assert.equal(store.state.activeRunId, 'run-2');
     assert.equal(store.state.selectedTaskId, 't3');
     assert.equal(store.state.events.length, 120);
+  });
+
+  it('loads the snapshot asked for before it started (the bundle asks first), without asking again', async () => {
+    const channel = new FakeChannel();
+    hostFor(channel, { 'run-1': fiveTaskRun('run-1', 100) });
+    const rpc = new RpcClient(channel);
+    const early = rpc.request('app/ready', {});
+    const store = new Store();
+    await new PanelController(rpc, store).start(early);
+    assert.equal(channel.posted.filter((message) => message.method === 'app/ready').length, 1);
+    assert.equal(store.state.run?.lastSeq, 100);
   });
 
   it('reloads the run after a gap in the live stream', async () => {

@@ -9,7 +9,6 @@ import { ROLES, type Role } from '../../src/shared/model';
 import type { TaskState } from '../../src/shared/runState';
 import { describeEvent } from '../../src/shared/wording';
 import { EVENT_TYPES, extendFiltered, roleLookup, roleOf, taskIdOf, visibleRange, type EventFilter, type RoleLookup } from '../eventText';
-import { nextFrame } from '../idle';
 
 const ROW_HEIGHT = 22;
 const ALL = '*';
@@ -47,7 +46,11 @@ export class SmEventLog extends LitElement {
   private typeFilter = ALL;
   private roleFilter = ALL;
   private scrollOffset = 0;
-  private viewportHeight = 300;
+  /**
+   * The viewport's height, for which rows to draw. Until it is measured, the window's: never less
+   * than the viewport's, so the first frame's rows fill it and measuring it redraws nothing.
+   */
+  private viewportHeight = typeof window === 'undefined' ? 300 : window.innerHeight;
   private stickToBottom = true;
   private scrollQueued = false;
   private resizeObserver?: ResizeObserver;
@@ -73,20 +76,24 @@ export class SmEventLog extends LitElement {
     const viewport = this.viewport();
     if (!viewport) return;
     this.resizeObserver = new ResizeObserver(() => {
-      if (viewport.clientHeight !== this.viewportHeight) {
-        this.viewportHeight = viewport.clientHeight;
-        this.requestUpdate();
-      }
+      const height = viewport.clientHeight;
+      if (height === this.viewportHeight) return;
+      // Rows drawn for a taller viewport cover a shorter one: only growing needs more of them.
+      const grew = height > this.viewportHeight;
+      this.viewportHeight = height;
+      if (grew) this.requestUpdate();
     });
     this.resizeObserver.observe(viewport);
   }
 
   protected override updated(): void {
     if (!this.stickToBottom || this.scrollQueued) return;
-    // Read in the next frame, not here: reading sizes right after rendering forces a layout before
-    // the first paint. Once per frame however many updates ask.
+    // The rows drawn are the last ones (render): the viewport is scrolled to them before this frame
+    // is painted, else the frame shows the spacer's empty top and the rows come a frame later. After
+    // the other views' updates (a microtask), so the one layout it takes is the one the chat's
+    // height read takes anyway (app.ts), not one more.
     this.scrollQueued = true;
-    nextFrame(() => {
+    queueMicrotask(() => {
       this.scrollQueued = false;
       const viewport = this.viewport();
       if (viewport && this.stickToBottom && viewport.scrollTop + viewport.clientHeight < viewport.scrollHeight) viewport.scrollTop = viewport.scrollHeight;
@@ -121,9 +128,13 @@ export class SmEventLog extends LitElement {
 
   private onScroll(event: Event): void {
     const viewport = event.currentTarget as HTMLElement;
+    const stick = viewport.scrollTop + viewport.clientHeight >= viewport.scrollHeight - ROW_HEIGHT;
+    const unchanged = stick && this.stickToBottom;
     this.scrollOffset = viewport.scrollTop;
-    this.stickToBottom = viewport.scrollTop + viewport.clientHeight >= viewport.scrollHeight - ROW_HEIGHT;
-    this.requestUpdate();
+    this.stickToBottom = stick;
+    // Scrolled to the newest while following it (updated() does that after every draw): the rows
+    // drawn are the ones to show, and drawing them again cost the first frame a second layout.
+    if (!unchanged) this.requestUpdate();
   }
 
   private jumpToLatest(): void {
@@ -156,7 +167,9 @@ export class SmEventLog extends LitElement {
   protected override render(): TemplateResult {
     const indexes = this.filtered();
     const total = indexes.length;
-    const { start, end } = visibleRange(total, ROW_HEIGHT, this.scrollOffset, this.viewportHeight);
+    // Following the newest, the rows are the last ones, whatever the scroll position was when drawn.
+    const offset = this.stickToBottom ? Math.max(0, total * ROW_HEIGHT - this.viewportHeight) : this.scrollOffset;
+    const { start, end } = visibleRange(total, ROW_HEIGHT, offset, this.viewportHeight);
     const rows: TemplateResult[] = [];
     for (let i = start; i < end; i++) {
       const event = this.events[indexes[i]];

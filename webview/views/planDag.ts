@@ -19,6 +19,21 @@ function stripePath(x: number, y: number, height: number): string {
   return `M${x + 5},${y + 8}a2,2 0 0 1 4,0v${height - 16}a2,2 0 0 1 -4,0z`;
 }
 
+/** Plans up to this size draw every node's text; larger ones only that of nodes in or near the view. */
+const ALL_LABELS_UP_TO = 60;
+/** How far past the pane's edges node text is drawn ahead of a scroll, in the pane's pixels. */
+const LABEL_MARGIN_PX = 480;
+/** The canvas is never drawn smaller than this share of the plan's size (styles.css, .dag-canvas min-width). */
+const MIN_SCALE = 0.8;
+
+/** A rectangle in the plan's own (layout) coordinates. */
+interface LayoutRect {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
 export class SmPlanDag extends LitElement {
   static override properties = {
     run: { attribute: false },
@@ -32,6 +47,14 @@ export class SmPlanDag extends LitElement {
 
   private layoutFor?: Plan;
   private layout?: DagLayout;
+  /**
+   * Where node text is drawn in a large plan. Its two text lines were most of a 200-node plan's cost
+   * in the panel's first frame (laid out and painted for nodes scrolled out of sight), so nodes
+   * elsewhere keep their box, status colour, tooltip and label for assistive technology, and get
+   * their text as the pane scrolls near them.
+   */
+  private labelled: LayoutRect = SmPlanDag.firstView();
+  private measureQueued = false;
 
   // Light DOM: the page stylesheet (theme colours) applies, and tests find #plan-dag directly.
   protected override createRenderRoot(): HTMLElement {
@@ -58,6 +81,49 @@ export class SmPlanDag extends LitElement {
     }
   }
 
+  /** Before anything is laid out: the pane is at its start and no larger than the window. */
+  private static firstView(): LayoutRect {
+    const width = typeof window === 'undefined' ? 1920 : window.innerWidth;
+    const height = typeof window === 'undefined' ? 1080 : window.innerHeight;
+    return { left: 0, top: 0, right: (width + LABEL_MARGIN_PX) / MIN_SCALE, bottom: (height + LABEL_MARGIN_PX) / MIN_SCALE };
+  }
+
+  /**
+   * A large plan's nodes get their text when the pane comes near them: after each update (the pane
+   * may have changed size, the layout may have changed) and each scroll. After the other views'
+   * updates (a microtask), so the layout it reads is the one the frame takes anyway.
+   */
+  protected override updated(): void {
+    if (!this.layout || this.layout.nodes.length <= ALL_LABELS_UP_TO || this.measureQueued) return;
+    this.measureQueued = true;
+    queueMicrotask(() => {
+      this.measureQueued = false;
+      this.drawTextNearView();
+    });
+  }
+
+  private drawTextNearView(): void {
+    const layout = this.layout;
+    const pane = this.querySelector<HTMLElement>('#plan-dag');
+    if (!layout || !pane || layout.nodes.length <= ALL_LABELS_UP_TO) return;
+    const canvas = pane.querySelector('.dag-svg')?.getBoundingClientRect();
+    if (!canvas || canvas.width === 0) return;
+    const view = pane.getBoundingClientRect();
+    const scale = canvas.width / layout.width;
+    const near = (margin: number): LayoutRect => ({
+      left: (view.left - canvas.left - margin) / scale,
+      top: (view.top - canvas.top - margin) / scale,
+      right: (view.right - canvas.left + margin) / scale,
+      bottom: (view.bottom - canvas.top + margin) / scale,
+    });
+    // Redrawn only when the view comes within half the margin of the drawn text's edge.
+    const needed = near(LABEL_MARGIN_PX / 2);
+    const drawn = this.labelled;
+    if (needed.left >= drawn.left && needed.top >= drawn.top && needed.right <= drawn.right && needed.bottom <= drawn.bottom) return;
+    this.labelled = near(LABEL_MARGIN_PX);
+    this.requestUpdate();
+  }
+
   protected override render(): TemplateResult {
     const run = this.run;
     const layout = this.layout;
@@ -71,7 +137,11 @@ export class SmPlanDag extends LitElement {
     // the costliest part of the nodes in the first frame's layout.
     const pulsing = layout.nodes.filter((node) => run.tasks[node.id]?.status === 'running');
     const viewBox = `0 0 ${layout.width} ${layout.height}`;
-    return html`<div id="plan-dag" class="plan-dag">
+    const everyLabel = layout.nodes.length <= ALL_LABELS_UP_TO;
+    const area = this.labelled;
+    const labelled = (x: number, y: number, width: number, height: number): boolean =>
+      everyLabel || (x + width >= area.left && x <= area.right && y + height >= area.top && y <= area.bottom);
+    return html`<div id="plan-dag" class="plan-dag" @scroll=${() => this.drawTextNearView()}>
       <div class="dag-canvas" .style=${`max-width:${layout.width}px;min-width:${Math.round(layout.width * 0.8)}px`}>
         <svg class="dag-svg" viewBox=${viewBox} role="group" aria-label="Plan of ${run.taskOrder.length} tasks">
           <defs>
@@ -85,7 +155,7 @@ export class SmPlanDag extends LitElement {
           )}
           ${layout.nodes.map((node) => {
             const task = run.tasks[node.id];
-            return task ? this.renderNode(task, node.x, node.y, node.width, node.height) : nothing;
+            return task ? this.renderNode(task, node.x, node.y, node.width, node.height, labelled(node.x, node.y, node.width, node.height)) : nothing;
           })}
         </svg>
         ${pulsing.length
@@ -97,7 +167,7 @@ export class SmPlanDag extends LitElement {
     </div>`;
   }
 
-  private renderNode(task: TaskState, x: number, y: number, width: number, height: number): TemplateResult {
+  private renderNode(task: TaskState, x: number, y: number, width: number, height: number, withText: boolean): TemplateResult {
     const selected = task.id === this.selectedTaskId;
     const status = task.status.replace('_', ' ');
     const attempts = task.attempts > 1 ? ` · attempt ${task.attempts}` : '';
@@ -122,8 +192,10 @@ export class SmPlanDag extends LitElement {
       <title>${task.id} · ${task.title} — ${status}${task.statusReason ? `: ${task.statusReason}` : ''}</title>
       <rect class="dag-node-box" x=${x} y=${y} width=${width} height=${height} rx="6" ry="6"></rect>
       ${task.status === 'running' ? nothing : svg`<rect class="dag-node-stripe" width="4" height=${height - 12} x=${x + 5} y=${y + 6} rx="2" ry="2"></rect>`}
-      <text class="dag-node-label" x=${x + 16} y=${y + 19}>${clip(`${task.id} · ${task.title}`, Math.floor((width - 20) / 7))}</text>
-      <text class="dag-node-status" x=${x + 16} y=${y + 36}>${status}${attempts} · ${task.role}</text>
+      ${withText
+        ? svg`<text class="dag-node-label" x=${x + 16} y=${y + 19}>${clip(`${task.id} · ${task.title}`, Math.floor((width - 20) / 7))}</text>
+            <text class="dag-node-status" x=${x + 16} y=${y + 36}>${status}${attempts} · ${task.role}</text>`
+        : nothing}
     </g>`;
   }
 

@@ -1,0 +1,113 @@
+// The panel's bundle in Chromium, framed as VS Code frames a webview (test/support/panelPage.ts):
+// what its first frames show for a large run. The run comes from the host's folded state, the page
+// waits for the snapshot before drawing the app, the event log's first frame holds its newest rows,
+// and a large plan draws node text only near the view, more as the pane scrolls.
+import { strict as assert } from 'node:assert';
+import type { Frame } from 'playwright-core';
+import { toJsonText } from '../../src/shared/jsonText';
+import type { ResponseMessage, Snapshot } from '../../src/shared/protocol';
+import { foldEvents, summarizeRun } from '../../src/shared/runState';
+import { startBrowser, type BrowserSession } from '../harness/codeServer';
+import { buildPanelBundle, openPanelFrame, servePanelSite, type PanelBundle, type PanelSite } from '../support/panelPage';
+import { fiveTaskRun, largePanelRun } from './fixtures/webviewRun';
+import type { EngineEvent } from '../../src/shared/events';
+
+/** Notes, in the panel's page, the first frame that draws log rows: their seqs and whether each is in the viewport. */
+const FIRST_LOG_FRAME = `(() => {
+  const look = () => {
+    const log = document.querySelector('#event-log');
+    const rows = log ? [...log.querySelectorAll('.log-row')] : [];
+    if (!rows.length) return requestAnimationFrame(look);
+    const view = log.getBoundingClientRect();
+    window.__firstLogFrame = rows.map((row) => {
+      const box = row.getBoundingClientRect();
+      return { seq: Number(row.getAttribute('data-seq')), inView: box.bottom > view.top && box.top < view.bottom };
+    });
+  };
+  requestAnimationFrame(look);
+})();`;
+
+interface LogRowSeen {
+  seq: number;
+  inView: boolean;
+}
+
+function readyWith(events: EngineEvent[], state = foldEvents(events)!): ResponseMessage<'app/ready'> {
+  const snapshot: Snapshot = { runs: [summarizeRun(state)], activeRunId: state.id, activeLog: toJsonText(events), activeState: state, canStartGoals: true };
+  return { kind: 'response', id: 0, ok: true, result: snapshot };
+}
+
+describe('the panel in Chromium', function () {
+  this.timeout(120_000);
+  let bundle: PanelBundle;
+  let session: BrowserSession;
+  const sites: PanelSite[] = [];
+
+  before(async () => {
+    bundle = await buildPanelBundle();
+    session = await startBrowser({ viewport: { width: 1280, height: 800 } });
+  });
+
+  after(async () => {
+    for (const site of sites) await site.close();
+    await session?.close();
+    await bundle?.remove();
+  });
+
+  async function open(options: { ready: ResponseMessage<'app/ready'>; readyDelayMs?: number }): Promise<Frame> {
+    const site = await servePanelSite({ bundle, ready: options.ready, panelScript: FIRST_LOG_FRAME, readyDelayMs: options.readyDelayMs });
+    sites.push(site);
+    return (await openPanelFrame(session, site)).panel;
+  }
+
+  const labels = (panel: Frame) => panel.locator('#plan-dag g.dag-node text.dag-node-label');
+
+  it('draws the run from the host\'s folded state, newest log rows in view in the first frame, node text only near the view', async () => {
+    const events = largePanelRun(3_000);
+    const state = foldEvents(events)!;
+    // A title only the folded state has: shown, it was not folded again from the log.
+    state.tasks['t0']!.title = 'Named in the folded state';
+    const panel = await open({ ready: readyWith(events, state) });
+    const nodes = panel.locator('#plan-dag g.dag-node');
+    await nodes.first().waitFor({ timeout: 60_000 });
+    assert.equal(await nodes.count(), 200, 'every task is a node');
+    assert.match((await panel.locator('#plan-dag g.dag-node[data-task-id="t0"]').getAttribute('aria-label')) ?? '', /Named in the folded state/);
+
+    await panel.waitForFunction(() => (globalThis as { __firstLogFrame?: unknown }).__firstLogFrame !== undefined);
+    const firstFrame = await panel.evaluate(() => (globalThis as unknown as { __firstLogFrame: LogRowSeen[] }).__firstLogFrame);
+    const last = events.length;
+    assert.ok(firstFrame.some((row) => row.seq === last && row.inView), `the newest event (${last}) is a row in view in the first frame with rows: ${JSON.stringify(firstFrame.slice(-3))}`);
+    assert.ok(!firstFrame.some((row) => row.seq === 1), 'not the oldest rows');
+    assert.equal(await panel.locator('#event-log').getAttribute('aria-rowcount'), String(last));
+
+    // The plan runs left to right in 20 ranks; the pane shows the first few.
+    const drawn = await labels(panel).count();
+    assert.ok(drawn > 0 && drawn < 200, `node text near the view only (${drawn} of 200)`);
+    const lastRank = panel.locator('#plan-dag g.dag-node[data-task-id="t199"] text.dag-node-label');
+    assert.equal(await lastRank.count(), 0, 'a node far out of view has no text yet');
+    assert.match((await panel.locator('#plan-dag g.dag-node[data-task-id="t199"]').getAttribute('aria-label')) ?? '', /t199 Task 199/, 'it still has its label for assistive technology');
+    await panel.locator('#plan-dag').evaluate((pane) => {
+      pane.scrollLeft = pane.scrollWidth;
+    });
+    await lastRank.waitFor({ timeout: 10_000 });
+    assert.match((await lastRank.textContent()) ?? '', /t199 · Task 199/);
+  });
+
+  it('draws every node\'s text in a plan of ordinary size', async () => {
+    const events = fiveTaskRun('run-1', 200);
+    const panel = await open({ ready: readyWith(events) });
+    await panel.locator('#plan-dag g.dag-node').first().waitFor({ timeout: 60_000 });
+    const tasks = foldEvents(events)!.taskOrder.length;
+    assert.equal(await panel.locator('#plan-dag g.dag-node').count(), tasks);
+    assert.equal(await labels(panel).count(), tasks);
+  });
+
+  it('says it is loading, not "no run yet", until the host\'s snapshot arrives', async () => {
+    const panel = await open({ ready: readyWith(fiveTaskRun('run-1', 120)), readyDelayMs: 1_500 });
+    const loading = panel.locator('.panel-loading[role="status"]');
+    await loading.waitFor({ timeout: 60_000 });
+    assert.equal(await panel.locator('sm-app').count(), 0, 'no app before the snapshot');
+    await panel.locator('#plan-dag g.dag-node').first().waitFor({ timeout: 60_000 });
+    assert.equal(await loading.count(), 0, 'the placeholder is gone');
+  });
+});
