@@ -103,7 +103,7 @@ describe('the panel in Chromium', function () {
   });
 
   it('says it is loading, not "no run yet", until the host\'s snapshot arrives', async () => {
-    const panel = await open({ ready: readyWith(fiveTaskRun('run-1', 120)), readyDelayMs: 1_500 });
+    const panel = await open({ ready: readyWith(fiveTaskRun('run-1', 120)), readyDelayMs: 3_000 });
     const loading = panel.locator('.panel-loading[role="status"]');
     await loading.waitFor({ timeout: 60_000 });
     assert.equal(await panel.locator('sm-app').count(), 0, 'no app before the snapshot');
