@@ -21,7 +21,7 @@ const GOAL_MS = 300;
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 const range = (s: Spread, digits = 0) => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}..${s.max.toFixed(digits)})`;
 
-/** What the page reports back (window.__smBench, written by the init script below). */
+/** What the page reports back (window.__smBench, written by benchScript below). */
 interface PageFigures {
   firstRender: number;
   /** The bundle started (hostChannel.ts, its first module): app/ready was asked for. */
@@ -41,7 +41,7 @@ interface LiveFigures {
   rowCount: number;
 }
 
-/** What the init script puts on the panel frame's window. */
+/** What benchScript puts on the panel frame's window. */
 interface BenchWindow {
   __smBench?: PageFigures;
   __smBenchIdle(): boolean;
@@ -103,7 +103,7 @@ function benchScript(events: number, liveEvents: number, tasks: number, lastChat
     const started = performance.now();
     const check = setInterval(() => {
       const rows = Number(log() ? log().getAttribute('aria-rowcount') : 0);
-      if (rows < ${events + 0} + ${liveEvents} && performance.now() - started < durationMs + 10000) return;
+      if (rows < ${events + liveEvents} && performance.now() - started < durationMs + 10000) return;
       clearInterval(check);
       setTimeout(() => {
         sending = false;

@@ -113,7 +113,7 @@ async function serve(host: string, routes: (origin: string) => Record<string, st
       response.end(body);
     };
     const routed = table[path];
-    if (routed !== undefined) return send(200, TYPES[extname(path === '/' ? '.html' : path)] ?? TYPES['.html']!, routed);
+    if (routed !== undefined) return send(200, (path === '/' ? TYPES['.html'] : TYPES[extname(path)]) ?? 'text/plain', routed);
     const file = dir ? join(dir, path) : '';
     if (!dir || !file.startsWith(dir + '/')) return send(404, 'text/plain', 'not found');
     readFile(file).then((body) => send(200, TYPES[extname(file)] ?? 'application/octet-stream', body), () => send(404, 'text/plain', 'not found'));

@@ -4,13 +4,13 @@
 // and a large plan draws node text only near the view, more as the pane scrolls.
 import { strict as assert } from 'node:assert';
 import type { Frame } from 'playwright-core';
+import type { EngineEvent } from '../../src/shared/events';
 import { toJsonText } from '../../src/shared/jsonText';
 import type { ResponseMessage, Snapshot } from '../../src/shared/protocol';
 import { foldEvents, summarizeRun } from '../../src/shared/runState';
 import { startBrowser, type BrowserSession } from '../harness/codeServer';
 import { buildPanelBundle, openPanelFrame, servePanelSite, type PanelBundle, type PanelSite } from '../support/panelPage';
 import { fiveTaskRun, largePanelRun } from './fixtures/webviewRun';
-import type { EngineEvent } from '../../src/shared/events';
 
 /** Notes, in the panel's page, the first frame that draws log rows: their seqs and whether each is in the viewport. */
 const FIRST_LOG_FRAME = `(() => {

@@ -50,7 +50,7 @@ export class SmEventLog extends LitElement {
    * The viewport's height, for which rows to draw. Until it is measured, the window's: never less
    * than the viewport's, so the first frame's rows fill it and measuring it redraws nothing.
    */
-  private viewportHeight = typeof window === 'undefined' ? 300 : window.innerHeight;
+  private viewportHeight = window.innerHeight;
   private stickToBottom = true;
   private scrollQueued = false;
   private resizeObserver?: ResizeObserver;

@@ -83,9 +83,7 @@ export class SmPlanDag extends LitElement {
 
   /** Before anything is laid out: the pane is at its start and no larger than the window. */
   private static firstView(): LayoutRect {
-    const width = typeof window === 'undefined' ? 1920 : window.innerWidth;
-    const height = typeof window === 'undefined' ? 1080 : window.innerHeight;
-    return { left: 0, top: 0, right: (width + LABEL_MARGIN_PX) / MIN_SCALE, bottom: (height + LABEL_MARGIN_PX) / MIN_SCALE };
+    return { left: 0, top: 0, right: (window.innerWidth + LABEL_MARGIN_PX) / MIN_SCALE, bottom: (window.innerHeight + LABEL_MARGIN_PX) / MIN_SCALE };
   }
 
   /**
