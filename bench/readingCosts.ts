@@ -16,7 +16,6 @@ import { Store } from '../webview/store';
 import { spread, type Spread } from '../test/support/benchSchedule';
 import { largePanelRun } from '../test/unit/fixtures/webviewRun';
 import { webviewFirstRender } from './webviewFirstRender';
-import { toJsonText } from '../src/shared/jsonText';
 
 const ms = (value: number) => `${value.toFixed(0)} ms`;
 const range = (s: Spread) => `${s.median.toFixed(0)} ms (${s.min.toFixed(0)}..${s.max.toFixed(0)})`;
@@ -181,7 +180,7 @@ export async function panelFirstRender(): Promise<void> {
   const events = largePanelRun(10_000);
   const plan = foldEvents(events)!.plan!;
   console.log(`\nPanel first render, node side: ${events.length.toLocaleString('en')} events, a ${plan.tasks.length}-task plan (the browser's own work: the next figures)`);
-  const snapshotOf = (upTo: number): Snapshot => ({ runs: [], activeRunId: 'run-panel', activeLog: toJsonText(events.slice(0, upTo)), canStartGoals: true });
+  const snapshotOf = (upTo: number): Snapshot => ({ runs: [], activeRunId: 'run-panel', activeLog: events.slice(0, upTo), canStartGoals: true });
   const fold = await timed(5, async () => new Store().loadSnapshot(snapshotOf(events.length)));
   const folded = foldEvents(events)!;
   const withState = await timed(5, async () => new Store().loadSnapshot({ ...snapshotOf(events.length), activeState: folded }));

@@ -2,7 +2,6 @@
 // errors) land in the store. No DOM, so the whole request/notification flow is tested in Node.
 import type { Budgets } from '../src/shared/model';
 import { describeTriageDecision, type GoalOptions, type ImageInput, type Snapshot, type TriageDecision } from '../src/shared/protocol';
-import { fromJsonText } from '../src/shared/jsonText';
 import type { RpcClient } from './rpc';
 import type { Store } from './store';
 import { messageOf } from '../src/shared/wording';
@@ -19,7 +18,7 @@ export class PanelController {
 
   /**
    * Subscribes to notifications, then loads the snapshot: the answer to app/ready (the host posts
-   * nothing before it), asked for here unless the caller already has (hostChannel.ts does, early).
+   * nothing before it), asked for here unless the caller already has (the page's first script does, early).
    */
   async start(snapshot?: Promise<Snapshot>): Promise<void> {
     this.disposers.push(
@@ -49,7 +48,7 @@ export class PanelController {
     this.store.beginOpen(runId);
     try {
       const result = await this.rpc.request('run/open', { runId });
-      this.store.finishOpen(result.runId, fromJsonText(result.log), result.state);
+      this.store.finishOpen(result.runId, result.log, result.state);
     } catch (error) {
       this.store.failOpen(runId, `Could not open run ${runId}: ${messageOf(error)}`);
     }

@@ -1,30 +1,25 @@
-// The panel's one channel to the host, opened before the rest of the bundle runs. app/ready goes out
-// at once, so the host reads the run while the browser is still evaluating the views and libraries
-// (modules run in import order, and main.ts imports this one first); asked after them, the answer
-// started its way only once they were done.
+// The panel's one channel to the host. The page's first script (shared/panelHtml.ts) has asked for
+// the snapshot already, and decodes and holds what the host posts; this module, the bundle's first,
+// takes its API handle and its messages over.
+import { EARLY_READY_ID, type EarlyChannel } from '../src/shared/panelHtml';
 import type { RequestMessage, Snapshot } from '../src/shared/protocol';
 import { RpcClient } from './rpc';
 
-interface VsCodeApi {
-  postMessage(message: unknown): void;
+declare global {
+  interface Window {
+    softwareMakerChannel?: EarlyChannel;
+  }
 }
 
-declare function acquireVsCodeApi(): VsCodeApi;
-
-// acquireVsCodeApi may be called once per page; everything goes through this one handle.
-const vscode = acquireVsCodeApi();
+const channel = window.softwareMakerChannel;
+if (!channel) throw new Error('Software Maker: the panel page has no channel to the extension (its first script did not run).');
 
 export const rpc = new RpcClient({
-  post: (message: RequestMessage) => vscode.postMessage(message),
-  listen: (onMessage) => {
-    const listener = (event: MessageEvent): void => onMessage(event.data);
-    window.addEventListener('message', listener);
-    return () => window.removeEventListener('message', listener);
-  },
+  post: (message: RequestMessage) => channel.api.postMessage(message),
+  // Held messages come in a microtask after this run of the bundle: by then the snapshot's answer is
+  // awaited and main.ts has subscribed to the notifications that follow it.
+  listen: (onMessage) => channel.listen(onMessage),
 });
 
-/**
- * The host's answer to app/ready. Notifications only follow it, as message tasks of their own, and
- * main.ts subscribes to them in the bundle's first run, before any of them can be delivered.
- */
-export const snapshotReply: Promise<Snapshot> = rpc.request('app/ready', {});
+/** The host's answer to app/ready, which the page's first script asked for. */
+export const snapshotReply: Promise<Snapshot> = rpc.answerTo(EARLY_READY_ID, 'app/ready');

@@ -1,5 +1,5 @@
 // Entry of the panel's browser bundle (dist/webview.js; the CSS imports become dist/webview.css).
-// hostChannel first: it asks the host for the snapshot before the other modules run.
+// hostChannel first: it takes over the page's channel to the host (its first script asked for the snapshot).
 import { rpc, snapshotReply } from './hostChannel';
 import '@vscode/codicons/dist/codicon.css';
 import './styles.css';

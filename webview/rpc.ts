@@ -54,14 +54,25 @@ export class RpcClient {
   /** Sends a request; resolves with its result, rejects with RpcError on an error reply. */
   request<M extends RequestMethod>(method: M, params: Requests[M]['params']): Promise<Requests[M]['result']> {
     const id = this.nextId++;
+    const answer = this.answerTo(id, method);
+    try {
+      this.transport.post({ kind: 'request', id, method, params } as RequestMessage);
+    } catch (error) {
+      this.pending.get(id)?.reject(new RpcError(method, `Could not send ${method} to the extension: ${error instanceof Error ? error.message : String(error)}`));
+      this.pending.delete(id);
+    }
+    return answer;
+  }
+
+  /**
+   * The answer to a request sent before this client existed (the page's first script sends app/ready
+   * with an id below the first this client gives out).
+   */
+  answerTo<M extends RequestMethod>(id: number, method: M): Promise<Requests[M]['result']> {
+    if (id >= this.nextId) throw new Error(`Request id ${id} is this client's to give, not one sent before it.`);
+    if (this.pending.has(id)) throw new Error(`Request id ${id} is already awaited.`);
     return new Promise<Requests[M]['result']>((resolve, reject) => {
       this.pending.set(id, { method, resolve: resolve as (result: unknown) => void, reject });
-      try {
-        this.transport.post({ kind: 'request', id, method, params } as RequestMessage);
-      } catch (error) {
-        this.pending.delete(id);
-        reject(new RpcError(method, `Could not send ${method} to the extension: ${error instanceof Error ? error.message : String(error)}`));
-      }
     });
   }
 

@@ -1,7 +1,6 @@
 // The panel's state: the snapshot's data plus the active run's events, folded with the shared
 // applyEvent into the same RunState the engine and hosts use. Pure TS (no DOM) so it is tested in Node.
 import type { EngineEvent } from '../src/shared/events';
-import { fromJsonText } from '../src/shared/jsonText';
 import type { ComposerDefaults, HostState, Notice, Snapshot } from '../src/shared/protocol';
 import { applyEvent, summarizeRun, type RunState, type RunSummary } from '../src/shared/runState';
 
@@ -91,7 +90,7 @@ export class Store {
     this.applyHostState(snapshot);
     s.openingRunId = undefined;
     this.buffered = [];
-    this.replaceRun(snapshot.activeRunId, fromJsonText(snapshot.activeLog), snapshot.activeState);
+    this.replaceRun(snapshot.activeRunId, snapshot.activeLog, snapshot.activeState);
     this.changed();
   }
 

@@ -9,7 +9,7 @@ import { dirname, resolve, sep } from 'node:path';
 import * as vscode from 'vscode';
 import { realPathInside, type EngineApi } from '../core';
 import type { EngineEvent } from '../shared/events';
-import { toJsonText } from '../shared/jsonText';
+import { toJsonBytes } from '../shared/jsonBytes';
 import type { Budgets } from '../shared/model';
 import { parseRequest } from '../shared/protocolSchemas';
 import {
@@ -227,7 +227,7 @@ class ChatSession {
       this.chosenRunId = runId;
       // A pinned view that opens another run stays pinned, on the run it now shows.
       if (this.pinnedRunId && this.pinnedRunId !== runId) this.setPin(runId);
-      return { runId, log: toJsonText(events), ...(state ? { state } : {}) };
+      return { runId, log: events, ...(state ? { state } : {}) };
     },
     'run/cancel': async ({ runId }) => ({ cancelled: await this.host.engine.cancelRun(runId, 'Cancelled from the Software Maker panel.') }),
     'plan/approve': async ({ runId }) => ({ approved: await this.host.engine.approvePlan(runId) }),
@@ -374,7 +374,7 @@ class ChatSession {
     const activeRunId = runToShow({ runs, driven: this.host.engine.activeRunIds(), pinned: this.pinnedRunId, requested: this.pendingFocus?.runId ?? this.chosenRunId, shown: this.activeRunId });
     this.activeRunId = activeRunId;
     const active = activeRunId ? await this.readRun(activeRunId) : { events: [], state: undefined };
-    return { runs, activeRunId, activeLog: toJsonText(active.events), ...(active.state ? { activeState: active.state } : {}), ...this.hostState() };
+    return { runs, activeRunId, activeLog: active.events, ...(active.state ? { activeState: active.state } : {}), ...this.hostState() };
   }
 
   /**
@@ -435,7 +435,8 @@ class ChatSession {
   private post(message: HostToWebviewMessage): void {
     if (this.disposed) return;
     // postMessage rejects when the webview is gone (hidden and torn down); the next app/ready resyncs it.
-    this.webview.postMessage(message).then(undefined, () => undefined);
+    // As JSON bytes, which VS Code transfers into the webview's frame (see shared/jsonBytes.ts).
+    this.webview.postMessage(toJsonBytes(message)).then(undefined, () => undefined);
   }
 
   /** Webview URIs of screenshots that exist in the run's folder (the names were checked by parseRequest). */

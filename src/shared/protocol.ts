@@ -1,10 +1,10 @@
 // The one protocol between the extension host and the webview panel.
 // Requests go webview -> host and always get a response (a result or an error reply);
 // notifications go host -> webview. Nothing is posted to the webview before it sends `app/ready`,
-// whose result is a full snapshot. The host validates every incoming message with the zod schemas of
+// whose result is a full snapshot. Host-to-webview messages cross as their JSON's bytes (jsonBytes.ts),
+// which the page's first script decodes (panelHtml.ts). The host validates every incoming message with the zod schemas of
 // protocolSchemas.ts; this module is types only (and zod-free), so the webview bundle carries no zod.
 import type { EngineEvent, TaskChanges } from './events';
-import type { JsonText } from './jsonText';
 import type { Budgets } from './model';
 import type { RunState, RunSummary } from './runState';
 
@@ -43,8 +43,8 @@ export interface Snapshot extends HostState {
   runs: RunSummary[];
   /** The run the panel shows; undefined when there is none yet. */
   activeRunId?: string;
-  /** The whole event log of the active run, for the log and the chat (as text: see jsonText.ts). */
-  activeLog: JsonText<EngineEvent[]>;
+  /** The whole event log of the active run, for the log and the chat. */
+  activeLog: EngineEvent[];
   /**
    * The active run as the engine already has it folded (its snapshot plus the log's tail), so the
    * webview folds only the events after `lastSeq` instead of the whole log. Absent, or not covered by
@@ -106,7 +106,7 @@ export interface Requests {
   /** Act on a notice (an action label of it), or dismiss it (no action). */
   'notice/act': { params: { id: string; action?: string }; result: { done: boolean } };
   /** Switch the panel to another run; returns its whole log and, as in the snapshot, its folded state. */
-  'run/open': { params: { runId: string }; result: { runId: string; log: JsonText<EngineEvent[]>; state?: RunState } };
+  'run/open': { params: { runId: string }; result: { runId: string; log: EngineEvent[]; state?: RunState } };
   'run/cancel': { params: { runId: string }; result: { cancelled: boolean } };
   'plan/approve': { params: { runId: string }; result: { approved: boolean } };
   /** Open the pending diff(s) of a task in the editor. */

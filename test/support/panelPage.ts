@@ -4,8 +4,9 @@
 // of its own inside a host page. The host page stands in for the extension host: it answers app/ready
 // with the snapshot it is given, any other request with an error reply, and on `sm-test/live` posts
 // the given notifications over a time, each its own message task, as the host's postMessage calls
-// arrive. Its work (reading the snapshot, posting it) is on its own thread, as VS Code's is in other
-// processes; the panel pays for taking the messages in, as it does there.
+// arrive, each as its JSON's bytes, transferred, as panel.ts and VS Code post them. Its work (encoding
+// the snapshot, posting it) is on its own thread, as VS Code's is in other processes; the panel pays
+// for taking the messages in, as it does there.
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -79,7 +80,11 @@ function hostPage(panelOrigin: string, readyDelayMs: number): string {
   window.addEventListener('message', (event) => {
     if (event.source !== frame.contentWindow) return;
     const message = event.data;
-    const reply = (answer) => frame.contentWindow.postMessage(answer, ${JSON.stringify(panelOrigin)});
+    // As panel.ts posts: the JSON's bytes, which VS Code transfers into the frame.
+    const reply = (answer) => {
+      const bytes = new TextEncoder().encode(JSON.stringify(answer)).buffer;
+      frame.contentWindow.postMessage(bytes, ${JSON.stringify(panelOrigin)}, [bytes]);
+    };
     if (message && message.kind === 'sm-test/live') {
       const started = performance.now();
       let sent = 0;

@@ -11,7 +11,6 @@ import { RpcClient, type RpcTransport } from '../../webview/rpc';
 import { Store } from '../../webview/store';
 import { goalOptionsToSend } from '../../webview/views/runBar';
 import { fiveTaskRun } from './fixtures/webviewRun';
-import { toJsonText } from '../../src/shared/jsonText';
 
 function run(id: string, createdAt: string, status: RunSummary['status'], extra: Partial<RunSummary> = {}): RunSummary {
   return {
@@ -191,7 +190,7 @@ const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 
 describe('chat view webview: host state, pins, notices, goals waiting for a model', () => {
   const events = fiveTaskRun('run-1', 40);
-  const snapshot = (extra: Partial<Snapshot> = {}): Snapshot => ({ runs: [summarizeRun(foldEvents(events)!)], activeRunId: 'run-1', activeLog: toJsonText(events), canStartGoals: false, cannotStartReason: 'not trusted', ...extra });
+  const snapshot = (extra: Partial<Snapshot> = {}): Snapshot => ({ runs: [summarizeRun(foldEvents(events)!)], activeRunId: 'run-1', activeLog: events, canStartGoals: false, cannotStartReason: 'not trusted', ...extra });
 
   it('enables the composer when host/state says trust was granted, without a reload', async () => {
     const channel = new Channel();

@@ -4,7 +4,6 @@ import { foldEvents, summarizeRun } from '../../src/shared/runState';
 import { layoutDag, quickLayout, type DagLayout } from '../../webview/dagLayout';
 import { Store } from '../../webview/store';
 import { fiveTaskRun } from './fixtures/webviewRun';
-import { toJsonText } from '../../src/shared/jsonText';
 
 function overlaps(layout: DagLayout): boolean {
   return layout.nodes.some((a, i) => layout.nodes.some((b, j) => i < j && a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height));
@@ -39,7 +38,7 @@ describe('webview first render', function () {
     const frames: (() => void)[] = [];
     const store = new Store({ frame: (flush) => frames.push(flush) });
     const first = events.slice(0, 100);
-    const snapshot: Snapshot = { runs: [summarizeRun(foldEvents(first)!)], activeRunId: 'run-1', activeLog: toJsonText(first), canStartGoals: true };
+    const snapshot: Snapshot = { runs: [summarizeRun(foldEvents(first)!)], activeRunId: 'run-1', activeLog: first, canStartGoals: true };
     store.loadSnapshot(snapshot);
     let notified = 0;
     store.subscribe(() => notified++);

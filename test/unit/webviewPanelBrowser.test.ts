@@ -5,7 +5,6 @@
 import { strict as assert } from 'node:assert';
 import type { Frame } from 'playwright-core';
 import type { EngineEvent } from '../../src/shared/events';
-import { toJsonText } from '../../src/shared/jsonText';
 import type { ResponseMessage, Snapshot } from '../../src/shared/protocol';
 import { foldEvents, summarizeRun } from '../../src/shared/runState';
 import { startBrowser, type BrowserSession } from '../harness/codeServer';
@@ -33,7 +32,7 @@ interface LogRowSeen {
 }
 
 function readyWith(events: EngineEvent[], state = foldEvents(events)!): ResponseMessage<'app/ready'> {
-  const snapshot: Snapshot = { runs: [summarizeRun(state)], activeRunId: state.id, activeLog: toJsonText(events), activeState: state, canStartGoals: true };
+  const snapshot: Snapshot = { runs: [summarizeRun(state)], activeRunId: state.id, activeLog: events, activeState: state, canStartGoals: true };
   return { kind: 'response', id: 0, ok: true, result: snapshot };
 }
 

@@ -9,14 +9,13 @@ import { describeEvent } from '../../src/shared/wording';
 import { RpcClient, RpcError, type RpcTransport } from '../../webview/rpc';
 import { Store } from '../../webview/store';
 import { fiveTaskRun } from './fixtures/webviewRun';
-import { toJsonText } from '../../src/shared/jsonText';
 
 function snapshotOf(events: EngineEvent[], extra: Partial<Snapshot> = {}): Snapshot {
   const state = foldEvents(events);
   return {
     runs: state ? [summarizeRun(state)] : [],
     activeRunId: state?.id,
-    activeLog: toJsonText(events),
+    activeLog: events,
     canStartGoals: true,
     ...extra,
   };
@@ -92,7 +91,7 @@ describe('webview store', () => {
     // A log that does not start at event 1 is not the one the state was folded from.
     const upTo = foldEvents(events.slice(0, 50))!;
     upTo.tasks.t1.title = 'partial';
-    store.loadSnapshot({ ...snapshotOf(events.slice(0, 100)), activeLog: toJsonText(events.slice(10, 100)), activeState: upTo });
+    store.loadSnapshot({ ...snapshotOf(events.slice(0, 100)), activeLog: events.slice(10, 100), activeState: upTo });
     assert.notEqual(store.state.run?.tasks.t1?.title, 'partial');
   });
 
@@ -182,7 +181,7 @@ describe('webview store', () => {
 
   it('follows the first run that starts when the panel is empty', () => {
     const store = new Store();
-    store.loadSnapshot({ runs: [], activeLog: toJsonText([]), canStartGoals: false, cannotStartReason: 'Open a folder first.' });
+    store.loadSnapshot({ runs: [], activeLog: [], canStartGoals: false, cannotStartReason: 'Open a folder first.' });
     assert.equal(store.state.run, undefined);
     assert.equal(store.state.cannotStartReason, 'Open a folder first.');
     const fresh = fiveTaskRun('run-9', 20);
@@ -256,7 +255,7 @@ describe('webview controller', () => {
       if (message.method === 'app/ready') reply(snapshotOf(logs['run-1']));
       else if (message.method === 'run/open') {
         const { runId } = message.params as { runId: string };
-        if (logs[runId]) reply({ runId, log: toJsonText(logs[runId]) });
+        if (logs[runId]) reply({ runId, log: logs[runId] });
         else fail(`Run ${runId} could not be read.`);
       } else if (message.method === 'goal/start') {
         if (options.failGoal) fail(options.failGoal);

@@ -15,7 +15,6 @@ import { RpcClient, type RpcTransport } from '../../webview/rpc';
 import { Store } from '../../webview/store';
 import { stepIdOfArtifact, taskHistory } from '../../webview/taskHistory';
 import { RunLogBuilder, TEST_CONFIG } from './fixtures/webviewRun';
-import { toJsonText } from '../../src/shared/jsonText';
 
 const PLAN = {
   summary: 'Fix add().',
@@ -201,7 +200,7 @@ describe('webview: costs and budgets', () => {
     log.add({ type: 'budget.exceeded', scope: 'run', key: 'run-b', metric: 'usd', limit: 1, used: 0.9, estimate: 0.3, action: 'pause', role: 'planner' });
     log.add({ type: 'run.status', status: 'paused', reason: 'budget' });
     const store = new Store();
-    store.loadSnapshot({ runs: [summarizeRun(foldEvents(log.events)!)], activeRunId: 'run-b', activeLog: toJsonText(log.events), canStartGoals: true });
+    store.loadSnapshot({ runs: [summarizeRun(foldEvents(log.events)!)], activeRunId: 'run-b', activeLog: log.events, canStartGoals: true });
     assert.equal(breachOf(store)?.limit, 1);
     store.receiveEvent('run-b', log.add({ type: 'run.budgetsChanged', budgets: { run: { usd: 2 }, onExceed: 'pause' } }));
     assert.equal(store.state.run?.budgetBreach, undefined);
