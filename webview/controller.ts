@@ -6,6 +6,14 @@ import type { RpcClient } from './rpc';
 import type { Store } from './store';
 import { messageOf } from '../src/shared/wording';
 
+export interface PanelControllerOptions {
+  /**
+   * Runs `load` once the frame drawn from a snapshot or a run/open is painted; the run's older
+   * events are asked for then, so taking them in does not hold that frame. Without it, at once.
+   */
+  afterPaint?: (load: () => void) => void;
+}
+
 export class PanelController {
   private readonly disposers: (() => void)[] = [];
   /** run:lastSeq of the last resync, so a log that cannot be folded is not reloaded in a loop. */
@@ -14,6 +22,7 @@ export class PanelController {
   constructor(
     private readonly rpc: RpcClient,
     private readonly store: Store,
+    private readonly options: PanelControllerOptions = {},
   ) {}
 
   /**
@@ -38,7 +47,9 @@ export class PanelController {
       this.store.loadSnapshot(await (snapshot ?? this.rpc.request('app/ready', {})));
     } catch (error) {
       this.store.reportError(`The panel could not load its state: ${messageOf(error)} Close and reopen the panel to try again.`);
+      return;
     }
+    this.loadOlderEvents();
   }
 
   /** Shows a run; `reload` fetches the log even if the run is already shown. */
@@ -51,7 +62,27 @@ export class PanelController {
       this.store.finishOpen(result.runId, result.log, result.state);
     } catch (error) {
       this.store.failOpen(runId, `Could not open run ${runId}: ${messageOf(error)}`);
+      return;
     }
+    this.loadOlderEvents();
+  }
+
+  /** The events the shown run's log left for later (see Snapshot.activeLog), after the frame drawn without them. */
+  private loadOlderEvents(): void {
+    const { activeRunId: runId, olderEvents } = this.store.state;
+    if (!runId || olderEvents === 0) return;
+    const load = async (): Promise<void> => {
+      // Another run may be shown by now, or this one reloaded: then there is nothing to add here.
+      if (this.store.state.activeRunId !== runId || this.store.state.olderEvents !== olderEvents) return;
+      try {
+        const { events } = await this.rpc.request('run/log', { runId, beforeSeq: olderEvents + 1 });
+        this.store.prependOlder(runId, events);
+      } catch (error) {
+        this.store.reportError(`The older events of run ${runId} could not be loaded: ${messageOf(error)} The log and the chat show its latest events only.`);
+      }
+    };
+    const afterPaint = this.options.afterPaint ?? ((run: () => void) => run());
+    afterPaint(() => void load());
   }
 
   async focus(runId: string, taskId?: string): Promise<void> {

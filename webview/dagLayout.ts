@@ -161,3 +161,37 @@ export function quickLayout(tasks: readonly DagInputTask[], options: DagLayoutOp
   const tallest = Math.max(...rows.values());
   return { nodes, edges, width: 2 * margin + columns * width + (columns - 1) * rankGap, height: 2 * margin + tallest * height + (tallest - 1) * nodeGap };
 }
+
+/** A column band of a plan's layout and the nodes in it (planDag.ts draws a large plan tile by tile). */
+export interface DagTile {
+  left: number;
+  right: number;
+  nodes: DagNode[];
+}
+
+/** A tile spans at least this much of the plan's width (layout units; a 1000 px pane shows ~1200). */
+const TILE_MIN_WIDTH = 700;
+
+/**
+ * The plan cut into tiles where no node spans the cut (between columns), each at least
+ * TILE_MIN_WIDTH wide but the last; a tile's bounds are the middles of the gaps, so no node touches
+ * its edge. Together they cover the plan's width.
+ */
+export function tilesOf(layout: DagLayout): DagTile[] {
+  const nodes = [...layout.nodes].sort((a, b) => a.x - b.x);
+  const tiles: DagTile[] = [];
+  let current: DagTile = { left: 0, right: layout.width, nodes: [] };
+  let reach = -Infinity;
+  for (const node of nodes) {
+    const cut = (node.x + reach) / 2;
+    if (current.nodes.length && node.x > reach && cut - current.left >= TILE_MIN_WIDTH) {
+      current.right = cut;
+      tiles.push(current);
+      current = { left: cut, right: layout.width, nodes: [] };
+    }
+    current.nodes.push(node);
+    reach = Math.max(reach, node.x + node.width);
+  }
+  if (current.nodes.length) tiles.push(current);
+  return tiles;
+}

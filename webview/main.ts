@@ -13,7 +13,8 @@ import { SmApp } from './views/app';
 
 // Live events are folded as they arrive and drawn once per frame: a burst of them costs one render.
 const store = new Store({ frame: (flush) => requestAnimationFrame(flush) });
-const controller = new PanelController(rpc, store);
+// A timer set from a frame's rAF callback runs after that frame is painted.
+const controller = new PanelController(rpc, store, { afterPaint: (load) => requestAnimationFrame(() => setTimeout(load, 0)) });
 
 const app = new SmApp();
 app.store = store;

@@ -16,8 +16,13 @@ export interface ViewState {
   activeRunId?: string;
   /** A run/open in flight: events of this run are buffered until its log arrives. */
   openingRunId?: string;
-  /** The active run's whole log, in seq order. Appended in place (the event log view relies on it). */
+  /**
+   * The active run's log in seq order, from event `olderEvents + 1`. Appended in place (the event log
+   * view relies on it); replaced when the older events come.
+   */
   events: EngineEvent[];
+  /** How many of the log's first events are still to come (run/log); 0 once `events` is the whole log. */
+  olderEvents: number;
   run?: RunState;
   canStartGoals: boolean;
   cannotStartReason?: string;
@@ -43,9 +48,9 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Events 1..n in order, as the host reads a log (its first and last event say so). */
-function isWholeLog(events: readonly EngineEvent[]): boolean {
-  return events.length > 0 && events[0]!.seq === 1 && events[events.length - 1]!.seq === events.length;
+/** Events in seq order without a gap, as the host reads a log or its tail (their first and last say so). */
+function isUnbroken(events: readonly EngineEvent[]): boolean {
+  return events.length > 0 && events[0]!.seq >= 1 && events[events.length - 1]!.seq - events[0]!.seq === events.length - 1;
 }
 
 export interface StoreOptions {
@@ -64,6 +69,7 @@ export class Store {
   private readonly current: ViewState = {
     runs: [],
     events: [],
+    olderEvents: 0,
     canStartGoals: false,
     notices: [],
     composer: { models: [], autoApprove: false },
@@ -186,24 +192,46 @@ export class Store {
   }
 
   /**
-   * Shows a run from its log. With the host's folded state of it (the engine's, from its snapshot),
-   * only the events after that state are folded, the rest of the log is taken as it is: a run of
-   * 100,000 events opens without folding them again. A state the log does not reach, or of another
-   * run, is not used.
+   * The run's events before those the snapshot or run/open brought (run/log's answer). Dropped if the
+   * panel has moved on to another run, or they are not exactly the ones missing.
+   */
+  prependOlder(runId: string, older: EngineEvent[]): void {
+    const s = this.current;
+    if (runId !== s.activeRunId || s.openingRunId !== undefined || s.olderEvents === 0) return;
+    if (older.length !== s.olderEvents || !isUnbroken(older) || older[0]!.seq !== 1) {
+      this.reportError(`The older events of run ${runId} did not fit the log shown (${older.length} events for ${s.olderEvents}). Reopen the run to see them.`);
+      return;
+    }
+    s.events = older.concat(s.events);
+    s.olderEvents = 0;
+    this.changed();
+  }
+
+  /**
+   * Shows a run from its log, or the log's newest events with the host's folded state of the run
+   * (the engine's, from its snapshot): then only the events after that state are folded, the rest is
+   * taken as it is, and a run of 100,000 events opens without folding them again; its older events
+   * follow (prependOlder). A state the events do not reach, or of another run, is not used, and the
+   * log is folded from its first event.
    */
   private replaceRun(runId: string | undefined, events: EngineEvent[], folded?: RunState): void {
     const s = this.current;
     if (s.activeRunId !== runId) s.selectedTaskId = undefined;
     s.activeRunId = runId;
     s.events = [];
+    s.olderEvents = 0;
     s.run = undefined;
     s.needsResync = false;
-    const covered = folded !== undefined && folded.id === runId && isWholeLog(events) && folded.lastSeq <= events.length ? folded.lastSeq : 0;
-    if (covered > 0) {
+    const first = events[0]?.seq ?? 1;
+    const usable = folded !== undefined && folded.id === runId && isUnbroken(events) && folded.lastSeq >= Math.max(1, first - 1) && folded.lastSeq <= events[events.length - 1]!.seq;
+    let next = 0;
+    if (usable) {
+      next = folded.lastSeq - first + 1;
       s.run = folded;
-      s.events = events.length === covered ? events : events.slice(0, covered);
+      s.olderEvents = first - 1;
+      s.events = next === events.length ? events : events.slice(0, next);
     }
-    for (let i = covered; i < events.length; i++) {
+    for (let i = next; i < events.length; i++) {
       if (!this.fold(events[i]!)) break;
     }
     if (s.selectedTaskId && !this.hasTask(s.selectedTaskId)) s.selectedTaskId = undefined;

@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import { realPathInside, type EngineApi } from '../core';
 import type { EngineEvent } from '../shared/events';
 import { toJsonBytes } from '../shared/jsonBytes';
+import { logToSend } from '../shared/logTail';
 import type { Budgets } from '../shared/model';
 import { parseRequest } from '../shared/protocolSchemas';
 import {
@@ -68,6 +69,8 @@ type Handlers = { [M in RequestMethod]: (params: Requests[M]['params']) => Promi
 // Events that can change a run's summary (status, task counts, usage); the rest never do.
 const SUMMARY_EVENTS: ReadonlySet<EngineEvent['type']> = new Set(['run.created', 'run.status', 'plan.accepted', 'task.status', 'llm.call']);
 const RUNS_CHANGED_DEBOUNCE_MS = 150;
+/** How long the log read for a snapshot is kept for the webview's run/log that follows it. */
+const OLDER_LOG_KEPT_MS = 60_000;
 
 function nonce(): string {
   return randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
@@ -197,6 +200,8 @@ class ChatSession {
   private lastPostedRuns = '';
   private readonly dirtyRuns = new Set<string>();
   private runsTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The whole log behind the last tail sent, until the webview's run/log takes it (or it is dropped). */
+  private olderLog: { runId: string; events: EngineEvent[]; timer: ReturnType<typeof setTimeout> } | undefined;
   private disposed = false;
 
   private readonly handlers: Handlers = {
@@ -227,7 +232,13 @@ class ChatSession {
       this.chosenRunId = runId;
       // A pinned view that opens another run stays pinned, on the run it now shows.
       if (this.pinnedRunId && this.pinnedRunId !== runId) this.setPin(runId);
-      return { runId, log: events, ...(state ? { state } : {}) };
+      return { runId, log: this.sendLog(runId, events, state), ...(state ? { state } : {}) };
+    },
+    'run/log': async ({ runId, beforeSeq }) => {
+      const kept = this.olderLog?.runId === runId ? this.olderLog.events : undefined;
+      this.dropOlderLog();
+      const events = kept ?? (await this.host.engine.readEvents(runId));
+      return { runId, events: events.filter((event) => event.seq < beforeSeq) };
     },
     'run/cancel': async ({ runId }) => ({ cancelled: await this.host.engine.cancelRun(runId, 'Cancelled from the Software Maker panel.') }),
     'plan/approve': async ({ runId }) => ({ approved: await this.host.engine.approvePlan(runId) }),
@@ -301,6 +312,7 @@ class ChatSession {
     this.disposed = true;
     sessions.delete(this);
     if (this.runsTimer) clearTimeout(this.runsTimer);
+    this.dropOlderLog();
     try {
       this.disposables.dispose();
     } catch (error) {
@@ -374,7 +386,25 @@ class ChatSession {
     const activeRunId = runToShow({ runs, driven: this.host.engine.activeRunIds(), pinned: this.pinnedRunId, requested: this.pendingFocus?.runId ?? this.chosenRunId, shown: this.activeRunId });
     this.activeRunId = activeRunId;
     const active = activeRunId ? await this.readRun(activeRunId) : { events: [], state: undefined };
-    return { runs, activeRunId, activeLog: active.events, ...(active.state ? { activeState: active.state } : {}), ...this.hostState() };
+    const activeLog = activeRunId ? this.sendLog(activeRunId, active.events, active.state) : active.events;
+    return { runs, activeRunId, activeLog, ...(active.state ? { activeState: active.state } : {}), ...this.hostState() };
+  }
+
+  /** The part of a run's log to send now; what is left out is kept for the run/log that asks for it. */
+  private sendLog(runId: string, events: EngineEvent[], state: RunState | undefined): EngineEvent[] {
+    const sent = logToSend(events, state);
+    this.dropOlderLog();
+    if (sent.length < events.length) {
+      const timer = setTimeout(() => this.dropOlderLog(), OLDER_LOG_KEPT_MS);
+      timer.unref?.();
+      this.olderLog = { runId, events, timer };
+    }
+    return sent;
+  }
+
+  private dropOlderLog(): void {
+    if (this.olderLog) clearTimeout(this.olderLog.timer);
+    this.olderLog = undefined;
   }
 
   /**

@@ -43,7 +43,11 @@ export interface Snapshot extends HostState {
   runs: RunSummary[];
   /** The run the panel shows; undefined when there is none yet. */
   activeRunId?: string;
-  /** The whole event log of the active run, for the log and the chat. */
+  /**
+   * The active run's log, for the log view and the chat: with `activeState`, its newest events (at
+   * least those after the state's `lastSeq`; the whole log when it is short), the older ones come
+   * with run/log; without it, the whole log.
+   */
   activeLog: EngineEvent[];
   /**
    * The active run as the engine already has it folded (its snapshot plus the log's tail), so the
@@ -105,8 +109,10 @@ export interface Requests {
   'run/pin': { params: { runId?: string }; result: { pinnedRunId?: string } };
   /** Act on a notice (an action label of it), or dismiss it (no action). */
   'notice/act': { params: { id: string; action?: string }; result: { done: boolean } };
-  /** Switch the panel to another run; returns its whole log and, as in the snapshot, its folded state. */
+  /** Switch the panel to another run; returns its log and its folded state, as the snapshot does (`activeLog`, `activeState`). */
   'run/open': { params: { runId: string }; result: { runId: string; log: EngineEvent[]; state?: RunState } };
+  /** The run's events before `beforeSeq` (those the snapshot or run/open left for later). */
+  'run/log': { params: { runId: string; beforeSeq: number }; result: { runId: string; events: EngineEvent[] } };
   'run/cancel': { params: { runId: string }; result: { cancelled: boolean } };
   'plan/approve': { params: { runId: string }; result: { approved: boolean } };
   /** Open the pending diff(s) of a task in the editor. */

@@ -50,6 +50,7 @@ export const REQUEST_PARAM_SCHEMAS: { [M in RequestMethod]: z.ZodType<Requests[M
   'run/pin': z.object({ runId: idParam.optional() }).strict(),
   'notice/act': z.object({ id: idParam, action: z.string().min(1).max(200).optional() }).strict(),
   'run/open': runIdParam,
+  'run/log': z.object({ runId: idParam, beforeSeq: z.number().int().min(1) }).strict(),
   'run/cancel': runIdParam,
   'plan/approve': runIdParam,
   'task/openDiff': z.object({ runId: idParam, taskId: idParam }).strict(),

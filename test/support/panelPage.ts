@@ -2,7 +2,8 @@
 // render benchmark and the browser tests of the panel: the webview bundle the VSIX ships (esbuild.mjs's
 // webview build, production), its CSS and the page panel.ts writes, in a full-size iframe on an origin
 // of its own inside a host page. The host page stands in for the extension host: it answers app/ready
-// with the snapshot it is given, any other request with an error reply, and on `sm-test/live` posts
+// with the snapshot it is given, run/log from the whole log it is given, any other request with an
+// error reply, and on `sm-test/live` posts
 // the given notifications over a time, each its own message task, as the host's postMessage calls
 // arrive, each as its JSON's bytes, transferred, as panel.ts and VS Code post them. Its work (encoding
 // the snapshot, posting it) is on its own thread, as VS Code's is in other processes; the panel pays
@@ -15,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import type { Frame, Page } from 'playwright-core';
 import { panelHtml } from '../../src/shared/panelHtml';
+import type { EngineEvent } from '../../src/shared/events';
 import type { NotificationMessage, ResponseMessage } from '../../src/shared/protocol';
 import type { BrowserSession } from '../harness/codeServer';
 
@@ -74,7 +76,7 @@ function hostPage(panelOrigin: string, readyDelayMs: number): string {
 <html><head><meta charset="UTF-8"><title>Extension host stand-in</title></head>
 <body style="margin:0;overflow:hidden"><script>
 (async () => {
-  const [ready, live] = await Promise.all([fetch('/ready.json').then((r) => r.json()), fetch('/live.json').then((r) => r.json())]);
+  const [ready, live, log] = await Promise.all(['/ready.json', '/live.json', '/log.json'].map((path) => fetch(path).then((r) => r.json())));
   const frame = document.createElement('iframe');
   frame.style.cssText = 'border:0;width:100vw;height:100vh;display:block';
   window.addEventListener('message', (event) => {
@@ -95,6 +97,9 @@ function hostPage(panelOrigin: string, readyDelayMs: number): string {
       }, 2);
     } else if (message && message.kind === 'request' && message.method === 'app/ready') {
       ${readyDelayMs > 0 ? `setTimeout(() => reply({ ...ready, id: message.id }), ${readyDelayMs});` : 'reply({ ...ready, id: message.id });'}
+    } else if (message && message.kind === 'request' && message.method === 'run/log') {
+      const events = log.filter((event) => event.seq < message.params.beforeSeq);
+      reply({ kind: 'response', id: message.id, ok: true, result: { runId: message.params.runId, events } });
     } else if (message && message.kind === 'request') {
       reply({ kind: 'response', id: message.id, ok: false, error: { message: 'Not answered by the stand-in host.' } });
     }
@@ -142,6 +147,8 @@ export interface PanelSiteOptions {
   ready: ResponseMessage<'app/ready'>;
   /** Posted on the panel's `{ kind: 'sm-test/live', durationMs }`. */
   live?: NotificationMessage<'run/event'>[];
+  /** The run's whole log, for run/log (the events the snapshot's activeLog left out). */
+  log?: EngineEvent[];
   /** JS run in the panel's page after the stand-in's acquireVsCodeApi, before the bundle. */
   panelScript?: string;
   /** How long the host takes to answer app/ready (a host reading a long log). */
@@ -152,8 +159,9 @@ export interface PanelSiteOptions {
 export async function servePanelSite(options: PanelSiteOptions): Promise<PanelSite> {
   const readyJson = JSON.stringify(options.ready);
   const liveJson = JSON.stringify(options.live ?? []);
+  const logJson = JSON.stringify(options.log ?? []);
   const panel = await serve('127.0.0.1', (origin) => ({ '/': panelPage(origin, options.panelScript ?? '') }), options.bundle.dir);
-  const host = await serve('127.0.0.2', () => ({ '/': hostPage(panel.origin, options.readyDelayMs ?? 0), '/ready.json': readyJson, '/live.json': liveJson }));
+  const host = await serve('127.0.0.2', () => ({ '/': hostPage(panel.origin, options.readyDelayMs ?? 0), '/ready.json': readyJson, '/live.json': liveJson, '/log.json': logJson }));
   return {
     hostOrigin: host.origin,
     panelOrigin: panel.origin,

@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { toJsonBytes } from '../../src/shared/jsonBytes';
+import { LOG_TAIL_EVENTS, logToSend } from '../../src/shared/logTail';
+import { foldEvents } from '../../src/shared/runState';
 import { EARLY_READY_ID, panelHtml, type EarlyChannel } from '../../src/shared/panelHtml';
 import type { HostToWebviewMessage, Snapshot } from '../../src/shared/protocol';
 import { RpcClient } from '../../webview/rpc';
@@ -131,5 +133,25 @@ describe('the panel page and its first script', () => {
     void rpc.answerTo(EARLY_READY_ID, 'app/ready');
     assert.throws(() => rpc.answerTo(EARLY_READY_ID, 'app/ready'), /already awaited/);
     assert.throws(() => rpc.answerTo(1, 'app/ready'), /this client's to give/);
+  });
+});
+
+describe('the log the panel gets at once', () => {
+  const events = fiveTaskRun('run-1', LOG_TAIL_EVENTS + 500);
+  const length = events.length;
+
+  it('is the newest events with the folded state, all of them without it or when the log is short', () => {
+    const state = foldEvents(events)!;
+    assert.deepEqual(logToSend(events, state), events.slice(length - LOG_TAIL_EVENTS));
+    assert.equal(logToSend(events, undefined), events);
+    const short = events.slice(0, LOG_TAIL_EVENTS);
+    assert.equal(logToSend(short, foldEvents(short)), short);
+  });
+
+  it('starts no later than the first event the state lacks, and is whole for a state the log does not reach', () => {
+    const behind = foldEvents(events.slice(0, 300))!;
+    assert.equal(logToSend(events, behind)[0]!.seq, 301);
+    const ahead = { ...foldEvents(events)!, lastSeq: length + 1 };
+    assert.equal(logToSend(events, ahead), events);
   });
 });

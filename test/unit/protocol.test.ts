@@ -13,6 +13,7 @@ describe('protocol parseRequest', () => {
       'app/ready': {},
       'goal/start': { goal: 'Add a login page' },
       'run/open': { runId: 'r1' },
+      'run/log': { runId: 'r1', beforeSeq: 1001 },
       'run/cancel': { runId: 'r1' },
       'plan/approve': { runId: 'r1' },
       'task/openDiff': { runId: 'r1', taskId: 't1' },
@@ -81,6 +82,11 @@ describe('protocol parseRequest', () => {
 
     const tooLong = rejected(parseRequest({ kind: 'request', id: 9, method: 'goal/start', params: { goal: 'x'.repeat(20_001) } }));
     assert.match(tooLong.error, /^Invalid params for goal\/start: /);
+
+    for (const beforeSeq of [0, 1.5, '10', -3]) {
+      const badSeq = rejected(parseRequest({ kind: 'request', id: 11, method: 'run/log', params: { runId: 'r', beforeSeq } }));
+      assert.match(badSeq.error, /^Invalid params for run\/log: /, String(beforeSeq));
+    }
 
     const readyWithParams = rejected(parseRequest({ kind: 'request', id: 10, method: 'app/ready', params: { x: 1 } }));
     assert.match(readyWithParams.error, /^Invalid params for app\/ready: /);

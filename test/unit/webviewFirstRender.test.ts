@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { Snapshot } from '../../src/shared/protocol';
 import { foldEvents, summarizeRun } from '../../src/shared/runState';
-import { layoutDag, quickLayout, type DagLayout } from '../../webview/dagLayout';
+import { layoutDag, quickLayout, tilesOf, type DagLayout } from '../../webview/dagLayout';
 import { Store } from '../../webview/store';
 import { fiveTaskRun } from './fixtures/webviewRun';
 
@@ -31,6 +31,22 @@ describe('webview first render', function () {
       assert.deepEqual(edge.points, [{ x: from.x + from.width, y: from.y + from.height / 2 }, { x: to.x, y: to.y + to.height / 2 }]);
     }
     assert.deepEqual(quickLayout([]), { nodes: [], edges: [], width: 0, height: 0 });
+  });
+
+  it("cuts a large plan into column tiles that hold every node whole and cover the plan's width", () => {
+    const tasks = Array.from({ length: 200 }, (_, i) => ({ id: `t${i}`, dependsOn: i < 10 ? [] : [`t${i - 10}`] }));
+    const layout = quickLayout(tasks);
+    const tiles = tilesOf(layout);
+    assert.ok(tiles.length > 3, `${tiles.length} tiles`);
+    assert.deepEqual(tiles.flatMap((tile) => tile.nodes.map((node) => node.id)).sort(), layout.nodes.map((node) => node.id).sort());
+    assert.equal(tiles[0]!.left, 0);
+    assert.equal(tiles.at(-1)!.right, layout.width);
+    for (const [i, tile] of tiles.entries()) {
+      if (i > 0) assert.equal(tile.left, tiles[i - 1]!.right, 'tiles meet');
+      if (i < tiles.length - 1) assert.ok(tile.right - tile.left >= 700, `tile ${i} is ${tile.right - tile.left} wide`);
+      for (const node of tile.nodes) assert.ok(node.x > tile.left && node.x + node.width < tile.right, `${node.id} is inside tile ${i}, off its edges`);
+    }
+    assert.deepEqual(tilesOf(quickLayout([])), []);
   });
 
   it('folds each live event as it arrives and tells the views once per frame', () => {

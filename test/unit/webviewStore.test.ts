@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import type { EngineEvent } from '../../src/shared/events';
+import { LOG_TAIL_EVENTS, logToSend } from '../../src/shared/logTail';
 import type { HostToWebviewMessage, RequestMessage, Snapshot } from '../../src/shared/protocol';
-import { foldEvents, summarizeRun } from '../../src/shared/runState';
+import { foldEvents, summarizeRun, type RunState } from '../../src/shared/runState';
 import { PanelController } from '../../webview/controller';
 import { layoutDag } from '../../webview/dagLayout';
 import { chatMessageOf, extendFiltered, visibleRange } from '../../webview/eventText';
@@ -79,7 +80,7 @@ describe('webview store', () => {
     assert.equal(store.state.run?.lastSeq, 300);
   });
 
-  it('folds the log itself when the state is ahead of it, of another run, or the log is not whole', () => {
+  it('folds the log itself when the state is ahead of it, of another run, or the log has a gap or starts after the state', () => {
     const ahead = foldEvents(events.slice(0, 120))!;
     ahead.tasks.t1.title = 'ahead';
     const store = new Store();
@@ -88,11 +89,52 @@ describe('webview store', () => {
     const other = foldEvents(fiveTaskRun('run-2', 100))!;
     store.loadSnapshot(snapshotOf(events.slice(0, 100), { activeState: other }));
     assert.deepEqual(store.state.run, foldEvents(events.slice(0, 100)));
-    // A log that does not start at event 1 is not the one the state was folded from.
+    // Events the state lacks and the log does not have: neither can be shown as the run.
     const upTo = foldEvents(events.slice(0, 50))!;
     upTo.tasks.t1.title = 'partial';
-    store.loadSnapshot({ ...snapshotOf(events.slice(0, 100)), activeLog: events.slice(10, 100), activeState: upTo });
+    store.loadSnapshot({ ...snapshotOf(events.slice(0, 100)), activeLog: events.slice(60, 100), activeState: upTo });
     assert.notEqual(store.state.run?.tasks.t1?.title, 'partial');
+    assert.equal(store.state.needsResync, true);
+    store.loadSnapshot({ ...snapshotOf(events.slice(0, 100)), activeLog: [...events.slice(0, 40), ...events.slice(45, 100)], activeState: upTo });
+    assert.notEqual(store.state.run?.tasks.t1?.title, 'partial');
+    assert.equal(store.state.needsResync, true);
+  });
+
+  it("takes the log's newest events with the folded state, and its older events when they come", () => {
+    const state = foldEvents(events.slice(0, 290))!;
+    const store = new Store();
+    store.loadSnapshot({ ...snapshotOf(events), activeLog: events.slice(200), activeState: state });
+    assert.deepEqual(store.state.run, foldEvents(events), 'the state, and the events after it folded');
+    assert.equal(store.state.olderEvents, 200);
+    assert.deepEqual(store.state.events, events.slice(200));
+    const live = fiveTaskRun('run-1', 305).slice(300);
+    for (const event of live) store.receiveEvent('run-1', event);
+    let notified = 0;
+    store.subscribe(() => notified++);
+    store.prependOlder('run-1', events.slice(0, 200));
+    assert.equal(notified, 1);
+    assert.equal(store.state.olderEvents, 0);
+    assert.deepEqual(store.state.events, [...events, ...live], 'the whole log, live events kept');
+    store.prependOlder('run-1', events.slice(0, 200));
+    assert.equal(store.state.events.length, 305, 'a second answer adds nothing');
+  });
+
+  it('keeps the older events out when they are not the ones missing, or the panel shows another run', () => {
+    const state = foldEvents(events)!;
+    const store = new Store();
+    store.loadSnapshot({ ...snapshotOf(events), activeLog: events.slice(100), activeState: state });
+    store.prependOlder('run-1', events.slice(0, 99));
+    assert.equal(store.state.olderEvents, 100);
+    assert.match(store.state.errors[0]?.message ?? '', /did not fit the log shown \(99 events for 100\)/);
+    store.prependOlder('run-1', [...events.slice(0, 50), ...events.slice(51, 101)]);
+    assert.equal(store.state.olderEvents, 100, 'one with a gap');
+    const other = fiveTaskRun('run-2', 30);
+    store.beginOpen('run-2');
+    store.finishOpen('run-2', other);
+    store.prependOlder('run-1', events.slice(0, 100));
+    assert.equal(store.state.activeRunId, 'run-2');
+    assert.deepEqual(store.state.events, other);
+    assert.equal(store.state.olderEvents, 0);
   });
 
   it('switches runs with the folded state run/open returns', () => {
@@ -248,21 +290,73 @@ describe('webview rpc client', () => {
 
 describe('webview controller', () => {
   /** A fake host answering requests the way src/host/panel.ts does. */
-  function hostFor(channel: FakeChannel, logs: Record<string, EngineEvent[]>, options: { failGoal?: string } = {}): void {
+  function hostFor(channel: FakeChannel, logs: Record<string, EngineEvent[]>, options: { failGoal?: string; tail?: boolean; failLog?: string } = {}): void {
     channel.onPost = (message) => {
       const reply = (result: unknown): void => void Promise.resolve().then(() => channel.deliver({ kind: 'response', id: message.id, ok: true, result }));
       const fail = (text: string): void => void Promise.resolve().then(() => channel.deliver({ kind: 'response', id: message.id, ok: false, error: { message: text } }));
-      if (message.method === 'app/ready') reply(snapshotOf(logs['run-1']));
-      else if (message.method === 'run/open') {
+      const tail = (log: EngineEvent[]): { log: EngineEvent[]; state?: RunState } => {
+        const state = options.tail ? foldEvents(log) : undefined;
+        return { log: options.tail ? logToSend(log, state) : log, ...(state ? { state } : {}) };
+      };
+      if (message.method === 'app/ready') {
+        const { log, state } = tail(logs['run-1']!);
+        reply({ ...snapshotOf(logs['run-1']!), activeLog: log, ...(state ? { activeState: state } : {}) });
+      } else if (message.method === 'run/open') {
         const { runId } = message.params as { runId: string };
-        if (logs[runId]) reply({ runId, log: logs[runId] });
+        if (logs[runId]) reply({ runId, ...tail(logs[runId]) });
         else fail(`Run ${runId} could not be read.`);
+      } else if (message.method === 'run/log') {
+        const { runId, beforeSeq } = message.params as { runId: string; beforeSeq: number };
+        if (options.failLog) fail(options.failLog);
+        else reply({ runId, events: logs[runId]!.filter((event) => event.seq < beforeSeq) });
       } else if (message.method === 'goal/start') {
         if (options.failGoal) fail(options.failGoal);
         else reply({ runId: 'run-2' });
       } else if (message.method === 'task/openDiff') reply({ opened: 0 });
     };
   }
+
+  it("asks for a long run's older events once the frame without them is drawn, on load and on run/open", async () => {
+    const channel = new FakeChannel();
+    const first = fiveTaskRun('run-1', LOG_TAIL_EVENTS + 300);
+    const second = fiveTaskRun('run-2', LOG_TAIL_EVENTS + 50);
+    hostFor(channel, { 'run-1': first, 'run-2': second }, { tail: true });
+    const store = new Store();
+    const painted: (() => void)[] = [];
+    const controller = new PanelController(new RpcClient(channel), store, { afterPaint: (load) => painted.push(load) });
+    await controller.start();
+    assert.equal(store.state.olderEvents, 300);
+    assert.equal(channel.posted.filter((message) => message.method === 'run/log').length, 0, 'not before the frame is painted');
+    painted.shift()!();
+    await tick();
+    assert.deepEqual(channel.posted.at(-1), { kind: 'request', id: channel.posted.at(-1)!.id, method: 'run/log', params: { runId: 'run-1', beforeSeq: 301 } });
+    assert.deepEqual(store.state.events, first);
+    await controller.openRun('run-2');
+    assert.equal(store.state.olderEvents, 50);
+    painted.shift()!();
+    await tick();
+    assert.deepEqual(store.state.events, second);
+    assert.equal(store.state.olderEvents, 0);
+  });
+
+  it('asks for nothing when the shown run changed before the frame was painted, and says so when run/log fails', async () => {
+    const channel = new FakeChannel();
+    const first = fiveTaskRun('run-1', LOG_TAIL_EVENTS + 10);
+    hostFor(channel, { 'run-1': first, 'run-2': fiveTaskRun('run-2', 40) }, { tail: true, failLog: 'The log is gone.' });
+    const store = new Store();
+    const painted: (() => void)[] = [];
+    const controller = new PanelController(new RpcClient(channel), store, { afterPaint: (load) => painted.push(load) });
+    await controller.start();
+    await controller.openRun('run-2');
+    painted.shift()!();
+    await tick();
+    assert.equal(channel.posted.filter((message) => message.method === 'run/log').length, 0, 'run-1 is no longer shown');
+    await controller.openRun('run-1');
+    painted.shift()!();
+    await tick();
+    assert.equal(store.state.olderEvents, 10);
+    assert.match(store.state.errors.at(-1)?.message ?? '', /older events of run run-1 could not be loaded: The log is gone\. The log and the chat show its latest events only\./);
+  });
 
   it('loads the snapshot, then follows view/focus to another run and task', async () => {
     const channel = new FakeChannel();

@@ -245,6 +245,7 @@ export class SmApp extends LitElement {
           </div>
           <sm-event-log
             .events=${state.events}
+            .olderEvents=${state.olderEvents}
             .revision=${state.revision}
             .taskIds=${run?.taskOrder ?? []}
             .tasks=${run?.tasks ?? {}}

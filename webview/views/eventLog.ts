@@ -30,6 +30,7 @@ function valueOf(event: Event): string {
 export class SmEventLog extends LitElement {
   static override properties = {
     events: { attribute: false },
+    olderEvents: { type: Number },
     revision: { type: Number },
     taskIds: { attribute: false },
     tasks: { attribute: false },
@@ -37,6 +38,11 @@ export class SmEventLog extends LitElement {
 
   /** The active run's log; grows in place, replaced on run switch. */
   events: EngineEvent[] = [];
+  /**
+   * Events before `events` still to come (the store's olderEvents): unfiltered, they are rows that
+   * say so, so the log has its full length and scroll position from the first frame.
+   */
+  olderEvents = 0;
   revision = 0;
   taskIds: string[] = [];
   /** The run's tasks, for the role of an event that only names its task. */
@@ -166,13 +172,20 @@ export class SmEventLog extends LitElement {
 
   protected override render(): TemplateResult {
     const indexes = this.filtered();
-    const total = indexes.length;
+    const filtering = this.taskFilter !== ALL || this.typeFilter !== ALL || this.roleFilter !== ALL;
+    const coming = filtering ? 0 : this.olderEvents;
+    const total = coming + indexes.length;
+    const logLength = this.olderEvents + this.events.length;
     // Following the newest, the rows are the last ones, whatever the scroll position was when drawn.
     const offset = this.stickToBottom ? Math.max(0, total * ROW_HEIGHT - this.viewportHeight) : this.scrollOffset;
     const { start, end } = visibleRange(total, ROW_HEIGHT, offset, this.viewportHeight);
     const rows: TemplateResult[] = [];
     for (let i = start; i < end; i++) {
-      const event = this.events[indexes[i]];
+      if (i < coming) {
+        rows.push(html`<div class="log-row log-coming muted" data-seq=${i + 1} role="row"><span class="log-seq">${i + 1}</span><span class="log-text">Loading…</span></div>`);
+        continue;
+      }
+      const event = this.events[indexes[i - coming]];
       const taskId = taskIdOf(event);
       const level = event.type === 'log' ? event.level : event.type === 'task.status' && (event.status === 'failed' || event.status === 'dead_letter') ? 'error' : '';
       rows.push(html`<div
@@ -202,7 +215,9 @@ export class SmEventLog extends LitElement {
           <option value=${ALL} ?selected=${this.typeFilter === ALL}>All types</option>
           ${EVENT_TYPES.map((type) => html`<option value=${type} ?selected=${this.typeFilter === type}>${type}</option>`)}
         </select>
-        <span class="muted log-count">${total === this.events.length ? `${total.toLocaleString()} events` : `${total.toLocaleString()} of ${this.events.length.toLocaleString()}`}</span>
+        <span class="muted log-count"
+          >${filtering ? `${total.toLocaleString()} of ${logLength.toLocaleString()}${this.olderEvents ? ` (the latest ${this.events.length.toLocaleString()} so far)` : ''}` : `${total.toLocaleString()} events`}</span
+        >
         ${this.stickToBottom
           ? nothing
           : html`<vscode-button class="log-latest" secondary icon="arrow-down" @click=${() => this.jumpToLatest()}>Latest</vscode-button>`}
@@ -211,7 +226,7 @@ export class SmEventLog extends LitElement {
         <div class="log-spacer" .style=${`height:${total * ROW_HEIGHT}px`}>
           <div class="log-rows" .style=${`transform:translateY(${start * ROW_HEIGHT}px)`}>${rows}</div>
         </div>
-        ${total === 0 ? html`<div class="log-empty muted">${this.events.length ? 'No events match the filters.' : 'No events yet.'}</div>` : nothing}
+        ${total === 0 ? html`<div class="log-empty muted">${logLength ? 'No events match the filters.' : 'No events yet.'}</div>` : nothing}
       </div>`;
   }
 }

@@ -1,10 +1,11 @@
-// The live plan DAG: an SVG of the plan's tasks laid out by dagre, coloured by status (colours are
-// theme variables in webview.css, keyed on data-status). Clicking a node selects the task.
+// The live plan DAG: an SVG of the plan's tasks (a large plan's nodes in tiles), laid out in ranks or
+// by dagre, coloured by status (colours are theme variables in webview.css, keyed on data-status).
+// Clicking a node selects the task.
 // Sizes go through the `.style` property (CSSOM): the CSP refuses style attributes.
 import { html, LitElement, nothing, svg, type PropertyValues, type TemplateResult } from 'lit';
 import type { Plan } from '../../src/shared/model';
 import type { RunState, TaskState } from '../../src/shared/runState';
-import { DAGRE_MAX_TASKS, edgePath, layoutDag, quickLayout, type DagLayout } from '../dagLayout';
+import { DAGRE_MAX_TASKS, edgePath, layoutDag, quickLayout, tilesOf, type DagLayout, type DagNode, type DagTile } from '../dagLayout';
 import { whenIdle } from '../idle';
 
 /** Fired by a node click or Enter/Space; `detail.taskId` is the task. */
@@ -19,20 +20,13 @@ function stripePath(x: number, y: number, height: number): string {
   return `M${x + 5},${y + 8}a2,2 0 0 1 4,0v${height - 16}a2,2 0 0 1 -4,0z`;
 }
 
-/** Plans up to this size draw every node's text; larger ones only that of nodes in or near the view. */
-const ALL_LABELS_UP_TO = 60;
-/** How far past the pane's edges node text is drawn ahead of a scroll, in the pane's pixels. */
-const LABEL_MARGIN_PX = 480;
-/** The canvas is never drawn smaller than this share of the plan's size (styles.css, .dag-canvas min-width). */
-const MIN_SCALE = 0.8;
-
-/** A rectangle in the plan's own (layout) coordinates. */
-interface LayoutRect {
-  left: number;
-  top: number;
-  right: number;
-  bottom: number;
-}
+/**
+ * Plans larger than this draw their nodes in tiles: columns of the plan, each its own SVG in a box
+ * with `content-visibility: auto`, so the browser styles, lays out and paints only the tiles in or
+ * near the pane's view (every node stays in the page: its tooltip, its label for assistive technology,
+ * find-in-page). Drawn whole, a 200-node plan's nodes were most of the panel's first layout and paint.
+ */
+const TILED_FROM = 60;
 
 export class SmPlanDag extends LitElement {
   static override properties = {
@@ -47,14 +41,7 @@ export class SmPlanDag extends LitElement {
 
   private layoutFor?: Plan;
   private layout?: DagLayout;
-  /**
-   * Where node text is drawn in a large plan. Its two text lines were most of a 200-node plan's cost
-   * in the panel's first frame (laid out and painted for nodes scrolled out of sight), so nodes
-   * elsewhere keep their box, status colour, tooltip and label for assistive technology, and get
-   * their text as the pane scrolls near them.
-   */
-  private labelled: LayoutRect = SmPlanDag.firstView();
-  private measureQueued = false;
+  private tiled?: { layout: DagLayout; tiles: DagTile[] };
 
   // Light DOM: the page stylesheet (theme colours) applies, and tests find #plan-dag directly.
   protected override createRenderRoot(): HTMLElement {
@@ -81,47 +68,6 @@ export class SmPlanDag extends LitElement {
     }
   }
 
-  /** Before anything is laid out: the pane is at its start and no larger than the window. */
-  private static firstView(): LayoutRect {
-    return { left: 0, top: 0, right: (window.innerWidth + LABEL_MARGIN_PX) / MIN_SCALE, bottom: (window.innerHeight + LABEL_MARGIN_PX) / MIN_SCALE };
-  }
-
-  /**
-   * A large plan's nodes get their text when the pane comes near them: after each update (the pane
-   * may have changed size, the layout may have changed) and each scroll. After the other views'
-   * updates (a microtask), so the layout it reads is the one the frame takes anyway.
-   */
-  protected override updated(): void {
-    if (!this.layout || this.layout.nodes.length <= ALL_LABELS_UP_TO || this.measureQueued) return;
-    this.measureQueued = true;
-    queueMicrotask(() => {
-      this.measureQueued = false;
-      this.drawTextNearView();
-    });
-  }
-
-  private drawTextNearView(): void {
-    const layout = this.layout;
-    const pane = this.querySelector<HTMLElement>('#plan-dag');
-    if (!layout || !pane || layout.nodes.length <= ALL_LABELS_UP_TO) return;
-    const canvas = pane.querySelector('.dag-svg')?.getBoundingClientRect();
-    if (!canvas || canvas.width === 0) return;
-    const view = pane.getBoundingClientRect();
-    const scale = canvas.width / layout.width;
-    const near = (margin: number): LayoutRect => ({
-      left: (view.left - canvas.left - margin) / scale,
-      top: (view.top - canvas.top - margin) / scale,
-      right: (view.right - canvas.left + margin) / scale,
-      bottom: (view.bottom - canvas.top + margin) / scale,
-    });
-    // Redrawn only when the view comes within half the margin of the drawn text's edge.
-    const needed = near(LABEL_MARGIN_PX / 2);
-    const drawn = this.labelled;
-    if (needed.left >= drawn.left && needed.top >= drawn.top && needed.right <= drawn.right && needed.bottom <= drawn.bottom) return;
-    this.labelled = near(LABEL_MARGIN_PX);
-    this.requestUpdate();
-  }
-
   protected override render(): TemplateResult {
     const run = this.run;
     const layout = this.layout;
@@ -135,13 +81,17 @@ export class SmPlanDag extends LitElement {
     // the costliest part of the nodes in the first frame's layout.
     const pulsing = layout.nodes.filter((node) => run.tasks[node.id]?.status === 'running');
     const viewBox = `0 0 ${layout.width} ${layout.height}`;
-    const everyLabel = layout.nodes.length <= ALL_LABELS_UP_TO;
-    const area = this.labelled;
-    const labelled = (x: number, y: number, width: number, height: number): boolean =>
-      everyLabel || (x + width >= area.left && x <= area.right && y + height >= area.top && y <= area.bottom);
-    return html`<div id="plan-dag" class="plan-dag" @scroll=${() => this.drawTextNearView()}>
-      <div class="dag-canvas" .style=${`max-width:${layout.width}px;min-width:${Math.round(layout.width * 0.8)}px`}>
-        <svg class="dag-svg" viewBox=${viewBox} role="group" aria-label="Plan of ${run.taskOrder.length} tasks">
+    const nodesOf = (nodes: DagNode[]) =>
+      nodes.map((node) => {
+        const task = run.tasks[node.id];
+        return task ? this.renderNode(task, node.x, node.y, node.width, node.height) : nothing;
+      });
+    if (layout.nodes.length > TILED_FROM && this.tiled?.layout !== layout) this.tiled = { layout, tiles: tilesOf(layout) };
+    const tiles = layout.nodes.length > TILED_FROM ? this.tiled?.tiles : undefined;
+    const size = `max-width:${layout.width}px;min-width:${Math.round(layout.width * 0.8)}px;aspect-ratio:${layout.width} / ${layout.height}`;
+    return html`<div id="plan-dag" class="plan-dag">
+      <div class="dag-canvas${tiles ? ' tiled' : ''}" .style=${size} role="group" aria-label="Plan of ${run.taskOrder.length} tasks">
+        <svg class="dag-svg" viewBox=${viewBox}>
           <defs>
             <marker id="dag-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
               <path class="dag-arrow" d="M0,0 L10,5 L0,10 z"></path>
@@ -151,11 +101,14 @@ export class SmPlanDag extends LitElement {
             (edge) =>
               svg`<path class="dag-edge" data-from=${edge.from} data-to=${edge.to} data-status=${run.tasks[edge.from]?.status ?? 'pending'} d=${edgePath(edge.points)} marker-end="url(#dag-arrow)"></path>`,
           )}
-          ${layout.nodes.map((node) => {
-            const task = run.tasks[node.id];
-            return task ? this.renderNode(task, node.x, node.y, node.width, node.height, labelled(node.x, node.y, node.width, node.height)) : nothing;
-          })}
+          ${tiles ? nothing : nodesOf(layout.nodes)}
         </svg>
+        ${tiles?.map(
+          (tile) =>
+            html`<div class="dag-tile" .style=${`left:${(100 * tile.left) / layout.width}%;width:${(100 * (tile.right - tile.left)) / layout.width}%`}>
+              <svg class="dag-tile-svg" viewBox="${tile.left} 0 ${tile.right - tile.left} ${layout.height}">${nodesOf(tile.nodes)}</svg>
+            </div>`,
+        ) ?? nothing}
         ${pulsing.length
           ? html`<svg class="dag-pulse" viewBox=${viewBox} aria-hidden="true" focusable="false">
               <path class="dag-pulse-stripes" d=${pulsing.map((node) => stripePath(node.x, node.y, node.height)).join('')}></path>
@@ -165,7 +118,7 @@ export class SmPlanDag extends LitElement {
     </div>`;
   }
 
-  private renderNode(task: TaskState, x: number, y: number, width: number, height: number, withText: boolean): TemplateResult {
+  private renderNode(task: TaskState, x: number, y: number, width: number, height: number): TemplateResult {
     const selected = task.id === this.selectedTaskId;
     const status = task.status.replace('_', ' ');
     const attempts = task.attempts > 1 ? ` · attempt ${task.attempts}` : '';
@@ -190,10 +143,8 @@ export class SmPlanDag extends LitElement {
       <title>${task.id} · ${task.title} — ${status}${task.statusReason ? `: ${task.statusReason}` : ''}</title>
       <rect class="dag-node-box" x=${x} y=${y} width=${width} height=${height} rx="6" ry="6"></rect>
       ${task.status === 'running' ? nothing : svg`<rect class="dag-node-stripe" width="4" height=${height - 12} x=${x + 5} y=${y + 6} rx="2" ry="2"></rect>`}
-      ${withText
-        ? svg`<text class="dag-node-label" x=${x + 16} y=${y + 19}>${clip(`${task.id} · ${task.title}`, Math.floor((width - 20) / 7))}</text>
-            <text class="dag-node-status" x=${x + 16} y=${y + 36}>${status}${attempts} · ${task.role}</text>`
-        : nothing}
+      <text class="dag-node-label" x=${x + 16} y=${y + 19}>${clip(`${task.id} · ${task.title}`, Math.floor((width - 20) / 7))}</text>
+      <text class="dag-node-status" x=${x + 16} y=${y + 36}>${status}${attempts} · ${task.role}</text>
     </g>`;
   }
 
