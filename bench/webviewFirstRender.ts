@@ -5,13 +5,12 @@
 // state and the newest events; the older come with run/log after the first frame), then pushes live
 // run/event notifications. Prints figures; asserts nothing but that the page showed what it was sent.
 import type { Frame } from 'playwright-core';
-import type { NotificationMessage, ResponseMessage, Snapshot } from '../src/shared/protocol';
-import { logToSend } from '../src/shared/logTail';
-import { foldEvents, summarizeRun } from '../src/shared/runState';
+import type { NotificationMessage } from '../src/shared/protocol';
+import { foldEvents } from '../src/shared/runState';
 import { extendChat, type ChatMessage } from '../webview/eventText';
 import { startBrowser, type BrowserSession } from '../test/harness/codeServer';
 import { spread, type Spread } from '../test/support/benchSchedule';
-import { buildPanelBundle, openPanelFrame, servePanelSite, type PanelSite } from '../test/support/panelPage';
+import { buildPanelBundle, openPanelFrame, readyReplyFor, servePanelSite, type PanelSite } from '../test/support/panelPage';
 import { largePanelRun } from '../test/unit/fixtures/webviewRun';
 
 const EVENTS = 10_000;
@@ -148,17 +147,9 @@ export async function webviewFirstRender(): Promise<void> {
   const chat: ChatMessage[] = [];
   for (const event of events) extendChat(chat, event, (taskId) => state.tasks[taskId]?.title, { autoApprove: state.config.autoApprove });
   const lastChatSeq = chat[chat.length - 1]?.seq ?? 0;
-  // The panel's snapshot (panel.ts): the listed runs, the run shown with its whole log and the
-  // engine's folded state of it, the host state.
-  const snapshot: Snapshot = {
-    runs: [summarizeRun(state)],
-    activeRunId: state.id,
-    activeLog: logToSend(events, state),
-    activeState: state,
-    canStartGoals: true,
-    notices: [],
-    composer: { models: state.config.models.map((model) => model.id), autoApprove: state.config.autoApprove },
-  };
+  // The panel's snapshot as panel.ts makes it, with the host state of a window that can start goals.
+  const ready = readyReplyFor(events, state, { canStartGoals: true, notices: [], composer: { models: state.config.models.map((model) => model.id), autoApprove: state.config.autoApprove } });
+  const sentEvents = ready.ok ? ready.result.activeLog.length : 0;
 
   const bundle = await buildPanelBundle();
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
@@ -177,7 +168,6 @@ export async function webviewFirstRender(): Promise<void> {
     console.log(`  skipped: ${message}`);
     return;
   }
-  const ready: ResponseMessage<'app/ready'> = { kind: 'response', id: 0, ok: true, result: snapshot };
   const live: NotificationMessage<'run/event'>[] = all.slice(EVENTS).map((event) => ({ kind: 'notification', method: 'run/event', params: { runId: state.id, event } }));
   const site = await servePanelSite({ bundle, ready, live, log: events, panelScript: benchScript(EVENTS, LIVE_EVENTS, state.plan.tasks.length, lastChatSeq) });
   const first: number[] = [];
@@ -222,7 +212,7 @@ export async function webviewFirstRender(): Promise<void> {
   console.log(`    the bundle fetched                      at ${range(spread(fetched))} ms   (then evaluated, while the host answers)`);
   console.log(`    the host's reply arrived                at ${range(spread(arrived))} ms   (the host page, another process, encodes and posts it)`);
   console.log(`    then taken in, rendered and painted     longest task ${range(spread(longest))} ms`);
-  console.log(`  the whole log in (run/log after it)       ${range(spread(whole))} ms   (the snapshot has the newest ${snapshot.activeLog.length.toLocaleString('en')} events)`);
+  console.log(`  the whole log in (run/log after it)       ${range(spread(whole))} ms   (the snapshot has the newest ${sentEvents.toLocaleString('en')} events)`);
   console.log(`  ${verdict(firstSpread.median <= GOAL_MS)}  first render / ${GOAL_MS} ms: ${(firstSpread.median / GOAL_MS).toFixed(2)} (goal <= 1)`);
   console.log(`  live appends: ${LIVE_EVENTS.toLocaleString('en')} events over ${LIVE_MS / 1000} s   ${range(spread(dropped), 1)}% of frames dropped (longer than 2x the median frame, ${range(spread(medianFrames), 1)} ms; longest ${range(spread(longestFrames))} ms; ${range(spread(slow), 1)}% over 34 ms)`);
 }

@@ -1,9 +1,10 @@
 // The one protocol between the extension host and the webview panel.
 // Requests go webview -> host and always get a response (a result or an error reply);
 // notifications go host -> webview. Nothing is posted to the webview before it sends `app/ready`,
-// whose result is a full snapshot. Host-to-webview messages cross as their JSON's bytes (jsonBytes.ts),
-// which the page's first script decodes (panelHtml.ts). The host validates every incoming message with the zod schemas of
-// protocolSchemas.ts; this module is types only (and zod-free), so the webview bundle carries no zod.
+// whose result is a full snapshot. Host-to-webview messages cross as their JSON's bytes
+// (jsonBytes.ts), which the page's first script decodes (panelHtml.ts). The host validates every
+// incoming message with the zod schemas of protocolSchemas.ts; this module is types only (and
+// zod-free), so the webview bundle carries no zod.
 import type { EngineEvent, TaskChanges } from './events';
 import type { Budgets } from './model';
 import type { RunState, RunSummary } from './runState';

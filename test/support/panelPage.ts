@@ -17,7 +17,10 @@ import { build, type BuildOptions, type Metafile } from 'esbuild';
 import type { Frame, Page } from 'playwright-core';
 import { panelHtml } from '../../src/shared/panelHtml';
 import type { EngineEvent } from '../../src/shared/events';
-import type { NotificationMessage, ResponseMessage } from '../../src/shared/protocol';
+import { logToSend } from '../../src/shared/logTail';
+import { EARLY_READY_ID } from '../../src/shared/panelHtml';
+import type { HostState, NotificationMessage, ResponseMessage } from '../../src/shared/protocol';
+import { summarizeRun, type RunState } from '../../src/shared/runState';
 import type { BrowserSession } from '../harness/codeServer';
 
 const REPO = resolve(__dirname, '..', '..');
@@ -61,6 +64,19 @@ function standInScript(extra: string): string {
   });
 })();
 ${extra}`;
+}
+
+/**
+ * The host's answer to app/ready for one run, shaped as panel.ts shapes it: the run listed, its
+ * folded state and its log's newest events (the rest is for run/log: give the site the whole log).
+ */
+export function readyReplyFor(events: EngineEvent[], state: RunState, host: HostState = { canStartGoals: true }): ResponseMessage<'app/ready'> {
+  return {
+    kind: 'response',
+    id: EARLY_READY_ID,
+    ok: true,
+    result: { runs: [summarizeRun(state)], activeRunId: state.id, activeLog: logToSend(events, state), activeState: state, ...host },
+  };
 }
 
 /** The panel's own page, with its server's origin as webview.cspSource and plain URLs for the resources. */

@@ -6,11 +6,10 @@
 import { strict as assert } from 'node:assert';
 import type { Frame } from 'playwright-core';
 import type { EngineEvent } from '../../src/shared/events';
-import { logToSend } from '../../src/shared/logTail';
-import type { ResponseMessage, Snapshot } from '../../src/shared/protocol';
-import { foldEvents, summarizeRun } from '../../src/shared/runState';
+import type { ResponseMessage } from '../../src/shared/protocol';
+import { foldEvents } from '../../src/shared/runState';
 import { startBrowser, type BrowserSession } from '../harness/codeServer';
-import { buildPanelBundle, openPanelFrame, servePanelSite, type PanelBundle, type PanelSite } from '../support/panelPage';
+import { buildPanelBundle, openPanelFrame, readyReplyFor, servePanelSite, type PanelBundle, type PanelSite } from '../support/panelPage';
 import { fiveTaskRun, largePanelRun } from './fixtures/webviewRun';
 
 /** Notes, in the panel's page, the first frame that draws log rows: their seqs and whether each is in the viewport. */
@@ -33,11 +32,7 @@ interface LogRowSeen {
   inView: boolean;
 }
 
-/** The snapshot as panel.ts makes it: the folded state and the log's newest events. */
-function readyWith(events: EngineEvent[], state = foldEvents(events)!): ResponseMessage<'app/ready'> {
-  const snapshot: Snapshot = { runs: [summarizeRun(state)], activeRunId: state.id, activeLog: logToSend(events, state), activeState: state, canStartGoals: true };
-  return { kind: 'response', id: 0, ok: true, result: snapshot };
-}
+const readyWith = (events: EngineEvent[], state = foldEvents(events)!): ResponseMessage<'app/ready'> => readyReplyFor(events, state);
 
 describe('the panel in Chromium', function () {
   this.timeout(120_000);

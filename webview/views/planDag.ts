@@ -41,7 +41,8 @@ export class SmPlanDag extends LitElement {
 
   private layoutFor?: Plan;
   private layout?: DagLayout;
-  private tiled?: { layout: DagLayout; tiles: DagTile[] };
+  /** The layout's tiles when it has over TILED_FROM nodes. */
+  private tiles?: DagTile[];
 
   // Light DOM: the page stylesheet (theme colours) applies, and tests find #plan-dag directly.
   protected override createRenderRoot(): HTMLElement {
@@ -57,15 +58,20 @@ export class SmPlanDag extends LitElement {
       // dagre's replaces it when the panel is idle (unless the plan changed again meanwhile). Beyond
       // DAGRE_MAX_TASKS dagre would hold the panel for a second or more even then (measured: 0.6-3 s
       // for 200 tasks), so a large plan keeps the linear layout.
-      this.layout = plan ? quickLayout(plan.tasks) : undefined;
+      this.useLayout(plan ? quickLayout(plan.tasks) : undefined);
       if (plan && plan.tasks.length <= DAGRE_MAX_TASKS) {
         whenIdle(() => {
           if (this.layoutFor !== plan) return;
-          this.layout = layoutDag(plan.tasks);
+          this.useLayout(layoutDag(plan.tasks));
           this.requestUpdate();
         });
       }
     }
+  }
+
+  private useLayout(layout: DagLayout | undefined): void {
+    this.layout = layout;
+    this.tiles = layout && layout.nodes.length > TILED_FROM ? tilesOf(layout) : undefined;
   }
 
   protected override render(): TemplateResult {
@@ -86,11 +92,10 @@ export class SmPlanDag extends LitElement {
         const task = run.tasks[node.id];
         return task ? this.renderNode(task, node.x, node.y, node.width, node.height) : nothing;
       });
-    if (layout.nodes.length > TILED_FROM && this.tiled?.layout !== layout) this.tiled = { layout, tiles: tilesOf(layout) };
-    const tiles = layout.nodes.length > TILED_FROM ? this.tiled?.tiles : undefined;
+    const tiles = this.tiles;
     const size = `max-width:${layout.width}px;min-width:${Math.round(layout.width * 0.8)}px;aspect-ratio:${layout.width} / ${layout.height}`;
     return html`<div id="plan-dag" class="plan-dag">
-      <div class="dag-canvas${tiles ? ' tiled' : ''}" .style=${size} role="group" aria-label="Plan of ${run.taskOrder.length} tasks">
+      <div class="dag-canvas" .style=${size} role="group" aria-label="Plan of ${run.taskOrder.length} tasks">
         <svg class="dag-svg" viewBox=${viewBox}>
           <defs>
             <marker id="dag-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
