@@ -51,8 +51,8 @@ describe('the panel in Chromium', function () {
     await bundle?.remove();
   });
 
-  async function open(options: { ready: ResponseMessage<'app/ready'>; log: EngineEvent[]; readyDelayMs?: number }): Promise<Frame> {
-    const site = await servePanelSite({ bundle, ready: options.ready, log: options.log, panelScript: FIRST_LOG_FRAME, readyDelayMs: options.readyDelayMs });
+  async function open(options: { ready: ResponseMessage<'app/ready'>; log: EngineEvent[]; readyDelayMs?: number; panelScript?: string }): Promise<Frame> {
+    const site = await servePanelSite({ bundle, ready: options.ready, log: options.log, panelScript: FIRST_LOG_FRAME + (options.panelScript ?? ''), readyDelayMs: options.readyDelayMs });
     sites.push(site);
     return (await openPanelFrame(session, site)).panel;
   }
@@ -121,4 +121,92 @@ describe('the panel in Chromium', function () {
     await panel.locator('#plan-dag g.dag-node').first().waitFor({ timeout: 60_000 });
     assert.equal(await loading.count(), 0, 'the placeholder is gone');
   });
+
+  it('lists every task in the task filters once idle, or at once when the user reaches for one', async () => {
+    const events = largePanelRun(1_000);
+    const optionCounts = (panel: Frame) =>
+      panel.evaluate(() => ({ chat: document.querySelectorAll('#chat-filter option').length, log: document.querySelectorAll('#log-filter-task option').length }));
+    const idle = await open({ ready: readyWith(events), log: events });
+    await idle.locator('#plan-dag g.dag-node').first().waitFor({ timeout: 60_000 });
+    await idle
+      .waitForFunction(() => document.querySelectorAll('#chat-filter option').length === 201 && document.querySelectorAll('#log-filter-task option').length === 202, undefined, { timeout: 10_000 })
+      .catch(() => undefined);
+    assert.deepEqual(await optionCounts(idle), { chat: 201, log: 202 }, '"All tasks" (and "Run-level only") and the 200 tasks, once the panel was idle');
+
+    // With no idle time at all, the menus list only what is chosen until the user reaches for them.
+    const busy = await open({ ready: readyWith(events), log: events, panelScript: 'window.requestIdleCallback = () => 0;' });
+    await busy.locator('#plan-dag g.dag-node').first().waitFor({ timeout: 60_000 });
+    assert.deepEqual(await optionCounts(busy), { chat: 1, log: 2 }, 'no task listed before the user reaches for a menu');
+    // A pointerdown (the menu opens on the mousedown after it) lists them within its microtasks.
+    const listedAtOnce = await busy.locator('#log-filter-task').evaluate(async (select) => {
+      select.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true }));
+      await (select.closest('sm-event-log') as unknown as { updateComplete: Promise<unknown> }).updateComplete;
+      return select.querySelectorAll('option').length;
+    });
+    assert.equal(listedAtOnce, 202, 'the log\'s menu lists every task before the menu opens');
+    const talked = events.findLast((event) => 'taskId' in event && event.taskId && event.taskId !== 't0')!;
+    const taskId = 'taskId' in talked ? talked.taskId! : '';
+    await busy.locator('#log-filter-task').selectOption(taskId);
+    await busy.locator('#event-log .log-row[data-type]').first().waitFor({ timeout: 10_000 });
+    const tasksShown = await busy.locator('#event-log .log-row[data-type] .log-task').allTextContents();
+    assert.ok(tasksShown.length > 0 && tasksShown.every((task) => task === taskId), `the log shows ${taskId}'s events only: ${JSON.stringify(tasksShown)}`);
+    assert.equal((await optionCounts(busy)).chat, 1, 'the chat\'s menu is still not listed');
+    await busy.locator('#chat-filter').focus();
+    await busy.waitForFunction(() => document.querySelectorAll('#chat-filter option').length === 201, undefined, { timeout: 5_000 });
+    await busy.locator('#chat-filter').selectOption('t199');
+    assert.equal(await busy.locator('#chat-filter').inputValue(), 't199');
+  });
+
+  it('selects a task from its node by click, Enter or Space', async () => {
+    const events = largePanelRun(1_000);
+    const panel = await open({ ready: readyWith(events), log: events });
+    const node = (taskId: string) => panel.locator(`#plan-dag g.dag-node[data-task-id="${taskId}"]`);
+    await node('t0').waitFor({ timeout: 60_000 });
+    const pressed = async () => panel.locator('#plan-dag g.dag-node[aria-pressed="true"]').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-task-id')));
+    assert.deepEqual(await pressed(), []);
+    await node('t1').click();
+    await panel.waitForFunction(() => document.querySelector('#plan-dag g.dag-node[data-task-id="t1"]')?.getAttribute('aria-pressed') === 'true', undefined, { timeout: 5_000 });
+    await node('t2').focus();
+    await node('t2').press('Enter');
+    await panel.waitForFunction(() => document.querySelector('#plan-dag g.dag-node[data-task-id="t2"]')?.getAttribute('aria-pressed') === 'true', undefined, { timeout: 5_000 });
+    await node('t3').press(' ');
+    await panel.waitForFunction(() => document.querySelector('#plan-dag g.dag-node[data-task-id="t3"]')?.getAttribute('aria-pressed') === 'true', undefined, { timeout: 5_000 });
+    await node('t4').press('a');
+    await panel.waitForTimeout(200);
+    assert.deepEqual(await pressed(), ['t3'], 'another key selects nothing; one task is selected at a time');
+  });
+
+  it('renders an agent\'s Markdown and nothing else of what it wrote: raw HTML is text, scripts and javascript: links never run', async () => {
+    const events = fiveTaskRun('run-md', 120);
+    const last = events[events.length - 1]!;
+    const hostile = [
+      'Plain **bold** and `code`.',
+      '',
+      'Look: <img src=x onerror="window.__pwned = 1"> then <script>window.__pwned = 2</script>',
+      '',
+      '[click me](javascript:window.__pwned=3) and <iframe src="https://evil.example/"></iframe>',
+      '',
+      '<a href="javascript:window.__pwned=4">raw link</a> [fine](https://example.com/docs)',
+    ].join('\n');
+    events.push({ type: 'agent.text', stepId: 's-md', taskId: 't3', role: 'implementer', text: hostile, seq: last.seq + 1, at: last.at, runId: last.runId });
+    const panel = await open({ ready: readyWith(events), log: events });
+    const message = panel.locator('.chat-scroll .message[data-step="s-md"]');
+    await message.locator('strong').waitFor({ timeout: 60_000 });
+    const seen = await message.evaluate((element) => ({
+      text: (element as HTMLElement).innerText,
+      tags: [...element.querySelectorAll('img, script, iframe, object, embed, svg, style, form, input')].map((node) => node.tagName),
+      hrefs: [...element.querySelectorAll('a')].map((a) => a.getAttribute('href')),
+      handlers: [...element.querySelectorAll('*')].flatMap((node) => [...node.attributes].filter((attr) => attr.name.startsWith('on')).map((attr) => attr.name)),
+      pwned: (window as unknown as { __pwned?: number }).__pwned,
+    }));
+    assert.deepEqual(seen.tags, [], 'no element the model wrote as HTML');
+    assert.deepEqual(seen.handlers, []);
+    assert.ok(seen.hrefs.every((href) => href === null || !/^\s*javascript:/i.test(href)), `no javascript: link: ${JSON.stringify(seen.hrefs)}`);
+    assert.ok(seen.hrefs.includes('https://example.com/docs'), 'an ordinary link stays a link');
+    assert.match(seen.text, /<img src=x onerror="window.__pwned = 1">/, 'raw HTML is shown as text');
+    assert.match(seen.text, /<script>window.__pwned = 2<\/script>/);
+    assert.equal(await message.locator('code').first().textContent(), 'code');
+    assert.equal(seen.pwned, undefined, 'nothing the model wrote ran');
+  });
 });
+

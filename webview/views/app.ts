@@ -21,6 +21,7 @@ import { composerOptions, goalOptionsToSend, noticeBanners, pinButton, runHistor
 import type { GoalOptions, ImageInput } from '../../src/shared/protocol';
 import { completeMention, endOfRunCard, mentionAt, mentionedIn, messageFoot, messageHead, pastedImages } from './conversation';
 import { runDescription } from '../../src/shared/runList';
+import { EveryTaskOption } from './taskOptions';
 import './planDag';
 import './eventLog';
 
@@ -28,16 +29,17 @@ import './eventLog';
  * Chat messages whose Markdown a render parses at once: the latest, which are on screen. Older ones
  * show their text until the panel is idle, unless the frame would show them: those are parsed
  * before it is painted (renderVisibleMarkdown), so what is on screen never changes under the user.
- * Parsing all 20 of a run's first frame was a sixth of it.
+ * Parsing all 20 of a run's first frame was a sixth of it; cold, each message costs the first frame
+ * 3-6 ms, and a full-height panel shows about 4 agent turns.
  */
-const EAGER_MARKDOWN_MESSAGES = 6;
+const EAGER_MARKDOWN_MESSAGES = 4;
 /**
- * Chat messages a run's (or a filter's) first frame draws: the latest, a few screens of them (a
+ * Chat messages a run's (or a filter's) first frame draws: the latest, a screen or more of them (a
  * screen holds 4-20). Earlier ones are drawn as the user scrolls up to them, CHAT_WINDOW at a time;
  * drawing all of a long run's (800 for 10,000 events) took most of the panel's first render, and
  * drawing 50 still took a third of it.
  */
-const FIRST_CHAT_WINDOW = 20;
+const FIRST_CHAT_WINDOW = 12;
 const CHAT_WINDOW = 50;
 
 function clip(text: string, max: number): string {
@@ -97,6 +99,7 @@ export class SmApp extends LitElement {
   /** A triage decision, budget change or replay is on its way to the host. */
   private busy = false;
   private costOpen = false;
+  private readonly chatFilterOptions = new EveryTaskOption(this);
   private readonly resolveScreenshots = (runId: string, artifacts: string[]): Promise<Record<string, string>> =>
     this.controller?.screenshotUris(runId, artifacts) ?? Promise.resolve({});
 
@@ -456,9 +459,11 @@ export class SmApp extends LitElement {
         title="Show every task's conversation, or one task's"
         .value=${shown ?? ''}
         @change=${(event: Event) => this.showChatOf(state, (event.target as HTMLSelectElement).value || undefined)}
+        @focus=${this.chatFilterOptions.list}
+        @pointerdown=${this.chatFilterOptions.list}
       >
         <option value="" ?selected=${!shown}>All tasks</option>
-        ${run.taskOrder.map((id) => html`<option value=${id} ?selected=${shown === id}>${id} · ${clip(run.tasks[id]?.title ?? '', 48)}</option>`)}
+        ${this.chatFilterOptions.options(run.taskOrder, shown, (id) => `${id} · ${clip(run.tasks[id]?.title ?? '', 48)}`)}
       </select>
       ${selected
         ? html`<a href="#" id="chat-filter-selected" class="chat-filter-link" title="Show only the conversation of ${selected}" @click=${(event: Event) => { event.preventDefault(); this.showChatOf(state, selected); }}>only ${selected}</a>`

@@ -9,6 +9,7 @@ import { ROLES, type Role } from '../../src/shared/model';
 import type { TaskState } from '../../src/shared/runState';
 import { describeEvent } from '../../src/shared/wording';
 import { EVENT_TYPES, extendFiltered, roleLookup, roleOf, taskIdOf, visibleRange, type EventFilter, type RoleLookup } from '../eventText';
+import { EveryTaskOption } from './taskOptions';
 
 const ROW_HEIGHT = 22;
 const ALL = '*';
@@ -60,6 +61,7 @@ export class SmEventLog extends LitElement {
   private stickToBottom = true;
   private scrollQueued = false;
   private resizeObserver?: ResizeObserver;
+  private readonly taskOptions = new EveryTaskOption(this);
 
   // Incremental filter cache: valid for `cacheEvents` filtered with `cacheKey` up to `cacheLength`.
   private cacheEvents?: EngineEvent[];
@@ -202,10 +204,10 @@ export class SmEventLog extends LitElement {
     return html`<div class="log-toolbar">
         <span class="codicon codicon-list-flat"></span>
         <span class="log-title">Event log</span>
-        <select id="log-filter-task" class="log-filter sm-select" aria-label="Filter by task" .value=${this.taskFilter} @change=${(e: Event) => this.setTaskFilter(valueOf(e))}>
+        <select id="log-filter-task" class="log-filter sm-select" aria-label="Filter by task" .value=${this.taskFilter} @change=${(e: Event) => this.setTaskFilter(valueOf(e))} @focus=${this.taskOptions.list} @pointerdown=${this.taskOptions.list}>
           <option value=${ALL} ?selected=${this.taskFilter === ALL}>All tasks</option>
           <option value=${RUN_LEVEL} ?selected=${this.taskFilter === RUN_LEVEL}>Run-level only</option>
-          ${this.taskIds.map((id) => html`<option value=${id} ?selected=${this.taskFilter === id}>${id}</option>`)}
+          ${this.taskOptions.options(this.taskIds, this.taskFilter, (id) => id)}
         </select>
         <select id="log-filter-role" class="log-filter sm-select" aria-label="Filter by role" .value=${this.roleFilter} @change=${(e: Event) => this.setRoleFilter(valueOf(e))}>
           <option value=${ALL} ?selected=${this.roleFilter === ALL}>All roles</option>
