@@ -42,7 +42,6 @@ import {
   showViewContainer,
   sidebarTreeRow,
   toastTexts,
-  topmost,
   waitUntil,
   workspaceOf,
 } from '../harness/workbench';
@@ -220,12 +219,35 @@ describe('Software Maker end to end: review, unsaved edits, rollback, crash reco
     it('accepts the first hunk from its CodeLens; the lens and the Runs view show the state', async () => {
       const page = s.page();
       const lenses = async () => `lenses ${JSON.stringify(await page.locator(`${SELECTORS.diffEditor} .codelens-decoration`).allInnerTexts())}`;
-      // Both lenses first: while the editor lays them out, the topmost one on screen may be the second hunk's.
+      // Both lenses first: while the editor lays them out, one may be missing or still moving.
       await waitUntil(async () => ((await diffCodeLenses(page, 'Accept hunk').count()) === 2 ? true : undefined), 'both hunks’ "Accept hunk" lenses', { timeout: 30_000, observe: lenses });
-      await (await topmost(diffCodeLenses(page, 'Accept hunk'), 'the first hunk’s "Accept hunk" lens')).click();
+      const lineOf = (text: string) => page.locator(`${SELECTORS.diffEditor} .editor.modified .view-line`).filter({ hasText: text }).first().boundingBox();
+      // The lens right above the first hunk's line, clicked where it is once it stays put: the
+      // topmost lens taken by its index named the second hunk's lens when the editor drew the lenses
+      // again before the click (once, the second hunk was accepted).
+      const lensAboveApples = async () => {
+        const apples = await lineOf('green apples');
+        const all = diffCodeLenses(page, 'Accept hunk');
+        for (let index = 0; index < (await all.count()); index++) {
+          const box = await all.nth(index).boundingBox();
+          if (apples && box && box.y < apples.y && apples.y - box.y < 40) return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+        }
+        return undefined;
+      };
+      let seen: { x: number; y: number } | undefined;
+      const target = await waitUntil(
+        async () => {
+          const now = await lensAboveApples();
+          const still = now && seen && now.x === seen.x && now.y === seen.y;
+          seen = now;
+          return still ? now : undefined;
+        },
+        'the first hunk’s "Accept hunk" lens, right above "green apples", in the same place on two looks',
+        { timeout: 30_000, interval: 250, observe: lenses },
+      );
+      await page.mouse.click(target.x, target.y);
       await waitUntil(async () => ((await diffCodeLenses(page, '✓ accepted').count()) === 1 ? true : undefined), 'the first hunk’s lens to say "✓ accepted"', { timeout: 30_000, observe: lenses });
       // The lens that says so sits above the first hunk ("green apples"), not above the second ("green tea").
-      const lineOf = (text: string) => page.locator(`${SELECTORS.diffEditor} .editor.modified .view-line`).filter({ hasText: text }).first().boundingBox();
       const [accepted, apples, tea] = [await diffCodeLenses(page, '✓ accepted').first().boundingBox(), await lineOf('green apples'), await lineOf('green tea')];
       assert.ok(accepted && apples && tea && accepted.y < apples.y && apples.y < tea.y && apples.y - accepted.y < 40, `the "✓ accepted" lens is the first hunk's: ${JSON.stringify({ accepted, apples, tea })}`);
       await s.shots().take('first-hunk-accepted');

@@ -467,23 +467,6 @@ export function diffCodeLenses(page: Page, text: string | RegExp): Locator {
   return page.locator(`${SELECTORS.diffEditor} .editor.modified .codelens-decoration :is(a, span)`).filter({ hasText: text });
 }
 
-/** Of the elements `locator` matches, the visible one highest on the screen (e.g. the CodeLens of the first hunk). */
-export async function topmost(locator: Locator, what: string, timeout = 30_000): Promise<Locator> {
-  return waitUntil(
-    async () => {
-      let best: { index: number; y: number } | undefined;
-      const count = await locator.count();
-      for (let index = 0; index < count; index++) {
-        const box = await locator.nth(index).boundingBox();
-        if (box && (!best || box.y < best.y)) best = { index, y: box.y };
-      }
-      return best ? locator.nth(best.index) : undefined;
-    },
-    what,
-    { timeout },
-  );
-}
-
 /** Clicks the button labelled `label` of the modal dialog (showWarningMessage with modal: true); returns the dialog's text. */
 export async function answerModalDialog(page: Page, label: string, what: string): Promise<string> {
   const dialog = page.locator('.monaco-dialog-box');
