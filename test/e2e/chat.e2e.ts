@@ -369,19 +369,13 @@ describe('Software Maker end to end: the chat is a conversation', function () {
     assert.match(followUpOf?.summary ?? '', /Changed files: src\/calc\.js/);
     // chat-images.json's implementer turn expects an image/png part in its prompt: the proposal comes only if the image reached the model.
     await waitForEvent(workspace(), 1, (event) => event.type === 'edit.proposed', 'the follow-up\'s proposal waiting for review (the implementer\'s prompt carried the image)', RUN_TIMEOUT);
-    // The host opens the proposal's diff in front of the panel once the event is logged, so the
-    // panel is brought back until its Stop button shows (once was before the diff opened, and the
-    // diff then hid the panel).
+    // The host opens the proposal's diff in front of the panel after the event is logged: the diff
+    // first, then the panel in front again (brought before the diff opened, the panel was under it
+    // by the time Stop was to be clicked).
+    await expectVisible(editorTab(page, 'README.md (proposed by'), 'the diff of the follow-up\'s proposal (README.md)', STEP_TIMEOUT);
+    await showPanel(page);
     const stop = frame.locator('#composer-stop');
-    await waitUntil(
-      async () => {
-        if (await stop.isVisible().catch(() => false)) return true;
-        await showPanel(page);
-        return (await stop.isVisible().catch(() => false)) ? true : undefined;
-      },
-      'the Stop button (#composer-stop), the panel in front of the proposal\'s diff',
-      { timeout: 30_000, interval: 1_000, observe: async () => `tabs ${JSON.stringify(await page.locator(SELECTORS.editorTabs).allInnerTexts())}` },
-    );
+    await expectVisible(stop, 'the Stop button', 30_000);
     await shots.take('follow-up-waiting-dark');
     await stop.click();
     await waitForEvent(workspace(), 1, (event) => event.type === 'run.status' && event.status === 'cancelled', 'the follow-up cancelled');
