@@ -21,7 +21,7 @@ import { composerOptions, goalOptionsToSend, noticeBanners, pinButton, runHistor
 import type { GoalOptions, ImageInput } from '../../src/shared/protocol';
 import { completeMention, endOfRunCard, mentionAt, mentionedIn, messageFoot, messageHead, pastedImages } from './conversation';
 import { runDescription } from '../../src/shared/runList';
-import { EveryTaskOption } from './taskOptions';
+import { LazyTaskOptions } from './taskOptions';
 import './planDag';
 import './eventLog';
 
@@ -99,7 +99,7 @@ export class SmApp extends LitElement {
   /** A triage decision, budget change or replay is on its way to the host. */
   private busy = false;
   private costOpen = false;
-  private readonly chatFilterOptions = new EveryTaskOption(this);
+  private readonly chatFilterOptions = new LazyTaskOptions(this);
   private readonly resolveScreenshots = (runId: string, artifacts: string[]): Promise<Record<string, string>> =>
     this.controller?.screenshotUris(runId, artifacts) ?? Promise.resolve({});
 

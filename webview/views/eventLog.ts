@@ -9,7 +9,7 @@ import { ROLES, type Role } from '../../src/shared/model';
 import type { TaskState } from '../../src/shared/runState';
 import { describeEvent } from '../../src/shared/wording';
 import { EVENT_TYPES, extendFiltered, roleLookup, roleOf, taskIdOf, visibleRange, type EventFilter, type RoleLookup } from '../eventText';
-import { EveryTaskOption } from './taskOptions';
+import { LazyTaskOptions } from './taskOptions';
 
 const ROW_HEIGHT = 22;
 const ALL = '*';
@@ -61,7 +61,7 @@ export class SmEventLog extends LitElement {
   private stickToBottom = true;
   private scrollQueued = false;
   private resizeObserver?: ResizeObserver;
-  private readonly taskOptions = new EveryTaskOption(this);
+  private readonly taskOptions = new LazyTaskOptions(this);
 
   // Incremental filter cache: valid for `cacheEvents` filtered with `cacheKey` up to `cacheLength`.
   private cacheEvents?: EngineEvent[];

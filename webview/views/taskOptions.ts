@@ -7,9 +7,9 @@
 import { html, type ReactiveController, type ReactiveControllerHost, type TemplateResult } from 'lit';
 import { whenIdle } from '../idle';
 
-export class EveryTaskOption implements ReactiveController {
-  /** Whether the menus list every task yet. */
-  listed = false;
+export class LazyTaskOptions implements ReactiveController {
+  /** Whether the host's menu lists every task yet. */
+  private listed = false;
 
   constructor(private readonly host: ReactiveControllerHost) {
     host.addController(this);
@@ -19,7 +19,7 @@ export class EveryTaskOption implements ReactiveController {
     if (!this.listed) whenIdle(this.list);
   }
 
-  /** For the menus' focus and pointerdown. */
+  /** For the menu's focus and pointerdown. */
   readonly list = (): void => {
     if (this.listed) return;
     this.listed = true;
